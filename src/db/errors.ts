@@ -1,0 +1,29 @@
+// Errors raised while opening a database file. Each message says what to do next,
+// because the person reading it is usually an operator at a store terminal.
+
+/** Another process owns the file for writing. */
+export class DatabaseInUseError extends Error {
+  override name = "DatabaseInUseError";
+  constructor(readonly path: string) {
+    super(
+      `database ${path} is already in use by another Backroom process (lock on ${path}-lock). ` +
+        `Stop that process first, or open the file read-only.`,
+    );
+  }
+}
+
+/** The file's schema was written by a newer release than this one. */
+export class SchemaTooNewError extends Error {
+  override name = "SchemaTooNewError";
+  constructor(
+    readonly path: string,
+    readonly component: string,
+    readonly fileVersion: number,
+    readonly knownVersion: number,
+  ) {
+    super(
+      `database ${path} was written by a newer Backroom (${component} schema version ${fileVersion}, ` +
+        `this release knows up to ${knownVersion}). Upgrade Backroom; do not open the file with an older release.`,
+    );
+  }
+}

@@ -1,0 +1,3 @@
+export { Db, openDatabase, type OpenOptions, type Synchronous } from "./open.ts";
+export { migrate, appliedVersions, type Migration } from "./migrations.ts";
+export { DatabaseInUseError, SchemaTooNewError } from "./errors.ts";

@@ -1,0 +1,84 @@
+// Opening a database file: pragmas, the single-owner lock, migrations.
+//
+// One process owns a file and writes through ONE connection (bun:sqlite is synchronous, so
+// one connection is all a process can use for writes anyway). Read-only opens take no lock
+// and run no migrations, so CLI tools can inspect a file while the server runs.
+import { Database } from "bun:sqlite";
+import { monotonicFactory } from "ulid";
+import { acquireOwnerLock, type OwnerLock } from "./owner-lock.ts";
+import { assertNotNewer, migrate, type Migration } from "./migrations.ts";
+
+export type Synchronous = "FULL" | "NORMAL";
+
+export interface OpenOptions {
+  /** FULL (default) survives a power cut; NORMAL is faster and survives a process crash only. */
+  synchronous?: Synchronous;
+  /** Open without the owner lock and without migrating; writes fail. */
+  readonly?: boolean;
+  /** How long a statement waits for a lock held by a reader's checkpoint. Default 5000 ms. */
+  busyTimeoutMs?: number;
+  /** Migrations to apply at open (ignored when read-only, but still checked for "too new"). */
+  migrations?: readonly Migration[];
+}
+
+export class Db {
+  /** Identifies this owner's claims, so jobs left running by a dead owner can be told apart. */
+  readonly ownerId = monotonicFactory()();
+
+  constructor(
+    readonly sqlite: Database,
+    readonly path: string,
+    readonly readonly: boolean,
+    private readonly lock: OwnerLock | null,
+  ) {}
+
+  /**
+   * Runs `fn` atomically: a top-level call is an IMMEDIATE transaction, a nested call a
+   * SAVEPOINT. `fn` must be synchronous: with one shared connection, anything another task
+   * wrote while `fn` awaited would join this transaction — so a returned promise is refused
+   * and everything `fn` did is rolled back.
+   */
+  transaction<T>(fn: () => T): T {
+    const guarded = this.sqlite.transaction(() => {
+      const result = fn();
+      if (isThenable(result)) throw new TypeError("db.transaction(fn): fn must be synchronous (no async/await inside a transaction)");
+      return result;
+    });
+    return this.sqlite.inTransaction ? guarded() : guarded.immediate();
+  }
+
+  close(): void {
+    this.sqlite.close();
+    this.lock?.release();
+  }
+}
+
+export function openDatabase(path: string, options: OpenOptions = {}): Db {
+  const inMemory = path === ":memory:" || path === "";
+  if (options.readonly) {
+    const sqlite = new Database(path, { readonly: true, strict: true });
+    sqlite.run(`PRAGMA busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+    assertNotNewer(sqlite, path, options.migrations ?? []);
+    return new Db(sqlite, path, true, null);
+  }
+
+  const lock = inMemory ? null : acquireOwnerLock(path);
+  let sqlite: Database | undefined;
+  try {
+    sqlite = new Database(path, { create: true, strict: true });
+    sqlite.run(`PRAGMA busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+    if (!inMemory) sqlite.run("PRAGMA journal_mode = WAL");
+    sqlite.run(`PRAGMA synchronous = ${options.synchronous ?? "FULL"}`);
+    sqlite.run("PRAGMA foreign_keys = ON");
+    migrate(sqlite, path, options.migrations ?? []);
+    return new Db(sqlite, path, false, lock);
+  } catch (error) {
+    sqlite?.close();
+    lock?.release();
+    throw error;
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as { then?: unknown } | null)?.then === "function";
+}

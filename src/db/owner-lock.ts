@@ -1,0 +1,36 @@
+// The single-owner lock: at most one process may write a database file.
+//
+// We hold an exclusive SQLite lock on a small sibling file (`<path>-lock`) for as long as
+// the owner lives. SQLite takes POSIX advisory locks, which the kernel releases when the
+// process exits for any reason (kill -9, power cut on reboot), so a crash never leaves a
+// stale lock behind — unlike a pid file. Readers never touch this file, so a read-only
+// open of the main database stays possible while a server runs.
+import { Database } from "bun:sqlite";
+import { DatabaseInUseError } from "./errors.ts";
+
+export interface OwnerLock {
+  release(): void;
+}
+
+export function acquireOwnerLock(path: string): OwnerLock {
+  const lockPath = `${path}-lock`;
+  const lock = new Database(lockPath, { create: true });
+  try {
+    // No waiting: a second owner must fail at once with a clear message, not hang.
+    lock.run("PRAGMA busy_timeout = 0");
+    // EXCLUSIVE locking mode keeps the write lock after the first write until close().
+    lock.run("PRAGMA locking_mode = EXCLUSIVE");
+    lock.run("CREATE TABLE IF NOT EXISTS owner (id INTEGER PRIMARY KEY CHECK (id = 1), pid INTEGER, since INTEGER)");
+    lock.run("INSERT OR REPLACE INTO owner (id, pid, since) VALUES (1, ?, ?)", [process.pid, Date.now()]);
+  } catch (error) {
+    lock.close();
+    if (isBusy(error)) throw new DatabaseInUseError(path);
+    throw error;
+  }
+  return { release: () => lock.close() };
+}
+
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: string } | null)?.code ?? "";
+  return code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED") || /database is locked/i.test(String(error));
+}

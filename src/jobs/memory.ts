@@ -1,0 +1,181 @@
+// The in-memory queue: the same semantics as the SQLite queue, kept in a Map. For tests and
+// for `--memory` mode. Nothing survives the process, and there is no transactional enqueue:
+// an enqueue is visible at once and is not undone by a caller's rollback.
+import { monotonicFactory } from "ulid";
+import { systemClock, type Clock } from "../clock.ts";
+import { AvailabilitySignal } from "./availability.ts";
+import { deadLetterFor } from "./dead-letter.ts";
+import { toJobRecord, type JobRecord } from "./new-job.ts";
+import type { CancelResult, Cancellable, Outcome, Queue, Source, StatusReader } from "./queue.ts";
+import type { Job, JobState, JobStatus, NewJob } from "./types.ts";
+
+interface Entry {
+  record: JobRecord;
+  state: JobState;
+  leaseExpiresAt: number | null;
+}
+
+const AVAILABLE: ReadonlySet<JobStatus> = new Set(["enqueued", "failed"]);
+const HOLDING: ReadonlySet<JobStatus> = new Set(["running", "failed"]);
+
+export class MemoryQueue implements Queue, Source, Cancellable, StatusReader {
+  private readonly clock: Clock;
+  private readonly nextId = monotonicFactory();
+  private readonly available = new AvailabilitySignal();
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(options: { clock?: Clock } = {}) {
+    this.clock = options.clock ?? systemClock;
+  }
+
+  enqueue(job: NewJob): string {
+    const id = this.insert(job);
+    this.available.notify();
+    return id;
+  }
+
+  enqueueAt(at: number | Date, job: NewJob): string {
+    return this.enqueue({ ...job, notBefore: at });
+  }
+
+  enqueueMany(jobs: readonly NewJob[]): string[] {
+    const now = this.clock.now();
+    // Validate every job before storing any, so the batch is all or nothing.
+    jobs.forEach((job) => toJobRecord(job, "check", now));
+    const ids = jobs.map((job) => this.insert(job));
+    this.available.notify();
+    return ids;
+  }
+
+  settleAndClaim(outcomes: readonly Outcome[], max: number, leaseMs: number): { claimed: Job[]; applied: Outcome[] } {
+    const applied = outcomes.filter((outcome) => this.settle(outcome));
+    return { claimed: max > 0 ? this.claim(max, leaseMs) : [], applied };
+  }
+
+  extendLeases(ids: readonly string[], leaseMs: number): void {
+    for (const id of ids) {
+      const entry = this.entries.get(id);
+      if (entry?.state.status === "running") entry.leaseExpiresAt = this.clock.now() + leaseMs;
+    }
+  }
+
+  takeExpired(leaseMs: number): Job[] {
+    const now = this.clock.now();
+    const expired: Job[] = [];
+    for (const entry of this.entries.values()) {
+      if (entry.state.status !== "running" || (entry.leaseExpiresAt ?? 0) > now) continue;
+      entry.leaseExpiresAt = now + leaseMs;
+      expired.push(toJob(entry));
+    }
+    return expired;
+  }
+
+  nextDueAt(): number | null {
+    const now = this.clock.now();
+    let next: number | null = null;
+    for (const { state } of this.entries.values()) {
+      if (AVAILABLE.has(state.status) && state.runAt > now && (next === null || state.runAt < next)) next = state.runAt;
+    }
+    return next;
+  }
+
+  onAvailable(listener: () => void): () => void {
+    return this.available.subscribe(listener);
+  }
+
+  cancel(id: string): CancelResult {
+    const entry = this.entries.get(id);
+    if (!entry) return "not_found";
+    if (entry.state.status === "running") return "running";
+    if (!AVAILABLE.has(entry.state.status)) return "finished";
+    this.update(entry, { status: "cancelled", completedAt: this.clock.now() });
+    this.available.notify();
+    return "cancelled";
+  }
+
+  getStatus(id: string): JobState | null {
+    const entry = this.entries.get(id);
+    return entry ? structuredClone(entry.state) : null;
+  }
+
+  private insert(job: NewJob): string {
+    if (job.uniqueKey) {
+      for (const { state } of this.entries.values()) {
+        if (state.uniqueKey === job.uniqueKey && (AVAILABLE.has(state.status) || state.status === "running")) return state.id;
+      }
+    }
+    const now = this.clock.now();
+    const record = toJobRecord(job, this.nextId(now), now);
+    const state: JobState = {
+      id: record.id, type: record.type, status: "enqueued", payload: JSON.parse(record.payload), priority: record.priority,
+      attempts: 0, maxRetry: record.maxRetry, actorId: record.actorId, tenantId: record.tenantId, groupKey: record.groupKey,
+      uniqueKey: record.uniqueKey, traceId: record.traceId, error: null, resultUrl: null, resultMime: null, output: null,
+      runAt: record.runAt, createdAt: now, startedAt: null, completedAt: null, updatedAt: now,
+    };
+    this.entries.set(record.id, { record, state, leaseExpiresAt: null });
+    return record.id;
+  }
+
+  private claim(max: number, leaseMs: number): Job[] {
+    const now = this.clock.now();
+    const holders = new Map<string, string>();
+    for (const { state } of this.entries.values()) {
+      if (state.groupKey !== null && HOLDING.has(state.status)) holders.set(state.groupKey, state.id);
+    }
+    const due = [...this.entries.values()]
+      .filter(({ state }) => AVAILABLE.has(state.status) && state.runAt <= now)
+      .sort((a, b) => b.state.priority - a.state.priority || a.state.runAt - b.state.runAt || (a.state.id < b.state.id ? -1 : 1));
+    const claimed: Job[] = [];
+    for (const entry of due) {
+      if (claimed.length === max) break;
+      const key = entry.state.groupKey;
+      if (key !== null) {
+        const holder = holders.get(key);
+        if (holder !== undefined && holder !== entry.state.id) continue;
+        holders.set(key, entry.state.id);
+      }
+      this.update(entry, { status: "running", attempts: entry.state.attempts + 1, startedAt: now });
+      entry.leaseExpiresAt = now + leaseMs;
+      claimed.push(toJob(entry));
+    }
+    return claimed;
+  }
+
+  private settle(outcome: Outcome): boolean {
+    const entry = this.entries.get(outcome.job.id);
+    if (entry?.state.status !== "running") return false;
+    entry.leaseExpiresAt = null;
+    switch (outcome.kind) {
+      case "succeeded": {
+        const { output, url, mime } = outcome.result;
+        this.update(entry, { status: "succeeded", error: null, output: output === undefined ? null : structuredClone(output), resultUrl: url ?? null, resultMime: mime ?? null, completedAt: outcome.at }, outcome.at);
+        break;
+      }
+      case "failed":
+        this.update(entry, { status: "failed", error: outcome.error, runAt: outcome.retryAt }, outcome.at);
+        break;
+      case "dead": {
+        this.update(entry, { status: "dead", error: outcome.error, completedAt: outcome.at }, outcome.at);
+        const letter = deadLetterFor(outcome.job, outcome.error, outcome.deadLetterType);
+        if (letter) this.insert(letter);
+        break;
+      }
+      case "released":
+        this.update(entry, { status: "enqueued", attempts: entry.state.attempts - 1, runAt: outcome.at }, outcome.at);
+        break;
+    }
+    return true;
+  }
+
+  private update(entry: Entry, changes: Partial<JobState>, at = this.clock.now()): void {
+    entry.state = { ...entry.state, ...changes, updatedAt: at };
+  }
+}
+
+function toJob({ record, state }: Entry): Job {
+  return {
+    id: state.id, type: state.type, payload: structuredClone(state.payload), headers: record.headers ? JSON.parse(record.headers) : {},
+    actorId: state.actorId, tenantId: state.tenantId, maxRetry: state.maxRetry, groupKey: state.groupKey, traceId: state.traceId,
+    priority: state.priority, uniqueKey: state.uniqueKey, timeoutMs: record.timeoutMs, attempt: state.attempts, createdAt: state.createdAt,
+  };
+}

@@ -1,0 +1,80 @@
+// The seam between the worker and a queue engine (SQLite, in-memory, later PostgreSQL).
+// Each adapter implements these interfaces and passes test/jobs/conformance.ts.
+//
+// Methods may answer synchronously (SQLite, memory) or with a promise (network engines);
+// callers that are generic over adapters always `await`.
+import type { Job, JobState, JobStatus, NewJob, Result } from "./types.ts";
+
+export type Awaitable<T> = T | Promise<T>;
+
+export interface Queue {
+  /** Adds a job and returns its id (or the id of the unfinished job with the same uniqueKey). */
+  enqueue(job: NewJob): Awaitable<string>;
+  /** Shortcut for `enqueue({ ...job, notBefore: at })`. */
+  enqueueAt(at: number | Date, job: NewJob): Awaitable<string>;
+  /** Adds all jobs atomically: either every one is stored or none is. */
+  enqueueMany(jobs: readonly NewJob[]): Awaitable<string[]>;
+}
+
+/** How an attempt ended, as the worker reports it back to the source. */
+export type Outcome =
+  | { kind: "succeeded"; job: Job; result: Result; at: number }
+  /** Retry scheduled at `retryAt`. */
+  | { kind: "failed"; job: Job; error: string; retryAt: number; at: number }
+  /** Terminal failure; when `deadLetterType` is set a job of that type is enqueued with it. */
+  | { kind: "dead"; job: Job; error: string; at: number; deadLetterType?: string | null }
+  /** Shutdown interrupted the attempt: back to enqueued without spending the attempt. */
+  | { kind: "released"; job: Job; at: number };
+
+/** What a worker claims from. */
+export interface Source {
+  /**
+   * Records the outcomes of finished attempts, then claims up to `max` due jobs (respecting
+   * priority, not-before and group keys) — in ONE transaction where the engine allows,
+   * because engines pay per commit, not per row. Returns the claimed jobs (now `running`)
+   * and the outcomes that were applied (an outcome for a job no longer running is dropped).
+   */
+  settleAndClaim(outcomes: readonly Outcome[], max: number, leaseMs: number): Awaitable<{ claimed: Job[]; applied: Outcome[] }>;
+  /** Pushes the leases of running jobs forward to now + leaseMs, in one write. */
+  extendLeases(ids: readonly string[], leaseMs: number): Awaitable<void>;
+  /**
+   * Takes over running jobs whose lease lapsed or whose owner is gone (their lease now held by
+   * the caller for `leaseMs`). The caller settles each as a failed attempt: retry or dead.
+   */
+  takeExpired(leaseMs: number): Awaitable<Job[]>;
+  /** The earliest time, strictly after now, at which a waiting job becomes due; null if none. */
+  nextDueAt(): Awaitable<number | null>;
+  /** Calls `listener` when jobs may have become claimable (enqueue, retry, cancel). */
+  onAvailable(listener: () => void): () => void;
+}
+
+export type CancelResult = "cancelled" | "not_found" | "running" | "finished";
+
+/** Cancel applies only to jobs that have not started: enqueued, or failed and waiting to retry. */
+export interface Cancellable {
+  cancel(id: string): Awaitable<CancelResult>;
+}
+
+/** Reads status rows. */
+export interface StatusReader {
+  getStatus(id: string): Awaitable<JobState | null>;
+}
+
+/** One change of a job's status, as a sink receives it. */
+export interface StatusChange {
+  job: Job;
+  status: JobStatus;
+  attempts: number;
+  error: string | null;
+  result: Result | null;
+  at: number;
+}
+
+/**
+ * Receives every status transition the worker makes, after it is durable. Queues that keep
+ * the status on the job row (SQLite, memory) need no sink for `job_statuses`; a sink is how
+ * other back-ends persist status rows, and how observers (events, metrics, logs) follow jobs.
+ */
+export interface StatusSink {
+  record(changes: readonly StatusChange[]): Awaitable<void>;
+}

@@ -1,0 +1,76 @@
+// The one boundary between snake_case storage rows and camelCase job objects.
+import type { Job, JobState, JobStatus } from "./types.ts";
+
+export interface JobRow {
+  id: string;
+  type: string;
+  payload: string;
+  headers: string | null;
+  actor_id: string | null;
+  tenant_id: string | null;
+  max_retry: number;
+  group_key: string | null;
+  trace_id: string | null;
+  priority: number;
+  unique_key: string | null;
+  timeout_ms: number | null;
+  attempts: number;
+  created_at: number;
+}
+
+export interface StateRow extends JobRow {
+  status: JobStatus;
+  run_at: number;
+  error: string | null;
+  result_url: string | null;
+  result_mime: string | null;
+  output: string | null;
+  started_at: number | null;
+  completed_at: number | null;
+  updated_at: number;
+}
+
+export function rowToJob(row: JobRow): Job {
+  return {
+    id: row.id,
+    type: row.type,
+    payload: JSON.parse(row.payload),
+    headers: row.headers ? JSON.parse(row.headers) : {},
+    actorId: row.actor_id,
+    tenantId: row.tenant_id,
+    maxRetry: row.max_retry,
+    groupKey: row.group_key,
+    traceId: row.trace_id,
+    priority: row.priority,
+    uniqueKey: row.unique_key,
+    timeoutMs: row.timeout_ms,
+    attempt: row.attempts,
+    createdAt: row.created_at,
+  };
+}
+
+export function rowToState(row: StateRow): JobState {
+  return {
+    id: row.id,
+    type: row.type,
+    status: row.status,
+    payload: JSON.parse(row.payload),
+    priority: row.priority,
+    attempts: row.attempts,
+    maxRetry: row.max_retry,
+    actorId: row.actor_id,
+    tenantId: row.tenant_id,
+    groupKey: row.group_key,
+    uniqueKey: row.unique_key,
+    traceId: row.trace_id,
+    error: row.error,
+    resultUrl: row.result_url,
+    resultMime: row.result_mime,
+    output: row.output === null ? null : JSON.parse(row.output),
+    runAt: row.run_at,
+    createdAt: row.created_at,
+    startedAt: row.started_at,
+    completedAt: row.completed_at,
+    updatedAt: row.updated_at,
+  };
+}

@@ -1,0 +1,131 @@
+// The SQLite queue's schema and every statement it runs, in one place so they can be audited
+// together. Each statement names the index that serves it; test/jobs/sqlite-plan.test.ts
+// checks those plans with EXPLAIN QUERY PLAN.
+//
+// Storage decision: the status row IS the job row. `job_statuses` is a view over `jobs`, so
+// an enqueue writes one row, not two, and a status can never disagree with its job.
+import type { Migration } from "../db/migrations.ts";
+
+const AVAILABLE = `status IN ('enqueued', 'failed')`;
+const HOLDING = `status IN ('running', 'failed')`;
+const UNFINISHED = `status IN ('enqueued', 'running', 'failed')`;
+
+export const jobsMigrations: Migration[] = [
+  {
+    component: "jobs",
+    version: 1,
+    name: "jobs table, claim indexes, job_statuses view",
+    up: `
+      CREATE TABLE jobs (
+        id               TEXT    PRIMARY KEY,
+        type             TEXT    NOT NULL,
+        status           TEXT    NOT NULL CHECK (status IN ('enqueued','running','succeeded','failed','dead','cancelled')),
+        payload          TEXT    NOT NULL,
+        headers          TEXT,
+        priority         INTEGER NOT NULL DEFAULT 0,
+        attempts         INTEGER NOT NULL DEFAULT 0,
+        max_retry        INTEGER NOT NULL,
+        run_at           INTEGER NOT NULL,
+        group_key        TEXT,
+        unique_key       TEXT,
+        trace_id         TEXT,
+        actor_id         TEXT,
+        tenant_id        TEXT,
+        timeout_ms       INTEGER,
+        lease_expires_at INTEGER,
+        claimed_by       TEXT,
+        error            TEXT,
+        result_url       TEXT,
+        result_mime      TEXT,
+        result_size      INTEGER,
+        output           TEXT,
+        created_at       INTEGER NOT NULL,
+        started_at       INTEGER,
+        completed_at     INTEGER,
+        updated_at       INTEGER NOT NULL
+      );
+      -- Claim order. Partial: finished rows (the vast majority) never enter it.
+      CREATE INDEX jobs_available ON jobs (priority DESC, run_at, id) WHERE ${AVAILABLE};
+      -- The next time a waiting job becomes due, so an idle worker sleeps exactly that long.
+      CREATE INDEX jobs_due ON jobs (run_at) WHERE ${AVAILABLE};
+      -- Group holds and lease rescue: running jobs, and failed ones waiting to retry.
+      CREATE INDEX jobs_active ON jobs (status, group_key) WHERE ${HOLDING};
+      -- One unfinished job per unique key.
+      CREATE UNIQUE INDEX jobs_unique ON jobs (unique_key) WHERE unique_key IS NOT NULL AND ${UNFINISHED};
+      CREATE VIEW job_statuses AS
+        SELECT id, type, status, attempts, max_retry, actor_id, tenant_id, group_key, trace_id, error,
+               result_url, result_mime, output, created_at, started_at, completed_at, updated_at
+        FROM jobs;
+    `,
+  },
+];
+
+const JOB_COLUMNS = `id, type, payload, headers, actor_id, tenant_id, max_retry, group_key, trace_id,
+  priority, unique_key, timeout_ms, attempts, created_at`;
+
+export const SQL = {
+  insert: `
+    INSERT INTO jobs (id, type, status, payload, headers, priority, max_retry, run_at, group_key, unique_key,
+                      trace_id, actor_id, tenant_id, timeout_ms, created_at, updated_at)
+    VALUES (?1, ?2, 'enqueued', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14)`,
+
+  // Index: jobs_unique.
+  findUnfinishedByUniqueKey: `SELECT id FROM jobs WHERE unique_key = ? AND ${UNFINISHED}`,
+
+  // The claim query. Index: jobs_available, walked in order (no sort step), stopping at LIMIT.
+  // A job is claimable when it is due and its group key (if any) is not held by ANOTHER job —
+  // held means running, or failed and waiting for its retry, so a later job of the key never
+  // overtakes an earlier one that is failing. The hold is read from the rows themselves
+  // (index jobs_active), not from memory: it is right after a crash by construction.
+  // Two due jobs of one key can both be returned here; the caller keeps the first of each key.
+  selectClaimable: `
+    SELECT ${JOB_COLUMNS} FROM jobs
+    WHERE ${AVAILABLE} AND run_at <= ?1
+      AND (group_key IS NULL OR NOT EXISTS (
+            SELECT 1 FROM jobs AS holder
+            WHERE holder.${HOLDING} AND holder.group_key = jobs.group_key AND holder.id <> jobs.id))
+    ORDER BY priority DESC, run_at, id
+    LIMIT ?2`,
+
+  // Index: primary key.
+  markRunning: `
+    UPDATE jobs SET status = 'running', attempts = attempts + 1, started_at = ?2, updated_at = ?2,
+                    lease_expires_at = ?3, claimed_by = ?4
+    WHERE id = ?1`,
+
+  // Settle statements. Each applies only while this owner still holds the attempt, so an
+  // outcome that arrives after a rescue or a cancel changes nothing. Index: primary key.
+  markSucceeded: `
+    UPDATE jobs SET status = 'succeeded', error = NULL, output = ?3, result_url = ?4, result_mime = ?5,
+                    result_size = ?6, completed_at = ?7, updated_at = ?7, lease_expires_at = NULL, claimed_by = NULL
+    WHERE id = ?1 AND status = 'running' AND claimed_by = ?2`,
+  markFailed: `
+    UPDATE jobs SET status = 'failed', error = ?3, run_at = ?4, updated_at = ?5, lease_expires_at = NULL, claimed_by = NULL
+    WHERE id = ?1 AND status = 'running' AND claimed_by = ?2`,
+  markDead: `
+    UPDATE jobs SET status = 'dead', error = ?3, completed_at = ?4, updated_at = ?4, lease_expires_at = NULL, claimed_by = NULL
+    WHERE id = ?1 AND status = 'running' AND claimed_by = ?2`,
+  markReleased: `
+    UPDATE jobs SET status = 'enqueued', attempts = attempts - 1, run_at = ?3, updated_at = ?3,
+                    lease_expires_at = NULL, claimed_by = NULL
+    WHERE id = ?1 AND status = 'running' AND claimed_by = ?2`,
+
+  // Index: primary key.
+  extendLease: `UPDATE jobs SET lease_expires_at = ?2 WHERE id = ?1 AND status = 'running' AND claimed_by = ?3`,
+
+  // Running jobs whose lease lapsed, or that a previous owner of the file left behind (only
+  // one process owns the file, so any other claimant is dead). Taken over by this owner so
+  // the worker can settle them as failed attempts. Index: jobs_active (status = 'running').
+  takeExpired: `
+    UPDATE jobs SET claimed_by = ?1, lease_expires_at = ?3
+    WHERE status = 'running' AND (lease_expires_at <= ?2 OR claimed_by IS NOT ?1)
+    RETURNING ${JOB_COLUMNS}`,
+
+  // Index: jobs_due.
+  nextDueAt: `SELECT min(run_at) AS at FROM jobs WHERE ${AVAILABLE} AND run_at > ?`,
+
+  // Index: primary key.
+  cancel: `UPDATE jobs SET status = 'cancelled', completed_at = ?2, updated_at = ?2 WHERE id = ?1 AND ${AVAILABLE}`,
+  statusOf: `SELECT status FROM jobs WHERE id = ?`,
+  state: `SELECT * FROM jobs WHERE id = ?`,
+} as const;

@@ -1,0 +1,177 @@
+// The SQLite job queue: Queue, Source, Cancellable and StatusReader over one database file.
+//
+// enqueue is SYNCHRONOUS and joins the transaction open on the connection: write the order,
+// enqueue its receipt job, commit once — or throw, and neither exists. Every worker-side
+// call batches: one transaction settles many outcomes and claims many jobs, because SQLite
+// pays per commit (an fsync under synchronous=FULL), not per row.
+import type { Statement } from "bun:sqlite";
+import { monotonicFactory } from "ulid";
+import type { Db } from "../db/open.ts";
+import { systemClock, type Clock } from "../clock.ts";
+import { AvailabilitySignal } from "./availability.ts";
+import { deadLetterFor } from "./dead-letter.ts";
+import { toJobRecord } from "./new-job.ts";
+import type { CancelResult, Cancellable, Outcome, Queue, Source, StatusReader } from "./queue.ts";
+import { rowToJob, rowToState, type JobRow, type StateRow } from "./rows.ts";
+import { SQL } from "./sqlite-schema.ts";
+import type { Job, JobState, NewJob } from "./types.ts";
+
+export { jobsMigrations } from "./sqlite-schema.ts";
+
+export interface SqliteQueueOptions {
+  clock?: Clock;
+}
+
+export class SqliteQueue implements Queue, Source, Cancellable, StatusReader {
+  private readonly clock: Clock;
+  private readonly nextId = monotonicFactory();
+  private readonly available = new AvailabilitySignal();
+  private readonly statements = new Map<string, Statement>();
+
+  constructor(
+    private readonly db: Db,
+    options: SqliteQueueOptions = {},
+  ) {
+    this.clock = options.clock ?? systemClock;
+  }
+
+  // ── Queue ───────────────────────────────────────────────────────────────────────────────
+
+  enqueue(job: NewJob): string {
+    // One statement (or a unique-key read then an insert, with no await between): atomic as is.
+    const id = this.insert(job);
+    this.available.notify();
+    return id;
+  }
+
+  enqueueAt(at: number | Date, job: NewJob): string {
+    return this.enqueue({ ...job, notBefore: at });
+  }
+
+  enqueueMany(jobs: readonly NewJob[]): string[] {
+    const ids = this.db.transaction(() => jobs.map((job) => this.insert(job)));
+    this.available.notify();
+    return ids;
+  }
+
+  // ── Source ──────────────────────────────────────────────────────────────────────────────
+
+  settleAndClaim(outcomes: readonly Outcome[], max: number, leaseMs: number): { claimed: Job[]; applied: Outcome[] } {
+    if (outcomes.length === 0 && max <= 0) return { claimed: [], applied: [] };
+    return this.db.transaction(() => {
+      const applied = outcomes.filter((outcome) => this.settle(outcome));
+      return { claimed: max > 0 ? this.claim(max, leaseMs) : [], applied };
+    });
+  }
+
+  extendLeases(ids: readonly string[], leaseMs: number): void {
+    if (ids.length === 0) return;
+    const until = this.clock.now() + leaseMs;
+    const extend = this.statement(SQL.extendLease);
+    this.db.transaction(() => {
+      for (const id of ids) extend.run(id, until, this.db.ownerId);
+    });
+  }
+
+  takeExpired(leaseMs: number): Job[] {
+    const now = this.clock.now();
+    const rows = this.statement(SQL.takeExpired).all(this.db.ownerId, now, now + leaseMs) as JobRow[];
+    return rows.map(rowToJob);
+  }
+
+  nextDueAt(): number | null {
+    const row = this.statement(SQL.nextDueAt).get(this.clock.now()) as { at: number | null } | null;
+    return row?.at ?? null;
+  }
+
+  onAvailable(listener: () => void): () => void {
+    return this.available.subscribe(listener);
+  }
+
+  // ── Cancellable, StatusReader ───────────────────────────────────────────────────────────
+
+  cancel(id: string): CancelResult {
+    const { changes } = this.statement(SQL.cancel).run(id, this.clock.now());
+    if (changes > 0) {
+      // A cancelled failed job may have been holding its group key.
+      this.available.notify();
+      return "cancelled";
+    }
+    const row = this.statement(SQL.statusOf).get(id) as { status: string } | null;
+    if (!row) return "not_found";
+    return row.status === "running" ? "running" : "finished";
+  }
+
+  getStatus(id: string): JobState | null {
+    const row = this.statement(SQL.state).get(id) as StateRow | null;
+    return row ? rowToState(row) : null;
+  }
+
+  // ── internals ───────────────────────────────────────────────────────────────────────────
+
+  private insert(job: NewJob): string {
+    if (job.uniqueKey) {
+      const existing = this.statement(SQL.findUnfinishedByUniqueKey).get(job.uniqueKey) as { id: string } | null;
+      if (existing) return existing.id;
+    }
+    const now = this.clock.now();
+    const r = toJobRecord(job, this.nextId(now), now);
+    this.statement(SQL.insert).run(
+      r.id, r.type, r.payload, r.headers, r.priority, r.maxRetry, r.runAt, r.groupKey,
+      r.uniqueKey, r.traceId, r.actorId, r.tenantId, r.timeoutMs, r.createdAt,
+    );
+    return r.id;
+  }
+
+  /** Claims up to `max` due jobs, at most one per group key. Runs inside settleAndClaim's transaction. */
+  private claim(max: number, leaseMs: number): Job[] {
+    const now = this.clock.now();
+    // Over-fetch a little: rows sharing a group key collapse to one.
+    const rows = this.statement(SQL.selectClaimable).all(now, max * 2 + 8) as JobRow[];
+    const seenGroups = new Set<string>();
+    const claimed: Job[] = [];
+    const markRunning = this.statement(SQL.markRunning);
+    for (const row of rows) {
+      if (claimed.length === max) break;
+      if (row.group_key !== null) {
+        if (seenGroups.has(row.group_key)) continue;
+        seenGroups.add(row.group_key);
+      }
+      markRunning.run(row.id, now, now + leaseMs, this.db.ownerId);
+      claimed.push(rowToJob({ ...row, attempts: row.attempts + 1 }));
+    }
+    return claimed;
+  }
+
+  /** Applies one outcome; false when the job is no longer this owner's running attempt. */
+  private settle(outcome: Outcome): boolean {
+    const { job } = outcome;
+    const owner = this.db.ownerId;
+    switch (outcome.kind) {
+      case "succeeded": {
+        const { output, url, mime, sizeBytes } = outcome.result;
+        const outputText = output === undefined ? null : JSON.stringify(output);
+        return this.statement(SQL.markSucceeded).run(job.id, owner, outputText, url ?? null, mime ?? null, sizeBytes ?? null, outcome.at).changes > 0;
+      }
+      case "failed":
+        return this.statement(SQL.markFailed).run(job.id, owner, outcome.error, outcome.retryAt, outcome.at).changes > 0;
+      case "dead": {
+        const changed = this.statement(SQL.markDead).run(job.id, owner, outcome.error, outcome.at).changes > 0;
+        const letter = changed ? deadLetterFor(job, outcome.error, outcome.deadLetterType) : null;
+        if (letter) this.insert(letter);
+        return changed;
+      }
+      case "released":
+        return this.statement(SQL.markReleased).run(job.id, owner, outcome.at).changes > 0;
+    }
+  }
+
+  private statement(sql: string): Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.sqlite.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+}

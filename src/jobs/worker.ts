@@ -1,0 +1,325 @@
+// The worker pool: claims jobs from a Source, runs their handlers with bounded concurrency,
+// and reports outcomes back in batches.
+//
+// Invariants:
+// - A job's outcome is reported to status sinks (and so to events) only after the source has
+//   made it durable.
+// - An outcome is never dropped: if the source cannot write, the batch is kept and retried.
+// - A handler that throws, rejects or outlives its timeout fails that attempt only.
+import { systemClock, type Clock } from "../clock.ts";
+import { errorMessage, jsonLogger, type Logger } from "../log.ts";
+import { afterFailure, type BackoffOptions } from "./backoff.ts";
+import type { Outcome, Source, StatusChange, StatusSink } from "./queue.ts";
+import type { Job, Result } from "./types.ts";
+
+export interface JobContext {
+  /** Aborted when the attempt times out or shutdown's grace period ends. */
+  signal: AbortSignal;
+  attempt: number;
+  traceId: string | null;
+  logger: Logger;
+}
+
+export type Handler = (job: Job, context: JobContext) => Result | void | Promise<Result | void>;
+
+export interface WorkerOptions {
+  source: Source;
+  handlers: Record<string, Handler>;
+  /** Handlers running at once. Default: the number of CPUs. */
+  concurrency?: number;
+  /** Observers of every transition (status persistence for other back-ends, events, metrics). */
+  status?: StatusSink | StatusSink[];
+  /** Dead jobs are handed to a job of this type (the seeds' DLQType). */
+  deadLetterType?: string;
+  logger?: Logger;
+  clock?: Clock;
+  backoff?: BackoffOptions;
+  /** How long a claim holds a job without being renewed. Default 30 s; renewed every third of it. */
+  leaseMs?: number;
+  /** Timeout of an attempt whose job sets none. Default 5 minutes. */
+  defaultTimeoutMs?: number;
+  /** Finished attempts wait at most this long to be written together. Default 2 ms. */
+  completionDelayMs?: number;
+  /** …or until this many have finished. Default 64. */
+  completionBatchSize?: number;
+  /** Longest sleep while idle: a safety net for jobs written by another process. Default 5 s. */
+  pollIntervalMs?: number;
+}
+
+interface Attempt {
+  job: Job;
+  abort: AbortController;
+  done: Promise<void>;
+}
+
+export class Worker {
+  private readonly source: Source;
+  private readonly handlers: Record<string, Handler>;
+  private readonly concurrency: number;
+  private readonly sinks: StatusSink[];
+  private readonly logger: Logger;
+  private readonly clock: Clock;
+  private readonly leaseMs: number;
+  private readonly defaultTimeoutMs: number;
+  private readonly completionDelayMs: number;
+  private readonly completionBatchSize: number;
+  private readonly pollIntervalMs: number;
+
+  private readonly running = new Map<string, Attempt>();
+  private pending: Outcome[] = [];
+  private pumping: Promise<void> | null = null;
+  private pumpAgain = false;
+  private started = false;
+  private stopping = false;
+  private unsubscribe: (() => void) | null = null;
+  private wakeTimer: Timer | null = null;
+  private flushTimer: Timer | null = null;
+  private leaseTimer: Timer | null = null;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(private readonly options: WorkerOptions) {
+    this.source = options.source;
+    this.handlers = options.handlers;
+    this.concurrency = Math.max(1, options.concurrency ?? navigator.hardwareConcurrency ?? 4);
+    this.sinks = options.status === undefined ? [] : Array.isArray(options.status) ? options.status : [options.status];
+    this.logger = options.logger ?? jsonLogger();
+    this.clock = options.clock ?? systemClock;
+    this.leaseMs = options.leaseMs ?? 30_000;
+    this.defaultTimeoutMs = options.defaultTimeoutMs ?? 300_000;
+    this.completionDelayMs = options.completionDelayMs ?? 2;
+    this.completionBatchSize = options.completionBatchSize ?? 64;
+    this.pollIntervalMs = options.pollIntervalMs ?? 5_000;
+  }
+
+  /** Starts claiming. Jobs a previous owner left running are rescued first. */
+  start(): this {
+    if (this.started) return this;
+    this.started = true;
+    this.unsubscribe = this.source.onAvailable(() => this.wake());
+    this.leaseTimer = setInterval(() => void this.maintainLeases(), Math.max(10, this.leaseMs / 3));
+    void this.maintainLeases().then(() => this.wake());
+    this.logger.log("info", "worker started", { concurrency: this.concurrency, types: Object.keys(this.handlers) });
+    return this;
+  }
+
+  /** Looks for due jobs now (also used by tests after moving an injected clock). */
+  wake(): void {
+    if (!this.started || this.stopping) return;
+    void this.pump();
+  }
+
+  /** Number of attempts whose handlers are running. */
+  get activeCount(): number {
+    return this.running.size;
+  }
+
+  /** Resolves when nothing is running, nothing waits to be written, and no job is due now. */
+  whenIdle(): Promise<void> {
+    const idle = new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    this.wake();
+    return idle;
+  }
+
+  /**
+   * Stops claiming, lets running attempts finish for up to `graceMs`, then aborts the rest and
+   * puts them back as enqueued without spending their attempt. Every outcome is written
+   * before this resolves; nothing is lost.
+   */
+  async shutdown(graceMs = 10_000): Promise<void> {
+    if (!this.started || this.stopping) return;
+    this.stopping = true;
+    this.unsubscribe?.();
+    this.clearTimer("wakeTimer");
+    const allDone = Promise.all([...this.running.values()].map((a) => a.done));
+    let graceTimer: Timer | undefined;
+    await Promise.race([allDone, new Promise<void>((r) => (graceTimer = setTimeout(r, graceMs)))]);
+    clearTimeout(graceTimer);
+    for (const attempt of this.running.values()) {
+      attempt.abort.abort(new Error("worker shutting down"));
+      this.pending.push({ kind: "released", job: attempt.job, at: this.clock.now() });
+      this.logger.log("warn", "attempt interrupted by shutdown; job put back", logFields(attempt.job));
+    }
+    this.running.clear();
+    await this.flushAll();
+    if (this.leaseTimer) clearInterval(this.leaseTimer);
+    this.clearTimer("flushTimer");
+    this.logger.log("info", "worker stopped");
+  }
+
+  // ── the pump: settle finished attempts and claim new ones, one batch at a time ──────────
+
+  private pump(): Promise<void> {
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return this.pumping;
+    }
+    this.pumping = this.pumpLoop().finally(() => {
+      this.pumping = null;
+      if (this.pumpAgain) {
+        this.pumpAgain = false;
+        void this.pump();
+      }
+    });
+    return this.pumping;
+  }
+
+  private async pumpLoop(): Promise<void> {
+    this.clearTimer("flushTimer");
+    for (;;) {
+      const outcomes = this.pending;
+      this.pending = [];
+      const free = this.stopping ? 0 : this.concurrency - this.running.size;
+      if (outcomes.length === 0 && free <= 0) return;
+      let claimed: Job[];
+      try {
+        const batch = await this.source.settleAndClaim(outcomes, free, this.leaseMs);
+        claimed = batch.claimed;
+        this.report(batch.applied, claimed);
+      } catch (error) {
+        // Keep every outcome; try again shortly. A full disk or a locked file must not lose work.
+        this.pending = outcomes.concat(this.pending);
+        this.logger.log("error", "could not write job outcomes or claim jobs; retrying", { error: errorMessage(error) });
+        this.scheduleWake(1_000);
+        return;
+      }
+      for (const job of claimed) this.run(job);
+      if (claimed.length === 0 && this.pending.length === 0) break;
+      if (claimed.length === 0 && this.running.size > 0) return; // remaining outcomes flush on their timer
+    }
+    if (this.stopping) return;
+    if (this.running.size === 0) this.resolveIdleWaiters();
+    const next = await this.source.nextDueAt();
+    const delay = next === null ? this.pollIntervalMs : Math.min(this.pollIntervalMs, Math.max(0, next - this.clock.now()));
+    this.scheduleWake(delay);
+  }
+
+  private run(job: Job): void {
+    const handler = this.handlers[job.type];
+    if (!handler) {
+      this.finish(job, { kind: "dead", job, error: `no handler registered for job type "${job.type}"`, at: this.clock.now(), deadLetterType: this.options.deadLetterType });
+      return;
+    }
+    const abort = new AbortController();
+    const attempt: Attempt = { job, abort, done: Promise.resolve() };
+    this.running.set(job.id, attempt);
+    attempt.done = this.attempt(job, handler, abort).then((outcome) => {
+      // An attempt released by shutdown is no longer ours to report.
+      if (this.running.get(job.id) !== attempt) return;
+      this.running.delete(job.id);
+      this.finish(job, outcome);
+    });
+  }
+
+  private async attempt(job: Job, handler: Handler, abort: AbortController): Promise<Outcome> {
+    const timeoutMs = job.timeoutMs ?? this.defaultTimeoutMs;
+    let timer: Timer | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const error = new Error(`timed out after ${timeoutMs} ms`);
+        abort.abort(error);
+        reject(error);
+      }, timeoutMs);
+    });
+    try {
+      const context: JobContext = { signal: abort.signal, attempt: job.attempt, traceId: job.traceId, logger: this.logger };
+      const result = (await Promise.race([Promise.resolve().then(() => handler(job, context)), timedOut])) ?? {};
+      checkResult(result);
+      return { kind: "succeeded", job, result, at: this.clock.now() };
+    } catch (error) {
+      return this.failure(job, errorMessage(error));
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private failure(job: Job, error: string): Outcome {
+    const now = this.clock.now();
+    const next = afterFailure(job.attempt, job.maxRetry, now, this.options.backoff);
+    return next.status === "dead"
+      ? { kind: "dead", job, error, at: now, deadLetterType: this.options.deadLetterType }
+      : { kind: "failed", job, error, retryAt: next.retryAt, at: now };
+  }
+
+  private finish(job: Job, outcome: Outcome): void {
+    this.pending.push(outcome);
+    const level = outcome.kind === "dead" ? "error" : outcome.kind === "failed" ? "warn" : "debug";
+    this.logger.log(level, `job ${outcome.kind}`, { ...logFields(job), ...("error" in outcome ? { error: outcome.error } : {}) });
+    if (this.pending.length >= this.completionBatchSize || this.running.size === 0) void this.pump();
+    else if (!this.flushTimer) this.flushTimer = setTimeout(() => void this.pump(), this.completionDelayMs);
+  }
+
+  private report(applied: readonly Outcome[], claimed: readonly Job[]): void {
+    if (this.sinks.length === 0 || (applied.length === 0 && claimed.length === 0)) return;
+    const at = this.clock.now();
+    const changes: StatusChange[] = applied.map((o) => ({
+      job: o.job,
+      status: o.kind === "released" ? "enqueued" : o.kind,
+      attempts: o.kind === "released" ? o.job.attempt - 1 : o.job.attempt,
+      error: "error" in o ? o.error : null,
+      result: o.kind === "succeeded" ? o.result : null,
+      at: o.at,
+    }));
+    for (const job of claimed) changes.push({ job, status: "running", attempts: job.attempt, error: null, result: null, at });
+    for (const sink of this.sinks) {
+      Promise.resolve()
+        .then(() => sink.record(changes))
+        .catch((error) => this.logger.log("error", "status sink failed", { error: errorMessage(error) }));
+    }
+  }
+
+  /** Renews the leases of our attempts, and rescues jobs whose lease lapsed elsewhere. */
+  private async maintainLeases(): Promise<void> {
+    try {
+      const ours = [...this.running.keys(), ...this.pending.map((o) => o.job.id)];
+      await this.source.extendLeases(ours, this.leaseMs);
+      if (this.stopping) return;
+      const expired = (await this.source.takeExpired(this.leaseMs)).filter((job) => !this.running.has(job.id));
+      for (const job of expired) {
+        this.logger.log("warn", "lease expired; attempt counted as failed", logFields(job));
+        this.finish(job, this.failure(job, "lease expired: the worker running this attempt died or stalled"));
+      }
+    } catch (error) {
+      this.logger.log("error", "lease maintenance failed", { error: errorMessage(error) });
+    }
+  }
+
+  private async flushAll(): Promise<void> {
+    while (this.pending.length > 0 || this.pumping) {
+      await this.pump();
+      if (this.pending.length > 0) await Bun.sleep(50);
+    }
+  }
+
+  private resolveIdleWaiters(): void {
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  private scheduleWake(delayMs: number): void {
+    this.clearTimer("wakeTimer");
+    if (this.stopping) return;
+    this.wakeTimer = setTimeout(() => {
+      this.wakeTimer = null;
+      this.wake();
+    }, delayMs);
+  }
+
+  private clearTimer(name: "wakeTimer" | "flushTimer"): void {
+    const timer = this[name];
+    if (timer) clearTimeout(timer);
+    this[name] = null;
+  }
+}
+
+function checkResult(result: Result): void {
+  if (result.output === undefined) return;
+  try {
+    if (JSON.stringify(result.output) !== undefined) return;
+  } catch {}
+  throw new Error("handler returned an output that is not JSON-serialisable");
+}
+
+function logFields(job: Job): Record<string, unknown> {
+  return { job_id: job.id, type: job.type, attempt: job.attempt, trace_id: job.traceId };
+}

@@ -1,0 +1,222 @@
+// One suite every queue adapter must pass (River's riverdrivertest is the model). Each
+// adapter's test file calls `queueConformance` with a factory for a fresh, empty queue.
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { ManualClock } from "../../src/clock.ts";
+import type { Cancellable, Outcome, Queue, Source, StatusReader } from "../../src/jobs/queue.ts";
+import { InvalidJobError } from "../../src/jobs/new-job.ts";
+import type { Job } from "../../src/jobs/types.ts";
+
+export type TestQueue = Queue & Source & Cancellable & StatusReader;
+export interface QueueFixture {
+  queue: TestQueue;
+  close(): void;
+}
+export type QueueFactory = (clock: ManualClock) => QueueFixture;
+
+const LEASE = 30_000;
+
+export function queueConformance(name: string, factory: QueueFactory): void {
+  describe(`${name} queue conformance`, () => {
+    let clock: ManualClock;
+    let fixture: QueueFixture;
+    let queue: TestQueue;
+    beforeEach(() => {
+      clock = new ManualClock();
+      fixture = factory(clock);
+      queue = fixture.queue;
+    });
+    afterEach(() => fixture.close());
+
+    const claim = async (max = 10): Promise<Job[]> => (await queue.settleAndClaim([], max, LEASE)).claimed;
+    const settle = async (...outcomes: Outcome[]) => (await queue.settleAndClaim(outcomes, 0, LEASE)).applied;
+    const succeed = (job: Job, output?: unknown): Outcome => ({ kind: "succeeded", job, result: { output }, at: clock.now() });
+    const status = async (id: string) => (await queue.getStatus(id))?.status;
+
+    test("an enqueued job has a status row at once, with every field it was given", async () => {
+      const id = await queue.enqueue({
+        type: "send_receipt", payload: { order_id: "o1" }, actorId: "u1", tenantId: "t1", groupKey: "g", traceId: "00-abc-def-01", priority: 2,
+      });
+      expect(id).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/);
+      const state = await queue.getStatus(id);
+      expect(state).toMatchObject({
+        id, type: "send_receipt", status: "enqueued", payload: { order_id: "o1" }, actorId: "u1", tenantId: "t1", groupKey: "g",
+        traceId: "00-abc-def-01", priority: 2, attempts: 0, maxRetry: 3, error: null, startedAt: null, completedAt: null,
+        createdAt: clock.now(), updatedAt: clock.now(),
+      });
+    });
+
+    test("bad input is refused with a clear error and nothing is stored", async () => {
+      expect(() => queue.enqueue({ type: "" })).toThrow(InvalidJobError);
+      expect(() => queue.enqueue({ type: "x", maxRetry: 0 })).toThrow(/maxRetry/);
+      expect(() => queue.enqueue({ type: "x", payload: { n: 1n } })).toThrow(/payload/);
+      expect(() => queue.enqueue({ type: "x", notBefore: Number.NaN })).toThrow(/notBefore/);
+      expect(() => queue.enqueueMany([{ type: "ok" }, { type: "" }])).toThrow(InvalidJobError);
+      expect(await claim()).toEqual([]);
+      expect(await queue.nextDueAt()).toBeNull();
+    });
+
+    test("enqueueMany stores all jobs in order", async () => {
+      const ids = await queue.enqueueMany([{ type: "a" }, { type: "b" }, { type: "c" }]);
+      expect((await claim()).map((j) => j.id)).toEqual(ids);
+    });
+
+    test("a delayed job is not claimed before its time, and nextDueAt says when", async () => {
+      const at = clock.now() + 60_000;
+      const id = await queue.enqueueAt(at, { type: "later" });
+      expect(await claim()).toEqual([]);
+      expect(await queue.nextDueAt()).toBe(at);
+      clock.advance(60_000);
+      expect((await claim()).map((j) => j.id)).toEqual([id]);
+    });
+
+    test("higher priority runs first; equal priority runs first in, first out", async () => {
+      const low1 = await queue.enqueue({ type: "t" });
+      const high = await queue.enqueue({ type: "t", priority: 5 });
+      const low2 = await queue.enqueue({ type: "t" });
+      expect((await claim()).map((j) => j.id)).toEqual([high, low1, low2]);
+    });
+
+    test("claim respects max and marks jobs running with attempt 1", async () => {
+      await queue.enqueueMany([{ type: "t" }, { type: "t" }, { type: "t" }]);
+      const first = await claim(2);
+      expect(first.map((j) => j.attempt)).toEqual([1, 1]);
+      expect(await status(first[0]!.id)).toBe("running");
+      expect((await claim(5)).length).toBe(1);
+      expect(await claim(5)).toEqual([]);
+    });
+
+    test("one running job per group key, first in first out, other keys not held up", async () => {
+      const a1 = await queue.enqueue({ type: "t", groupKey: "a" });
+      const a2 = await queue.enqueue({ type: "t", groupKey: "a" });
+      const b1 = await queue.enqueue({ type: "t", groupKey: "b" });
+      const free = await queue.enqueue({ type: "t" });
+      const first = await claim();
+      expect(first.map((j) => j.id)).toEqual([a1, b1, free]);
+      expect(await claim()).toEqual([]);
+      await settle(succeed(first[0]!));
+      expect((await claim()).map((j) => j.id)).toEqual([a2]);
+    });
+
+    test("a job waiting for its retry keeps its group key: later jobs of the key never overtake it", async () => {
+      const a1 = await queue.enqueue({ type: "t", groupKey: "a" });
+      const a2 = await queue.enqueue({ type: "t", groupKey: "a" });
+      const [job] = await claim();
+      await settle({ kind: "failed", job: job!, error: "smtp down", retryAt: clock.now() + 1_000, at: clock.now() });
+      expect(await claim()).toEqual([]);
+      clock.advance(1_000);
+      const [retry] = await claim();
+      expect(retry).toMatchObject({ id: a1, attempt: 2 });
+      await settle(succeed(retry!));
+      expect((await claim()).map((j) => j.id)).toEqual([a2]);
+    });
+
+    test("success records output and result url, and clears the lease", async () => {
+      const id = await queue.enqueue({ type: "report" });
+      const [job] = await claim();
+      clock.advance(5);
+      const applied = await settle({ kind: "succeeded", job: job!, result: { output: { rows: 3 }, url: "file:///r.pdf", mime: "application/pdf" }, at: clock.now() });
+      expect(applied.length).toBe(1);
+      expect(await queue.getStatus(id)).toMatchObject({ status: "succeeded", output: { rows: 3 }, resultUrl: "file:///r.pdf", resultMime: "application/pdf", completedAt: clock.now(), attempts: 1 });
+    });
+
+    test("a failed attempt is retried at its retry time with the next attempt number", async () => {
+      const id = await queue.enqueue({ type: "t" });
+      const [job] = await claim();
+      await settle({ kind: "failed", job: job!, error: "boom", retryAt: clock.now() + 2_000, at: clock.now() });
+      expect(await queue.getStatus(id)).toMatchObject({ status: "failed", error: "boom", runAt: clock.now() + 2_000, attempts: 1 });
+      expect(await queue.nextDueAt()).toBe(clock.now() + 2_000);
+      expect(await claim()).toEqual([]);
+      clock.advance(2_000);
+      expect((await claim())[0]).toMatchObject({ id, attempt: 2 });
+    });
+
+    test("a dead job is handed to the dead-letter type with its error and payload", async () => {
+      const id = await queue.enqueue({ type: "webhook", payload: { url: "x" }, actorId: "u1" });
+      const [job] = await claim();
+      await settle({ kind: "dead", job: job!, error: "410 gone", at: clock.now(), deadLetterType: "dlq" });
+      expect(await queue.getStatus(id)).toMatchObject({ status: "dead", error: "410 gone", completedAt: clock.now() });
+      const [letter] = await claim();
+      expect(letter).toMatchObject({ type: "dlq", actorId: "u1", payload: { job_id: id, type: "webhook", payload: { url: "x" }, attempts: 1, error: "410 gone" } });
+      await settle({ kind: "dead", job: letter!, error: "dlq handler broke", at: clock.now(), deadLetterType: "dlq" });
+      expect(await claim()).toEqual([]); // a dead letter that dies is not dead-lettered again
+    });
+
+    test("cancel: enqueued and awaiting-retry jobs yes; running refused; finished and unknown say so", async () => {
+      const waiting = await queue.enqueue({ type: "t", notBefore: clock.now() + 10_000 });
+      expect(await queue.cancel(waiting)).toBe("cancelled");
+      expect(await status(waiting)).toBe("cancelled");
+      const retrying = await queue.enqueue({ type: "t" });
+      const [r] = await claim();
+      await settle({ kind: "failed", job: r!, error: "e", retryAt: clock.now() + 1, at: clock.now() });
+      expect(await queue.cancel(retrying)).toBe("cancelled");
+      const running = await queue.enqueue({ type: "t" });
+      const [job] = await claim();
+      expect(await queue.cancel(running)).toBe("running");
+      expect(await status(running)).toBe("running");
+      await settle(succeed(job!));
+      expect(await queue.cancel(running)).toBe("finished");
+      expect(await queue.cancel("01ARZ3NDEKTSV4RRFFQ69G5FAV")).toBe("not_found");
+      clock.advance(20_000);
+      expect(await claim()).toEqual([]);
+    });
+
+    test("a cancelled job that held a group key releases it", async () => {
+      const a1 = await queue.enqueue({ type: "t", groupKey: "a" });
+      const a2 = await queue.enqueue({ type: "t", groupKey: "a" });
+      const [job] = await claim();
+      await settle({ kind: "failed", job: job!, error: "e", retryAt: clock.now() + 60_000, at: clock.now() });
+      await queue.cancel(a1);
+      expect((await claim()).map((j) => j.id)).toEqual([a2]);
+    });
+
+    test("a unique key returns the unfinished job's id, and is free again once it finishes", async () => {
+      const first = await queue.enqueue({ type: "sync", uniqueKey: "inventory" });
+      expect(await queue.enqueue({ type: "sync", uniqueKey: "inventory" })).toBe(first);
+      const [job] = await claim();
+      expect(await queue.enqueue({ type: "sync", uniqueKey: "inventory" })).toBe(first);
+      await settle(succeed(job!));
+      const second = await queue.enqueue({ type: "sync", uniqueKey: "inventory" });
+      expect(second).not.toBe(first);
+    });
+
+    test("a lapsed lease is taken over once; a renewed lease is not", async () => {
+      const lapsing = await queue.enqueue({ type: "t" });
+      const renewed = await queue.enqueue({ type: "t" });
+      await queue.settleAndClaim([], 2, 1_000);
+      clock.advance(900);
+      await queue.extendLeases([renewed], 1_000);
+      clock.advance(200);
+      expect((await queue.takeExpired(LEASE)).map((j) => j.id)).toEqual([lapsing]);
+      expect(await queue.takeExpired(LEASE)).toEqual([]);
+    });
+
+    test("an outcome for a job that is no longer running changes nothing", async () => {
+      const id = await queue.enqueue({ type: "t" });
+      const [job] = await claim();
+      expect((await settle(succeed(job!, 1))).length).toBe(1);
+      expect(await settle({ kind: "failed", job: job!, error: "late", retryAt: clock.now(), at: clock.now() })).toEqual([]);
+      expect(await queue.getStatus(id)).toMatchObject({ status: "succeeded", output: 1, error: null });
+    });
+
+    test("a released attempt goes back to enqueued without spending the attempt", async () => {
+      const id = await queue.enqueue({ type: "t" });
+      const [job] = await claim();
+      await settle({ kind: "released", job: job!, at: clock.now() });
+      expect(await queue.getStatus(id)).toMatchObject({ status: "enqueued", attempts: 0 });
+      expect((await claim())[0]).toMatchObject({ id, attempt: 1 });
+    });
+
+    test("enqueue wakes subscribers; an unsubscribed listener is not called", async () => {
+      let wakes = 0;
+      const off = queue.onAvailable(() => wakes++);
+      await queue.enqueue({ type: "t" });
+      await Bun.sleep(0);
+      expect(wakes).toBeGreaterThanOrEqual(1);
+      off();
+      const before = wakes;
+      await queue.enqueue({ type: "t" });
+      await Bun.sleep(0);
+      expect(wakes).toBe(before);
+    });
+  });
+}

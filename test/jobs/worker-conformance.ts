@@ -1,0 +1,225 @@
+// Worker behaviour over any adapter: the same handlers, retries, groups and shutdown rules
+// must hold whatever the queue engine is.
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { ManualClock } from "../../src/clock.ts";
+import { silentLogger } from "../../src/log.ts";
+import type { StatusChange } from "../../src/jobs/queue.ts";
+import { Worker, type Handler, type WorkerOptions } from "../../src/jobs/worker.ts";
+import { deferred, waitFor } from "../support/wait.ts";
+import type { QueueFactory, QueueFixture, TestQueue } from "./conformance.ts";
+
+export function workerConformance(name: string, factory: QueueFactory): void {
+  describe(`${name} worker`, () => {
+    let clock: ManualClock;
+    let fixture: QueueFixture;
+    let queue: TestQueue;
+    let workers: Worker[];
+    beforeEach(() => {
+      clock = new ManualClock();
+      fixture = factory(clock);
+      queue = fixture.queue;
+      workers = [];
+    });
+    afterEach(async () => {
+      await Promise.all(workers.map((w) => w.shutdown(100)));
+      fixture.close();
+    });
+
+    const start = (handlers: Record<string, Handler>, options: Partial<WorkerOptions> = {}) => {
+      const worker = new Worker({ source: queue, handlers, clock, logger: silentLogger, concurrency: 8, pollIntervalMs: 60_000, backoff: { random: () => 0.5 }, ...options });
+      workers.push(worker);
+      return worker.start();
+    };
+    const status = async (id: string) => (await queue.getStatus(id))?.status;
+
+    test("runs the handler for the job's type with its payload, attempt and trace id, and stores the result", async () => {
+      const seen: unknown[] = [];
+      const worker = start({
+        send_receipt: (job, ctx) => {
+          seen.push([job.payload, ctx.attempt, ctx.traceId]);
+          return { output: { sent: true }, url: "file:///outbox/1.eml" };
+        },
+      });
+      const id = await queue.enqueue({ type: "send_receipt", payload: { order_id: "o1" }, traceId: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01" });
+      await worker.whenIdle();
+      expect(seen).toEqual([[{ order_id: "o1" }, 1, "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"]]);
+      expect(await queue.getStatus(id)).toMatchObject({ status: "succeeded", output: { sent: true }, resultUrl: "file:///outbox/1.eml", attempts: 1 });
+    });
+
+    test("never runs more handlers at once than its concurrency", async () => {
+      let active = 0;
+      let peak = 0;
+      const worker = start({ t: async () => { active++; peak = Math.max(peak, active); await Bun.sleep(2); active--; } }, { concurrency: 3 });
+      await queue.enqueueMany(Array.from({ length: 20 }, () => ({ type: "t" })));
+      await waitFor(async () => (await queue.nextDueAt()) === null && worker.activeCount === 0 && (await queue.settleAndClaim([], 0, 1)).claimed.length === 0);
+      await worker.whenIdle();
+      expect(peak).toBe(3);
+    });
+
+    test("group keys at concurrency 8: no two jobs of a key ever overlap, keys run side by side, FIFO within a key", async () => {
+      const activeByKey = new Map<string, number>();
+      const order = new Map<string, number[]>();
+      let overlaps = 0;
+      let active = 0;
+      let peak = 0;
+      const worker = start({
+        t: async (job) => {
+          const { key, n } = job.payload as { key: string; n: number };
+          const now = (activeByKey.get(key) ?? 0) + 1;
+          activeByKey.set(key, now);
+          if (now > 1) overlaps++;
+          peak = Math.max(peak, ++active);
+          await Bun.sleep(Math.random() * 3);
+          order.set(key, [...(order.get(key) ?? []), n]);
+          activeByKey.set(key, activeByKey.get(key)! - 1);
+          active--;
+        },
+      });
+      const jobs = Array.from({ length: 80 }, (_, n) => ({ type: "t", groupKey: `k${n % 4}`, payload: { key: `k${n % 4}`, n } }));
+      await queue.enqueueMany(jobs);
+      await waitFor(() => [...order.values()].reduce((s, l) => s + l.length, 0) === 80, 10_000, "80 jobs");
+      await worker.whenIdle();
+      expect(overlaps).toBe(0);
+      expect(peak).toBeGreaterThan(1);
+      for (const ns of order.values()) expect(ns).toEqual([...ns].sort((a, b) => a - b));
+    });
+
+    test("a failing job is retried with exponential backoff (1 s, 2 s, …), then succeeds", async () => {
+      let calls = 0;
+      const worker = start({ flaky: () => { if (++calls < 3) throw new Error(`smtp down #${calls}`); return { output: calls }; } });
+      const id = await queue.enqueue({ type: "flaky", maxRetry: 5 });
+      await worker.whenIdle();
+      expect(await queue.getStatus(id)).toMatchObject({ status: "failed", attempts: 1, error: "smtp down #1", runAt: clock.now() + 1_000 });
+      clock.advance(999);
+      await worker.whenIdle();
+      expect(calls).toBe(1);
+      clock.advance(1);
+      await worker.whenIdle();
+      expect(await queue.getStatus(id)).toMatchObject({ status: "failed", attempts: 2, error: "smtp down #2", runAt: clock.now() + 2_000 });
+      clock.advance(2_000);
+      await worker.whenIdle();
+      expect(await queue.getStatus(id)).toMatchObject({ status: "succeeded", attempts: 3, output: 3, error: null });
+    });
+
+    test("dead after maxRetry attempts, with the last error, and handed to the DLQ type", async () => {
+      const letters: unknown[] = [];
+      const worker = start({ always: () => Promise.reject(new Error("gone for good")), dlq: (job) => void letters.push(job.payload) }, { deadLetterType: "dlq" });
+      const id = await queue.enqueue({ type: "always", maxRetry: 2, payload: { n: 1 } });
+      await worker.whenIdle();
+      clock.advance(1_000);
+      await worker.whenIdle();
+      expect(await queue.getStatus(id)).toMatchObject({ status: "dead", attempts: 2, error: "gone for good" });
+      expect(letters).toEqual([expect.objectContaining({ job_id: id, type: "always", payload: { n: 1 }, attempts: 2, error: "gone for good" })]);
+    });
+
+    test("a job of a type with no handler is dead, with an error naming the type", async () => {
+      const worker = start({});
+      const id = await queue.enqueue({ type: "send_fax" });
+      await worker.whenIdle();
+      expect(await queue.getStatus(id)).toMatchObject({ status: "dead", error: 'no handler registered for job type "send_fax"' });
+    });
+
+    test("a handler that throws, rejects or hangs past its timeout fails that attempt only", async () => {
+      let aborted = false;
+      const worker = start({
+        throws: () => { throw new Error("sync throw"); },
+        rejects: async () => { throw new TypeError("async reject"); },
+        hangs: (_job, ctx) => new Promise(() => ctx.signal.addEventListener("abort", () => (aborted = true))),
+        bad_output: () => ({ output: { n: 1n } }),
+        ok: () => ({ output: "fine" }),
+      });
+      const [t, r, h, b, ok] = await queue.enqueueMany([
+        { type: "throws" }, { type: "rejects" }, { type: "hangs", timeoutMs: 20 }, { type: "bad_output" }, { type: "ok" },
+      ]);
+      await waitFor(async () => (await status(h!)) === "failed");
+      await worker.whenIdle();
+      expect(await queue.getStatus(t!)).toMatchObject({ status: "failed", error: "sync throw" });
+      expect(await queue.getStatus(r!)).toMatchObject({ status: "failed", error: "async reject" });
+      expect(await queue.getStatus(h!)).toMatchObject({ status: "failed", error: "timed out after 20 ms" });
+      expect(await queue.getStatus(b!)).toMatchObject({ status: "failed", error: expect.stringContaining("not JSON-serialisable") });
+      expect(await queue.getStatus(ok!)).toMatchObject({ status: "succeeded", output: "fine" });
+      expect(aborted).toBe(true);
+    });
+
+    test("status sinks see every transition, after it is durable", async () => {
+      const changes: string[] = [];
+      const durable: boolean[] = [];
+      const worker = start({ t: () => {} }, {
+        status: { record: async (batch: readonly StatusChange[]) => {
+          for (const c of batch) {
+            changes.push(`${c.status}:${c.attempts}`);
+            durable.push((await queue.getStatus(c.job.id))?.status === c.status || c.status === "running");
+          }
+        } },
+      });
+      await queue.enqueue({ type: "t" });
+      await worker.whenIdle();
+      await waitFor(() => changes.length === 2);
+      expect(changes).toEqual(["running:1", "succeeded:1"]);
+      expect(durable).toEqual([true, true]);
+    });
+
+    test("an idle worker wakes at once on enqueue, without waiting for a poll", async () => {
+      const done = deferred();
+      const worker = start({ t: () => done.resolve() });
+      await worker.whenIdle();
+      await queue.enqueue({ type: "t" });
+      await Promise.race([done.promise, Bun.sleep(1_000).then(() => { throw new Error("not woken within 1 s (poll interval is 60 s)"); })]);
+    });
+
+    test("an idle worker wakes at the next not-before time", async () => {
+      const realClock = { now: () => Date.now() };
+      const done = deferred<number>();
+      const local = factory(realClock as ManualClock);
+      const worker = new Worker({ source: local.queue, handlers: { t: () => done.resolve(Date.now()) }, logger: silentLogger, pollIntervalMs: 60_000 }).start();
+      const due = Date.now() + 80;
+      await local.queue.enqueueAt(due, { type: "t" });
+      const ranAt = await Promise.race([done.promise, Bun.sleep(2_000).then(() => -1)]);
+      await worker.shutdown(100);
+      local.close();
+      expect(ranAt).toBeGreaterThanOrEqual(due);
+      expect(ranAt - due).toBeLessThan(1_000);
+    });
+
+    test("a job whose lease lapsed (its worker died) is counted as a failed attempt and run again", async () => {
+      const id = await queue.enqueue({ type: "t" });
+      await queue.settleAndClaim([], 1, 1_000); // a worker that then dies
+      clock.advance(1_001);
+      const runs: number[] = [];
+      const worker = start({ t: (job) => void runs.push(job.attempt) });
+      await waitFor(async () => (await status(id)) === "failed");
+      expect(await queue.getStatus(id)).toMatchObject({ error: expect.stringContaining("lease expired"), attempts: 1 });
+      clock.advance(1_000);
+      await worker.whenIdle();
+      expect(runs).toEqual([2]);
+      expect(await status(id)).toBe("succeeded");
+    });
+
+    test("shutdown lets running jobs finish, records them, and leaves the rest queued", async () => {
+      const gate = deferred();
+      const started: string[] = [];
+      const worker = start({ slow: async (job) => { started.push(job.id); await gate.promise; } }, { concurrency: 2 });
+      const ids = await queue.enqueueMany(Array.from({ length: 5 }, () => ({ type: "slow" })));
+      await waitFor(() => started.length === 2);
+      const stopping = worker.shutdown(5_000);
+      gate.resolve();
+      await stopping;
+      const statuses = await Promise.all(ids.map(status));
+      expect(statuses.filter((s) => s === "succeeded").length).toBe(2);
+      expect(statuses.filter((s) => s === "enqueued").length).toBe(3);
+      const next = start({ slow: () => {} });
+      await next.whenIdle();
+      expect(await Promise.all(ids.map(status))).toEqual(ids.map(() => "succeeded"));
+    });
+
+    test("shutdown puts back an attempt that outlives the grace period, without spending it", async () => {
+      let signal: AbortSignal | undefined;
+      const worker = start({ stuck: (_job, ctx) => { signal = ctx.signal; return new Promise(() => {}); } });
+      const id = await queue.enqueue({ type: "stuck" });
+      await waitFor(() => signal !== undefined);
+      await worker.shutdown(20);
+      expect(signal!.aborted).toBe(true);
+      expect(await queue.getStatus(id)).toMatchObject({ status: "enqueued", attempts: 0 });
+    });
+  });
+}
