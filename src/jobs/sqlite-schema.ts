@@ -49,7 +49,7 @@ export const jobsMigrations: Migration[] = [
       -- The next time a waiting job becomes due, so an idle worker sleeps exactly that long.
       CREATE INDEX jobs_due ON jobs (run_at) WHERE ${AVAILABLE};
       -- Group holds and lease rescue: running jobs, and failed ones waiting to retry.
-      CREATE INDEX jobs_active ON jobs (status, group_key) WHERE ${HOLDING};
+      CREATE INDEX jobs_active ON jobs (status, group_key, id) WHERE ${HOLDING};
       -- One unfinished job per unique key.
       CREATE UNIQUE INDEX jobs_unique ON jobs (unique_key) WHERE unique_key IS NOT NULL AND ${UNFINISHED};
       CREATE VIEW job_statuses AS
@@ -115,10 +115,11 @@ export const SQL = {
 
   // Running jobs whose lease lapsed, or that a previous owner of the file left behind (only
   // one process owns the file, so any other claimant is dead). Taken over by this owner so
-  // the worker can settle them as failed attempts. Index: jobs_active (status = 'running').
+  // the worker can settle them as failed attempts. Index: jobs_active (status = 'running'); the
+  // redundant HOLDING term lets the planner see that the partial index applies.
   takeExpired: `
     UPDATE jobs SET claimed_by = ?1, lease_expires_at = ?3
-    WHERE status = 'running' AND (lease_expires_at <= ?2 OR claimed_by IS NOT ?1)
+    WHERE ${HOLDING} AND status = 'running' AND (lease_expires_at <= ?2 OR claimed_by IS NOT ?1)
     RETURNING ${JOB_COLUMNS}`,
 
   // Index: jobs_due.

@@ -1,0 +1,27 @@
+// Every hot statement is served by the index its comment names: no table scans, no sort step.
+import { expect, test } from "bun:test";
+import { openDatabase } from "../../src/db/index.ts";
+import { jobsMigrations } from "../../src/jobs/sqlite.ts";
+import { SQL } from "../../src/jobs/sqlite-schema.ts";
+
+const db = openDatabase(":memory:", { migrations: jobsMigrations });
+const plan = (sql: string) => (db.sqlite.query(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail).join(" | ");
+
+test("the claim walks jobs_available in order and probes group holds through jobs_active", () => {
+  const p = plan(SQL.selectClaimable);
+  expect(p).toContain("SCAN jobs USING INDEX jobs_available");
+  expect(p).toContain("SEARCH holder USING COVERING INDEX jobs_active (status=? AND group_key=?)");
+  expect(p).not.toContain("TEMP B-TREE");
+});
+
+test("lease rescue, next-due and unique-key lookups use their partial indexes", () => {
+  expect(plan(SQL.takeExpired)).toBe("SEARCH jobs USING INDEX jobs_active (status=?)");
+  expect(plan(SQL.nextDueAt)).toContain("USING INDEX jobs_due (run_at>?)");
+  expect(plan(SQL.findUnfinishedByUniqueKey)).toBe("SEARCH jobs USING INDEX jobs_unique (unique_key=?)");
+});
+
+test("every per-job transition is a primary-key lookup", () => {
+  for (const name of ["markRunning", "markSucceeded", "markFailed", "markDead", "markReleased", "extendLease", "cancel", "state"] as const) {
+    expect(plan(SQL[name])).toMatch(/^SEARCH jobs USING (INDEX sqlite_autoindex_jobs_1|PRIMARY KEY) \(id=\?\)$/);
+  }
+});

@@ -1,0 +1,60 @@
+// What a restart must get right: jobs left running by a dead owner, group holds, delays.
+import { afterEach, beforeEach, expect, test } from "bun:test";
+import { openDatabase } from "../../src/db/index.ts";
+import { SqliteQueue, jobsMigrations } from "../../src/jobs/sqlite.ts";
+import { Worker } from "../../src/jobs/worker.ts";
+import { silentLogger } from "../../src/log.ts";
+import { tempDir } from "../support/temp.ts";
+
+let tmp: ReturnType<typeof tempDir>;
+beforeEach(() => (tmp = tempDir()));
+afterEach(() => tmp.remove());
+
+const open = () => {
+  const db = openDatabase(tmp.file("shop.db"), { migrations: jobsMigrations });
+  return { db, queue: new SqliteQueue(db) };
+};
+
+test("jobs a previous owner left running are rescued at start-up without waiting for their lease", async () => {
+  const first = open();
+  const id = first.queue.enqueue({ type: "t" });
+  first.queue.settleAndClaim([], 1, 3_600_000); // claimed with an hour-long lease, then the owner "dies"
+  first.db.close();
+
+  const second = open();
+  const runs: number[] = [];
+  const worker = new Worker({ source: second.queue, handlers: { t: (job) => void runs.push(job.attempt) }, logger: silentLogger, backoff: { baseMs: 1, jitter: 0 } });
+  worker.start();
+  const deadline = Date.now() + 5_000;
+  while (second.queue.getStatus(id)?.status !== "succeeded" && Date.now() < deadline) await Bun.sleep(5);
+  await worker.shutdown();
+  expect(second.queue.getStatus(id)).toMatchObject({ status: "succeeded", attempts: 2 });
+  expect(runs).toEqual([2]);
+  second.db.close();
+});
+
+test("a group key held by a job waiting for its retry is still held after a restart", () => {
+  const first = open();
+  const a1 = first.queue.enqueue({ type: "t", groupKey: "store-1" });
+  const a2 = first.queue.enqueue({ type: "t", groupKey: "store-1" });
+  const [job] = first.queue.settleAndClaim([], 5, 30_000).claimed;
+  first.queue.settleAndClaim([{ kind: "failed", job: job!, error: "e", retryAt: Date.now() + 60_000, at: Date.now() }], 0, 30_000);
+  first.db.close();
+
+  const second = open();
+  expect(second.queue.settleAndClaim([], 5, 30_000).claimed).toEqual([]);
+  expect(second.queue.getStatus(a1)?.status).toBe("failed");
+  expect(second.queue.getStatus(a2)?.status).toBe("enqueued");
+  second.db.close();
+});
+
+test("a delayed job survives a restart and keeps its time", () => {
+  const first = open();
+  const at = Date.now() + 3_600_000;
+  const id = first.queue.enqueueAt(at, { type: "report" });
+  first.db.close();
+  const second = open();
+  expect(second.queue.getStatus(id)).toMatchObject({ status: "enqueued", runAt: at });
+  expect(second.queue.nextDueAt()).toBe(at);
+  second.db.close();
+});
