@@ -4,6 +4,8 @@
 // one connection is all a process can use for writes anyway). Read-only opens take no lock
 // and run no migrations, so CLI tools can inspect a file while the server runs.
 import { Database } from "bun:sqlite";
+import { existsSync } from "node:fs";
+import { dirname } from "node:path";
 import { monotonicFactory } from "ulid";
 import { acquireOwnerLock, type OwnerLock } from "./owner-lock.ts";
 import { assertNotNewer, migrate, type Migration } from "./migrations.ts";
@@ -62,6 +64,7 @@ export function openDatabase(path: string, options: OpenOptions = {}): Db {
     return new Db(sqlite, path, true, null);
   }
 
+  if (!inMemory) assertDirectoryExists(path);
   const lock = inMemory ? null : acquireOwnerLock(path);
   let sqlite: Database | undefined;
   try {
@@ -77,6 +80,11 @@ export function openDatabase(path: string, options: OpenOptions = {}): Db {
     lock?.release();
     throw error;
   }
+}
+
+function assertDirectoryExists(path: string): void {
+  const dir = dirname(path);
+  if (!existsSync(dir)) throw new Error(`cannot open database ${path}: directory ${dir} does not exist`);
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

@@ -46,8 +46,6 @@ export const jobsMigrations: Migration[] = [
       );
       -- Claim order. Partial: finished rows (the vast majority) never enter it.
       CREATE INDEX jobs_available ON jobs (priority DESC, run_at, id) WHERE ${AVAILABLE};
-      -- The next time a waiting job becomes due, so an idle worker sleeps exactly that long.
-      CREATE INDEX jobs_due ON jobs (run_at) WHERE ${AVAILABLE};
       -- Group holds and lease rescue: running jobs, and failed ones waiting to retry.
       CREATE INDEX jobs_active ON jobs (status, group_key, id) WHERE ${HOLDING};
       -- One unfinished job per unique key.
@@ -87,11 +85,11 @@ export const SQL = {
     ORDER BY priority DESC, run_at, id
     LIMIT ?2`,
 
-  // Index: primary key.
+  // The whole batch in one statement (?1 is a JSON array of ids). Index: primary key.
   markRunning: `
     UPDATE jobs SET status = 'running', attempts = attempts + 1, started_at = ?2, updated_at = ?2,
                     lease_expires_at = ?3, claimed_by = ?4
-    WHERE id = ?1`,
+    WHERE id IN (SELECT value FROM json_each(?1))`,
 
   // Settle statements. Each applies only while this owner still holds the attempt, so an
   // outcome that arrives after a rescue or a cancel changes nothing. Index: primary key.
@@ -122,8 +120,18 @@ export const SQL = {
     WHERE ${HOLDING} AND status = 'running' AND (lease_expires_at <= ?2 OR claimed_by IS NOT ?1)
     RETURNING ${JOB_COLUMNS}`,
 
-  // Index: jobs_due.
-  nextDueAt: `SELECT min(run_at) AS at FROM jobs WHERE ${AVAILABLE} AND run_at > ?`,
+  // The earliest future run_at, so an idle worker sleeps exactly that long. Served by
+  // jobs_available with a skip-scan over the (few) distinct priorities: a handful of index
+  // seeks, not a scan of every waiting job. A separate run_at index would cost every
+  // enqueue and claim one more index write (measured: about 20% of enqueue throughput).
+  nextDueAt: `
+    WITH RECURSIVE priorities(p) AS (
+      SELECT (SELECT max(priority) FROM jobs WHERE ${AVAILABLE})
+      UNION ALL
+      SELECT (SELECT max(priority) FROM jobs WHERE ${AVAILABLE} AND priority < priorities.p)
+      FROM priorities WHERE priorities.p IS NOT NULL)
+    SELECT min((SELECT min(run_at) FROM jobs WHERE ${AVAILABLE} AND priority = priorities.p AND run_at > ?1)) AS at
+    FROM priorities WHERE priorities.p IS NOT NULL`,
 
   // Index: primary key.
   cancel: `UPDATE jobs SET status = 'cancelled', completed_at = ?2, updated_at = ?2 WHERE id = ?1 AND ${AVAILABLE}`,

@@ -126,19 +126,22 @@ export class SqliteQueue implements Queue, Source, Cancellable, StatusReader {
   /** Claims up to `max` due jobs, at most one per group key. Runs inside settleAndClaim's transaction. */
   private claim(max: number, leaseMs: number): Job[] {
     const now = this.clock.now();
-    // Over-fetch a little: rows sharing a group key collapse to one.
-    const rows = this.statement(SQL.selectClaimable).all(now, max * 2 + 8) as JobRow[];
+    // Over-fetch a little: rows sharing a group key collapse to one. If that leaves the batch
+    // short, the worker simply claims again.
+    const rows = this.statement(SQL.selectClaimable).all(now, max + 4) as JobRow[];
     const seenGroups = new Set<string>();
     const claimed: Job[] = [];
-    const markRunning = this.statement(SQL.markRunning);
     for (const row of rows) {
       if (claimed.length === max) break;
       if (row.group_key !== null) {
         if (seenGroups.has(row.group_key)) continue;
         seenGroups.add(row.group_key);
       }
-      markRunning.run(row.id, now, now + leaseMs, this.db.ownerId);
-      claimed.push(rowToJob({ ...row, attempts: row.attempts + 1 }));
+      row.attempts += 1;
+      claimed.push(rowToJob(row));
+    }
+    if (claimed.length > 0) {
+      this.statement(SQL.markRunning).run(JSON.stringify(claimed.map((job) => job.id)), now, now + leaseMs, this.db.ownerId);
     }
     return claimed;
   }

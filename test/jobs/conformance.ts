@@ -69,6 +69,18 @@ export function queueConformance(name: string, factory: QueueFactory): void {
       expect((await claim()).map((j) => j.id)).toEqual([id]);
     });
 
+    test("nextDueAt is the earliest future time across all priorities, ignoring due and finished jobs", async () => {
+      const now = clock.now();
+      await queue.enqueueAt(now + 5_000, { type: "t", priority: 9 });
+      await queue.enqueueAt(now + 3_000, { type: "t", priority: -2 });
+      await queue.enqueueAt(now + 4_000, { type: "t" });
+      await queue.enqueue({ type: "t", priority: 1 }); // due now: not "next"
+      expect(await queue.nextDueAt()).toBe(now + 3_000);
+      clock.advance(3_000);
+      await claim();
+      expect(await queue.nextDueAt()).toBe(now + 4_000);
+    });
+
     test("higher priority runs first; equal priority runs first in, first out", async () => {
       const low1 = await queue.enqueue({ type: "t" });
       const high = await queue.enqueue({ type: "t", priority: 5 });

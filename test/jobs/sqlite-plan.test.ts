@@ -16,12 +16,14 @@ test("the claim walks jobs_available in order and probes group holds through job
 
 test("lease rescue, next-due and unique-key lookups use their partial indexes", () => {
   expect(plan(SQL.takeExpired)).toBe("SEARCH jobs USING INDEX jobs_active (status=?)");
-  expect(plan(SQL.nextDueAt)).toContain("USING INDEX jobs_due (run_at>?)");
+  expect(plan(SQL.nextDueAt)).toContain("SEARCH jobs USING INDEX jobs_available (priority=? AND run_at>?)");
+  expect(plan(SQL.nextDueAt)).not.toMatch(/SCAN jobs/);
   expect(plan(SQL.findUnfinishedByUniqueKey)).toBe("SEARCH jobs USING INDEX jobs_unique (unique_key=?)");
 });
 
 test("every per-job transition is a primary-key lookup", () => {
-  for (const name of ["markRunning", "markSucceeded", "markFailed", "markDead", "markReleased", "extendLease", "cancel", "state"] as const) {
+  expect(plan(SQL.markRunning)).toMatch(/^SEARCH jobs USING (COVERING )?INDEX sqlite_autoindex_jobs_1 \(id=\?\) \| LIST SUBQUERY/);
+  for (const name of ["markSucceeded", "markFailed", "markDead", "markReleased", "extendLease", "cancel", "state"] as const) {
     expect(plan(SQL[name])).toMatch(/^SEARCH jobs USING (INDEX sqlite_autoindex_jobs_1|PRIMARY KEY) \(id=\?\)$/);
   }
 });
