@@ -1,20 +1,21 @@
 #!/usr/bin/env bun
 // Entry of the binary. Wiring only: parse arguments, open the database, start the parts,
 // stop on signals. Until the REST API lands, `start` runs a small real demo of the queue.
-import { runDemo } from "./store/demo.ts";
+import { runDemo, type DemoOptions } from "./store/demo.ts";
 
 const HELP = `backroom — embedded job-and-event runtime
 
-Usage: backroom [demo] [--db FILE] [--sync full|normal] [--outbox DIR]
+Usage: backroom [demo] [--db FILE | --memory] [--sync full|normal] [--outbox DIR]
 
   demo          (default) place a few orders on the database file and process their jobs
   --db FILE     database file (default ./backroom.db)
+  --memory      keep jobs in memory only (the in-memory queue; nothing survives the process)
   --sync MODE   full (default: survives a power cut) or normal (faster; survives a crash)
   --outbox DIR  where receipts are written (default ./outbox)
 `;
 
-function parseArgs(argv: string[]): { db: string; sync: "FULL" | "NORMAL"; outbox: string } {
-  const options = { db: "./backroom.db", sync: "FULL" as "FULL" | "NORMAL", outbox: "./outbox" };
+function parseArgs(argv: string[]): DemoOptions {
+  const options: DemoOptions = { db: "./backroom.db", memory: false, sync: "FULL", outbox: "./outbox" };
   const args = [...argv];
   while (args.length > 0) {
     const arg = args.shift()!;
@@ -29,6 +30,7 @@ function parseArgs(argv: string[]): { db: string; sync: "FULL" | "NORMAL"; outbo
       process.exit(0);
     } else if (arg === "--db") options.db = value();
     else if (arg === "--outbox") options.outbox = value();
+    else if (arg === "--memory") options.memory = true;
     else if (arg === "--sync") {
       const v = value().toUpperCase();
       if (v !== "FULL" && v !== "NORMAL") throw new Error(`--sync must be full or normal, not "${v.toLowerCase()}"`);

@@ -115,6 +115,7 @@ export class Worker {
 
   /** Resolves when nothing is running, nothing waits to be written, and no job is due now. */
   whenIdle(): Promise<void> {
+    if (!this.started || this.stopping) return Promise.reject(new Error("whenIdle() needs a started, running worker"));
     const idle = new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     this.wake();
     return idle;

@@ -5,7 +5,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { openDatabase, type Migration } from "../db/index.ts";
-import { jobsMigrations, SqliteQueue, Worker, type StatusChange } from "../jobs/index.ts";
+import { jobsMigrations, MemoryQueue, SqliteQueue, Worker, type StatusChange } from "../jobs/index.ts";
 import { silentLogger } from "../log.ts";
 
 const demoMigrations: Migration[] = [
@@ -17,9 +17,17 @@ const demoMigrations: Migration[] = [
   },
 ];
 
-export async function runDemo(options: { db: string; sync: "FULL" | "NORMAL"; outbox: string }): Promise<void> {
-  const db = openDatabase(options.db, { synchronous: options.sync, migrations: [...jobsMigrations, ...demoMigrations] });
-  const queue = new SqliteQueue(db);
+export interface DemoOptions {
+  db: string;
+  /** Use the in-memory queue (and an in-memory database for the orders). */
+  memory: boolean;
+  sync: "FULL" | "NORMAL";
+  outbox: string;
+}
+
+export async function runDemo(options: DemoOptions): Promise<void> {
+  const db = openDatabase(options.memory ? ":memory:" : options.db, { synchronous: options.sync, migrations: [...jobsMigrations, ...demoMigrations] });
+  const queue = options.memory ? new MemoryQueue() : new SqliteQueue(db);
   mkdirSync(options.outbox, { recursive: true });
   const say = (line: string) => console.log(`${new Date().toISOString().slice(11, 23)}  ${line}`);
 
@@ -52,7 +60,7 @@ export async function runDemo(options: { db: string; sync: "FULL" | "NORMAL"; ou
     },
   });
 
-  say(`database ${options.db} (synchronous=${options.sync}), outbox ${options.outbox}`);
+  say(options.memory ? `in-memory queue, outbox ${options.outbox}` : `database ${options.db} (synchronous=${options.sync}), outbox ${options.outbox}`);
   const ids: string[] = [];
   for (const [customer, total] of [["ana@example.com", 1250], ["ben@example.com", 4999], ["cy@example.com", 800]] as const) {
     // The order and its jobs commit together, or not at all.
@@ -82,8 +90,7 @@ export async function runDemo(options: { db: string; sync: "FULL" | "NORMAL"; ou
   await worker.whenIdle();
   clearInterval(keepAlive);
   await stop();
-  const summary = db.path;
-  say(`all demo jobs finished; inspect them with: sqlite3 ${summary} "SELECT type, status, attempts, error FROM job_statuses"`);
+  say(options.memory ? "all demo jobs finished" : `all demo jobs finished; inspect them with: sqlite3 ${options.db} "SELECT type, status, attempts, error FROM job_statuses"`);
 }
 
 function describe(change: StatusChange): string {

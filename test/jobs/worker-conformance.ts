@@ -195,6 +195,21 @@ export function workerConformance(name: string, factory: QueueFactory): void {
       expect(await status(id)).toBe("succeeded");
     });
 
+    test("when the queue cannot be written, finished attempts are kept and written once it can", async () => {
+      let thrown = 0;
+      const flaky: TestQueue = Object.create(queue);
+      flaky.settleAndClaim = (outcomes, max, leaseMs) => {
+        if (outcomes.length > 0 && thrown++ === 0) throw new Error("disk I/O error");
+        return queue.settleAndClaim(outcomes, max, leaseMs);
+      };
+      const worker = new Worker({ source: flaky, handlers: { t: () => ({ output: "kept" }) }, clock, logger: silentLogger, pollIntervalMs: 60_000 });
+      workers.push(worker.start());
+      const id = await queue.enqueue({ type: "t" });
+      await waitFor(async () => (await status(id)) === "succeeded", 5_000, "the outcome to be written after the retry");
+      expect(await queue.getStatus(id)).toMatchObject({ status: "succeeded", output: "kept", attempts: 1 });
+      expect(thrown).toBeGreaterThanOrEqual(2); // the failed write, then the one that worked
+    });
+
     test("shutdown lets running jobs finish, records them, and leaves the rest queued", async () => {
       const gate = deferred();
       const started: string[] = [];

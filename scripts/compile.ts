@@ -1,0 +1,19 @@
+// Builds the single executable: `npm run compile` → dist/backroom.
+//   npm run compile -- --target bun-linux-arm64     cross-compile (the runtime for that target
+//                                                  must be obtainable; offline it fails clearly)
+import { mkdirSync } from "node:fs";
+
+const args = process.argv.slice(2);
+const value = (name: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
+const target = value("--target");
+const outfile = value("--outfile") ?? (target ? `dist/backroom-${target.replace(/^bun-/, "")}` : "dist/backroom");
+
+mkdirSync("dist", { recursive: true });
+const command = [process.execPath, "build", "--compile", "--minify", "--sourcemap", "src/main.ts", "--outfile", outfile];
+if (target) command.push("--target", target);
+const build = Bun.spawnSync(command, { stdout: "inherit", stderr: "inherit" });
+if (build.exitCode !== 0) {
+  console.error(`compile failed${target ? ` for ${target} (its Bun runtime may not be obtainable offline)` : ""}`);
+  process.exit(1);
+}
+console.log(`built ${outfile}`);
