@@ -131,6 +131,7 @@ export class Worker {
     this.stopping = true;
     this.unsubscribe?.();
     this.clearTimer("wakeTimer");
+    await this.pumping; // a claim in flight lands first (its jobs are put straight back)
     const allDone = Promise.all([...this.running.values()].map((a) => a.done));
     let graceTimer: Timer | undefined;
     await Promise.race([allDone, new Promise<void>((r) => (graceTimer = setTimeout(r, graceMs)))]);
@@ -141,7 +142,7 @@ export class Worker {
       this.logger.log("warn", "attempt interrupted by shutdown; job put back", logFields(attempt.job));
     }
     this.running.clear();
-    await this.flushAll();
+    await this.flushAll(Math.max(graceMs, 5_000));
     if (this.leaseTimer) clearInterval(this.leaseTimer);
     this.clearTimer("flushTimer");
     this.logger.log("info", "worker stopped");
@@ -183,7 +184,10 @@ export class Worker {
         this.scheduleWake(1_000);
         return;
       }
-      for (const job of claimed) this.run(job);
+      for (const job of claimed) {
+        if (this.stopping) this.pending.push({ kind: "released", job, at: this.clock.now() });
+        else this.run(job);
+      }
       if (claimed.length === 0 && this.pending.length === 0) break;
       if (claimed.length === 0 && this.running.size > 0) return; // remaining outcomes flush on their timer
     }
@@ -284,10 +288,18 @@ export class Worker {
     }
   }
 
-  private async flushAll(): Promise<void> {
+  /** Writes every pending outcome; if the source stays unwritable past `limitMs`, gives up
+   * loudly — the jobs are still `running` in the queue and are rescued at the next start. */
+  private async flushAll(limitMs: number): Promise<void> {
+    const deadline = Date.now() + limitMs;
     while (this.pending.length > 0 || this.pumping) {
       await this.pump();
-      if (this.pending.length > 0) await Bun.sleep(50);
+      if (this.pending.length === 0) continue;
+      if (Date.now() > deadline) {
+        this.logger.log("error", "could not record outcomes before stopping; their jobs will be rescued at the next start", { jobs: this.pending.length });
+        return;
+      }
+      await Bun.sleep(50);
     }
   }
 
