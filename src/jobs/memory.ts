@@ -3,10 +3,10 @@
 // an enqueue is visible at once and is not undone by a caller's rollback.
 import { monotonicFactory } from "ulid";
 import { systemClock, type Clock } from "../clock.ts";
-import { AvailabilitySignal } from "./availability.ts";
 import { deadLetterFor } from "./dead-letter.ts";
 import { toJobRecord, type JobRecord } from "./new-job.ts";
-import type { CancelResult, Cancellable, Outcome, Queue, Source, StatusReader } from "./queue.ts";
+import type { CancelResult, Cancellable, Outcome, Source, StatusReader } from "./queue.ts";
+import { SyncQueue } from "./sync-queue.ts";
 import type { Job, JobState, JobStatus, NewJob } from "./types.ts";
 
 interface Entry {
@@ -18,33 +18,14 @@ interface Entry {
 const AVAILABLE: ReadonlySet<JobStatus> = new Set(["enqueued", "failed"]);
 const HOLDING: ReadonlySet<JobStatus> = new Set(["running", "failed"]);
 
-export class MemoryQueue implements Queue, Source, Cancellable, StatusReader {
+export class MemoryQueue extends SyncQueue implements Source, Cancellable, StatusReader {
   private readonly clock: Clock;
   private readonly nextId = monotonicFactory();
-  private readonly available = new AvailabilitySignal();
-  private readonly entries = new Map<string, Entry>();
+  private entries = new Map<string, Entry>();
 
   constructor(options: { clock?: Clock } = {}) {
+    super();
     this.clock = options.clock ?? systemClock;
-  }
-
-  enqueue(job: NewJob): string {
-    const id = this.insert(job);
-    this.available.notify();
-    return id;
-  }
-
-  enqueueAt(at: number | Date, job: NewJob): string {
-    return this.enqueue({ ...job, notBefore: at });
-  }
-
-  enqueueMany(jobs: readonly NewJob[]): string[] {
-    const now = this.clock.now();
-    // Validate every job before storing any, so the batch is all or nothing.
-    jobs.forEach((job) => toJobRecord(job, "check", now));
-    const ids = jobs.map((job) => this.insert(job));
-    this.available.notify();
-    return ids;
   }
 
   settleAndClaim(outcomes: readonly Outcome[], max: number, leaseMs: number): { claimed: Job[]; applied: Outcome[] } {
@@ -79,17 +60,13 @@ export class MemoryQueue implements Queue, Source, Cancellable, StatusReader {
     return next;
   }
 
-  onAvailable(listener: () => void): () => void {
-    return this.available.subscribe(listener);
-  }
-
   cancel(id: string): CancelResult {
     const entry = this.entries.get(id);
     if (!entry) return "not_found";
     if (entry.state.status === "running") return "running";
     if (!AVAILABLE.has(entry.state.status)) return "finished";
     this.update(entry, { status: "cancelled", completedAt: this.clock.now() });
-    this.available.notify();
+    this.notifyAvailable();
     return "cancelled";
   }
 
@@ -98,7 +75,17 @@ export class MemoryQueue implements Queue, Source, Cancellable, StatusReader {
     return entry ? structuredClone(entry.state) : null;
   }
 
-  private insert(job: NewJob): string {
+  protected atomically<T>(fn: () => T): T {
+    const before = new Map(this.entries);
+    try {
+      return fn();
+    } catch (error) {
+      this.entries = before;
+      throw error;
+    }
+  }
+
+  protected insert(job: NewJob): string {
     if (job.uniqueKey) {
       for (const { state } of this.entries.values()) {
         if (state.uniqueKey === job.uniqueKey && (AVAILABLE.has(state.status) || state.status === "running")) return state.id;

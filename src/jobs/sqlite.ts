@@ -8,12 +8,12 @@ import type { Statement } from "bun:sqlite";
 import { monotonicFactory } from "ulid";
 import type { Db } from "../db/open.ts";
 import { systemClock, type Clock } from "../clock.ts";
-import { AvailabilitySignal } from "./availability.ts";
 import { deadLetterFor } from "./dead-letter.ts";
 import { toJobRecord } from "./new-job.ts";
-import type { CancelResult, Cancellable, Outcome, Queue, Source, StatusReader } from "./queue.ts";
+import type { CancelResult, Cancellable, Outcome, Source, StatusReader } from "./queue.ts";
 import { rowToJob, rowToState, type JobRow, type StateRow } from "./rows.ts";
 import { SQL } from "./sqlite-schema.ts";
+import { SyncQueue } from "./sync-queue.ts";
 import type { Job, JobState, NewJob } from "./types.ts";
 
 export { jobsMigrations } from "./sqlite-schema.ts";
@@ -22,36 +22,17 @@ export interface SqliteQueueOptions {
   clock?: Clock;
 }
 
-export class SqliteQueue implements Queue, Source, Cancellable, StatusReader {
+export class SqliteQueue extends SyncQueue implements Source, Cancellable, StatusReader {
   private readonly clock: Clock;
   private readonly nextId = monotonicFactory();
-  private readonly available = new AvailabilitySignal();
   private readonly statements = new Map<string, Statement>();
 
   constructor(
     private readonly db: Db,
     options: SqliteQueueOptions = {},
   ) {
+    super();
     this.clock = options.clock ?? systemClock;
-  }
-
-  // ── Queue ───────────────────────────────────────────────────────────────────────────────
-
-  enqueue(job: NewJob): string {
-    // One statement (or a unique-key read then an insert, with no await between): atomic as is.
-    const id = this.insert(job);
-    this.available.notify();
-    return id;
-  }
-
-  enqueueAt(at: number | Date, job: NewJob): string {
-    return this.enqueue({ ...job, notBefore: at });
-  }
-
-  enqueueMany(jobs: readonly NewJob[]): string[] {
-    const ids = this.db.transaction(() => jobs.map((job) => this.insert(job)));
-    this.available.notify();
-    return ids;
   }
 
   // ── Source ──────────────────────────────────────────────────────────────────────────────
@@ -84,17 +65,13 @@ export class SqliteQueue implements Queue, Source, Cancellable, StatusReader {
     return row?.at ?? null;
   }
 
-  onAvailable(listener: () => void): () => void {
-    return this.available.subscribe(listener);
-  }
-
   // ── Cancellable, StatusReader ───────────────────────────────────────────────────────────
 
   cancel(id: string): CancelResult {
     const { changes } = this.statement(SQL.cancel).run(id, this.clock.now());
     if (changes > 0) {
       // A cancelled failed job may have been holding its group key.
-      this.available.notify();
+      this.notifyAvailable();
       return "cancelled";
     }
     const row = this.statement(SQL.statusOf).get(id) as { status: string } | null;
@@ -109,7 +86,13 @@ export class SqliteQueue implements Queue, Source, Cancellable, StatusReader {
 
   // ── internals ───────────────────────────────────────────────────────────────────────────
 
-  private insert(job: NewJob): string {
+  protected atomically<T>(fn: () => T): T {
+    return this.db.transaction(fn);
+  }
+
+  // One statement (or a unique-key read then an insert, with no await between): atomic as is,
+  // and inside a caller's transaction it simply joins it.
+  protected insert(job: NewJob): string {
     if (job.uniqueKey) {
       const existing = this.statement(SQL.findUnfinishedByUniqueKey).get(job.uniqueKey) as { id: string } | null;
       if (existing) return existing.id;
