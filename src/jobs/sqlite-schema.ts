@@ -9,6 +9,8 @@ import type { Migration } from "../db/migrations.ts";
 const AVAILABLE = `status IN ('enqueued', 'failed')`;
 const HOLDING = `status IN ('running', 'failed')`;
 const UNFINISHED = `status IN ('enqueued', 'running', 'failed')`;
+// Parked: waiting behind another job of its group key (see selectCandidates).
+const CLAIMABLE = `${AVAILABLE} AND parked = 0`;
 
 export const jobsMigrations: Migration[] = [
   {
@@ -27,6 +29,7 @@ export const jobsMigrations: Migration[] = [
         max_retry        INTEGER NOT NULL,
         run_at           INTEGER NOT NULL,
         group_key        TEXT,
+        parked           INTEGER NOT NULL DEFAULT 0,
         unique_key       TEXT,
         trace_id         TEXT,
         actor_id         TEXT,
@@ -44,8 +47,10 @@ export const jobsMigrations: Migration[] = [
         completed_at     INTEGER,
         updated_at       INTEGER NOT NULL
       );
-      -- Claim order. Partial: finished rows (the vast majority) never enter it.
-      CREATE INDEX jobs_available ON jobs (priority DESC, run_at, id) WHERE ${AVAILABLE};
+      -- Claim order. Partial: finished rows (the vast majority) and parked ones never enter it.
+      CREATE INDEX jobs_available ON jobs (priority DESC, run_at, id) WHERE ${CLAIMABLE};
+      -- Parked jobs by group key, in claim order: the next one to release when the key frees.
+      CREATE INDEX jobs_parked ON jobs (group_key, priority DESC, run_at, id) WHERE ${AVAILABLE} AND parked = 1;
       -- Group holds and lease rescue: running jobs, and failed ones waiting to retry.
       CREATE INDEX jobs_active ON jobs (status, group_key, id) WHERE ${HOLDING};
       -- One unfinished job per unique key.
@@ -71,19 +76,33 @@ export const SQL = {
   findUnfinishedByUniqueKey: `SELECT id FROM jobs WHERE unique_key = ? AND ${UNFINISHED}`,
 
   // The claim query. Index: jobs_available, walked in order (no sort step), stopping at LIMIT.
-  // A job is claimable when it is due and its group key (if any) is not held by ANOTHER job —
-  // held means running, or failed and waiting for its retry, so a later job of the key never
-  // overtakes an earlier one that is failing. The hold is read from the rows themselves
-  // (index jobs_active), not from memory: it is right after a crash by construction.
-  // Two due jobs of one key can both be returned here; the caller keeps the first of each key.
-  selectClaimable: `
-    SELECT ${JOB_COLUMNS} FROM jobs
-    WHERE ${AVAILABLE} AND run_at <= ?1
-      AND (group_key IS NULL OR NOT EXISTS (
-            SELECT 1 FROM jobs AS holder
-            WHERE holder.${HOLDING} AND holder.group_key = jobs.group_key AND holder.id <> jobs.id))
+  // A job whose group key is held by ANOTHER job comes back flagged `held` — held means
+  // running, or failed and waiting for its retry, so a later job of the key never overtakes an
+  // earlier one that is failing. The hold is read from the rows themselves (index
+  // jobs_active), not from memory, so it is right after a crash by construction.
+  // The caller parks flagged rows (and all but the first row of each key in a batch): they
+  // leave jobs_available, so a backlog of one busy key is stepped over once, not on every
+  // claim. When the key is released, the first parked job of the key is unparked.
+  selectCandidates: `
+    SELECT ${JOB_COLUMNS},
+      (group_key IS NOT NULL AND EXISTS (
+        SELECT 1 FROM jobs AS holder
+        WHERE holder.${HOLDING} AND holder.group_key = jobs.group_key AND holder.id <> jobs.id)) AS held
+    FROM jobs
+    WHERE ${CLAIMABLE} AND run_at <= ?1
     ORDER BY priority DESC, run_at, id
     LIMIT ?2`,
+
+  // Index: primary key.
+  park: `UPDATE jobs SET parked = 1 WHERE id = ?`,
+  // Index: jobs_parked.
+  unparkNext: `
+    UPDATE jobs SET parked = 0
+    WHERE id = (SELECT id FROM jobs WHERE ${AVAILABLE} AND parked = 1 AND group_key = ?1
+                ORDER BY priority DESC, run_at, id LIMIT 1)`,
+  // At start-up, a safety net: every parked job is looked at again by the next claim.
+  // Index: jobs_parked.
+  unparkAll: `UPDATE jobs SET parked = 0 WHERE ${AVAILABLE} AND parked = 1`,
 
   // The whole batch in one statement (?1 is a JSON array of ids). Index: primary key.
   markRunning: `
@@ -104,7 +123,7 @@ export const SQL = {
     UPDATE jobs SET status = 'dead', error = ?3, completed_at = ?4, updated_at = ?4, lease_expires_at = NULL, claimed_by = NULL
     WHERE id = ?1 AND status = 'running' AND claimed_by = ?2`,
   markReleased: `
-    UPDATE jobs SET status = 'enqueued', attempts = attempts - 1, run_at = ?3, updated_at = ?3,
+    UPDATE jobs SET status = 'enqueued', attempts = attempts - 1, run_at = ?3, updated_at = ?3, parked = 0,
                     lease_expires_at = NULL, claimed_by = NULL
     WHERE id = ?1 AND status = 'running' AND claimed_by = ?2`,
 
@@ -126,15 +145,15 @@ export const SQL = {
   // enqueue and claim one more index write (measured: about 20% of enqueue throughput).
   nextDueAt: `
     WITH RECURSIVE priorities(p) AS (
-      SELECT (SELECT max(priority) FROM jobs WHERE ${AVAILABLE})
+      SELECT (SELECT max(priority) FROM jobs WHERE ${CLAIMABLE})
       UNION ALL
-      SELECT (SELECT max(priority) FROM jobs WHERE ${AVAILABLE} AND priority < priorities.p)
+      SELECT (SELECT max(priority) FROM jobs WHERE ${CLAIMABLE} AND priority < priorities.p)
       FROM priorities WHERE priorities.p IS NOT NULL)
-    SELECT min((SELECT min(run_at) FROM jobs WHERE ${AVAILABLE} AND priority = priorities.p AND run_at > ?1)) AS at
+    SELECT min((SELECT min(run_at) FROM jobs WHERE ${CLAIMABLE} AND priority = priorities.p AND run_at > ?1)) AS at
     FROM priorities WHERE priorities.p IS NOT NULL`,
 
   // Index: primary key.
-  cancel: `UPDATE jobs SET status = 'cancelled', completed_at = ?2, updated_at = ?2 WHERE id = ?1 AND ${AVAILABLE}`,
+  cancel: `UPDATE jobs SET status = 'cancelled', completed_at = ?2, updated_at = ?2 WHERE id = ?1 AND ${AVAILABLE} RETURNING group_key`,
   statusOf: `SELECT status FROM jobs WHERE id = ?`,
   state: `SELECT * FROM jobs WHERE id = ?`,
 } as const;

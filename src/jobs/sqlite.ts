@@ -33,6 +33,7 @@ export class SqliteQueue extends SyncQueue implements Source, Cancellable, Statu
   ) {
     super();
     this.clock = options.clock ?? systemClock;
+    if (!db.readonly) this.statement(SQL.unparkAll).run();
   }
 
   // ── Source ──────────────────────────────────────────────────────────────────────────────
@@ -68,9 +69,10 @@ export class SqliteQueue extends SyncQueue implements Source, Cancellable, Statu
   // ── Cancellable, StatusReader ───────────────────────────────────────────────────────────
 
   cancel(id: string): CancelResult {
-    const { changes } = this.statement(SQL.cancel).run(id, this.clock.now());
-    if (changes > 0) {
-      // A cancelled failed job may have been holding its group key.
+    const cancelled = this.statement(SQL.cancel).get(id, this.clock.now()) as { group_key: string | null } | null;
+    if (cancelled) {
+      // A cancelled job waiting for its retry was holding its group key.
+      if (cancelled.group_key !== null) this.releaseGroup(cancelled.group_key);
       this.notifyAvailable();
       return "cancelled";
     }
@@ -109,19 +111,28 @@ export class SqliteQueue extends SyncQueue implements Source, Cancellable, Statu
   /** Claims up to `max` due jobs, at most one per group key. Runs inside settleAndClaim's transaction. */
   private claim(max: number, leaseMs: number): Job[] {
     const now = this.clock.now();
-    // Over-fetch a little: rows sharing a group key collapse to one. If that leaves the batch
-    // short, the worker simply claims again.
-    const rows = this.statement(SQL.selectClaimable).all(now, max + 4) as JobRow[];
-    const seenGroups = new Set<string>();
+    const select = this.statement(SQL.selectCandidates);
+    const park = this.statement(SQL.park);
+    const keysInBatch = new Set<string>();
     const claimed: Job[] = [];
-    for (const row of rows) {
-      if (claimed.length === max) break;
-      if (row.group_key !== null) {
-        if (seenGroups.has(row.group_key)) continue;
-        seenGroups.add(row.group_key);
+    for (;;) {
+      const limit = max - claimed.length + 4;
+      const rows = select.all(now, limit) as (JobRow & { held: number })[];
+      for (const row of rows) {
+        if (claimed.length === max) break;
+        if (row.group_key !== null) {
+          // Waiting behind another job of its key: park it (it leaves the claim index) so the
+          // next claims do not step over it again.
+          if (row.held || keysInBatch.has(row.group_key)) {
+            park.run(row.id);
+            continue;
+          }
+          keysInBatch.add(row.group_key);
+        }
+        row.attempts += 1;
+        claimed.push(rowToJob(row));
       }
-      row.attempts += 1;
-      claimed.push(rowToJob(row));
+      if (claimed.length === max || rows.length < limit) break;
     }
     if (claimed.length > 0) {
       this.statement(SQL.markRunning).run(JSON.stringify(claimed.map((job) => job.id)), now, now + leaseMs, this.db.ownerId);
@@ -131,6 +142,13 @@ export class SqliteQueue extends SyncQueue implements Source, Cancellable, Statu
 
   /** Applies one outcome; false when the job is no longer this owner's running attempt. */
   private settle(outcome: Outcome): boolean {
+    const applied = this.applyOutcome(outcome);
+    // A finished or put-back job releases its group key (a failed one keeps it for its retry).
+    if (applied && outcome.kind !== "failed" && outcome.job.groupKey !== null) this.releaseGroup(outcome.job.groupKey);
+    return applied;
+  }
+
+  private applyOutcome(outcome: Outcome): boolean {
     const { job } = outcome;
     const owner = this.db.ownerId;
     switch (outcome.kind) {
@@ -150,6 +168,11 @@ export class SqliteQueue extends SyncQueue implements Source, Cancellable, Statu
       case "released":
         return this.statement(SQL.markReleased).run(job.id, owner, outcome.at).changes > 0;
     }
+  }
+
+  /** The next parked job of the key (if any) becomes claimable again. */
+  private releaseGroup(groupKey: string): void {
+    this.statement(SQL.unparkNext).run(groupKey);
   }
 
   private statement(sql: string): Statement {

@@ -109,6 +109,22 @@ export function queueConformance(name: string, factory: QueueFactory): void {
       expect((await claim()).map((j) => j.id)).toEqual([a2]);
     });
 
+    test("a long backlog of one busy key neither holds up other jobs nor loses its order", async () => {
+      const backlog = await queue.enqueueMany(Array.from({ length: 40 }, () => ({ type: "t", groupKey: "store-1" })));
+      const others = await queue.enqueueMany([{ type: "t" }, { type: "t", groupKey: "store-2" }]);
+      const first = await claim(10);
+      expect(first.map((j) => j.id)).toEqual([backlog[0]!, ...others]);
+      const order = [first[0]!.id];
+      let current = first[0]!;
+      for (let i = 1; i < backlog.length; i++) {
+        const { claimed } = await queue.settleAndClaim([succeed(current)], 10, LEASE);
+        expect(claimed.length).toBe(1);
+        current = claimed[0]!;
+        order.push(current.id);
+      }
+      expect(order).toEqual(backlog);
+    });
+
     test("a job waiting for its retry keeps its group key: later jobs of the key never overtake it", async () => {
       const a1 = await queue.enqueue({ type: "t", groupKey: "a" });
       const a2 = await queue.enqueue({ type: "t", groupKey: "a" });

@@ -8,7 +8,7 @@ const db = openDatabase(":memory:", { migrations: jobsMigrations });
 const plan = (sql: string) => (db.sqlite.query(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail).join(" | ");
 
 test("the claim walks jobs_available in order and probes group holds through jobs_active", () => {
-  const p = plan(SQL.selectClaimable);
+  const p = plan(SQL.selectCandidates);
   expect(p).toContain("SCAN jobs USING INDEX jobs_available");
   expect(p).toContain("SEARCH holder USING COVERING INDEX jobs_active (status=? AND group_key=?)");
   expect(p).not.toContain("TEMP B-TREE");
@@ -19,11 +19,13 @@ test("lease rescue, next-due and unique-key lookups use their partial indexes", 
   expect(plan(SQL.nextDueAt)).toContain("SEARCH jobs USING INDEX jobs_available (priority=? AND run_at>?)");
   expect(plan(SQL.nextDueAt)).not.toMatch(/SCAN jobs/);
   expect(plan(SQL.findUnfinishedByUniqueKey)).toBe("SEARCH jobs USING INDEX jobs_unique (unique_key=?)");
+  expect(plan(SQL.unparkNext)).toContain("SEARCH jobs USING INDEX jobs_parked (group_key=?)");
+  expect(plan(SQL.unparkAll)).toBe("SCAN jobs USING INDEX jobs_parked");
 });
 
 test("every per-job transition is a primary-key lookup", () => {
   expect(plan(SQL.markRunning)).toMatch(/^SEARCH jobs USING (COVERING )?INDEX sqlite_autoindex_jobs_1 \(id=\?\) \| LIST SUBQUERY/);
-  for (const name of ["markSucceeded", "markFailed", "markDead", "markReleased", "extendLease", "cancel", "state"] as const) {
+  for (const name of ["park", "markSucceeded", "markFailed", "markDead", "markReleased", "extendLease", "cancel", "state"] as const) {
     expect(plan(SQL[name])).toMatch(/^SEARCH jobs USING (INDEX sqlite_autoindex_jobs_1|PRIMARY KEY) \(id=\?\)$/);
   }
 });

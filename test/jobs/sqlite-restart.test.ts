@@ -58,3 +58,21 @@ test("a delayed job survives a restart and keeps its time", () => {
   expect(second.queue.nextDueAt()).toBe(at);
   second.db.close();
 });
+
+test("jobs parked behind a busy group key are all carried out, in order, after a crash and restart", async () => {
+  const first = open();
+  const ids = first.queue.enqueueMany(Array.from({ length: 6 }, (_, n) => ({ type: "t", groupKey: "store-1", payload: n })));
+  expect(first.queue.settleAndClaim([], 4, 30_000).claimed.map((j) => j.id)).toEqual([ids[0]]); // the rest parked
+  first.db.close(); // dies while holding the key
+
+  const second = open();
+  const order: unknown[] = [];
+  const worker = new Worker({ source: second.queue, handlers: { t: (job) => void order.push(job.payload) }, logger: silentLogger, backoff: { baseMs: 1, jitter: 0 } });
+  worker.start();
+  const deadline = Date.now() + 5_000;
+  while (order.length < 6 && Date.now() < deadline) await Bun.sleep(5);
+  await worker.shutdown();
+  expect(order).toEqual([0, 1, 2, 3, 4, 5]);
+  expect(ids.map((id) => second.queue.getStatus(id)?.status)).toEqual(ids.map(() => "succeeded"));
+  second.db.close();
+});
