@@ -5,7 +5,9 @@ import { monotonicFactory } from "ulid";
 import { systemClock, type Clock } from "../clock.ts";
 import { deadLetterFor } from "./dead-letter.ts";
 import { toJobRecord, type JobRecord } from "./new-job.ts";
-import type { CancelResult, Cancellable, Outcome, Source, StatusReader } from "./queue.ts";
+import { listInMemory, type ListQuery } from "../db/list-query.ts";
+import type { CancelResult, Cancellable, Outcome, Retryable, RetryResult, Source, StatusReader } from "./queue.ts";
+import { stateToStatusRow, type StatusRow } from "./status-columns.ts";
 import { SyncQueue } from "./sync-queue.ts";
 import type { Job, JobState, JobStatus, NewJob } from "./types.ts";
 
@@ -18,7 +20,7 @@ interface Entry {
 const AVAILABLE: ReadonlySet<JobStatus> = new Set(["enqueued", "failed"]);
 const HOLDING: ReadonlySet<JobStatus> = new Set(["running", "failed"]);
 
-export class MemoryQueue extends SyncQueue implements Source, Cancellable, StatusReader {
+export class MemoryQueue extends SyncQueue implements Source, Cancellable, Retryable, StatusReader {
   private readonly clock: Clock;
   private readonly nextId = monotonicFactory();
   private entries = new Map<string, Entry>();
@@ -68,6 +70,19 @@ export class MemoryQueue extends SyncQueue implements Source, Cancellable, Statu
     this.update(entry, { status: "cancelled", completedAt: this.clock.now() });
     this.notifyAvailable();
     return "cancelled";
+  }
+
+  retry(id: string): RetryResult {
+    const entry = this.entries.get(id);
+    if (!entry) return "not_found";
+    if (entry.state.status !== "dead") return "not_dead";
+    this.update(entry, { status: "enqueued", attempts: 0, runAt: this.clock.now(), completedAt: null });
+    this.notifyAvailable();
+    return "retried";
+  }
+
+  listStatuses(query: ListQuery): { rows: StatusRow[]; total: number } {
+    return listInMemory([...this.entries.values()].map((e) => stateToStatusRow(e.state)), query);
   }
 
   getStatus(id: string): JobState | null {

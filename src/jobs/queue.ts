@@ -3,6 +3,8 @@
 //
 // Methods may answer synchronously (SQLite, memory) or with a promise (network engines);
 // callers that are generic over adapters always `await`.
+import type { ListQuery } from "../db/list-query.ts";
+import type { StatusRow } from "./status-columns.ts";
 import type { Job, JobState, JobStatus, NewJob, Result } from "./types.ts";
 
 export type Awaitable<T> = T | Promise<T>;
@@ -55,9 +57,18 @@ export interface Cancellable {
   cancel(id: string): Awaitable<CancelResult>;
 }
 
+export type RetryResult = "retried" | "not_found" | "not_dead";
+
+/** Puts a dead job back in the queue with fresh attempts (an operator's decision). */
+export interface Retryable {
+  retry(id: string): Awaitable<RetryResult>;
+}
+
 /** Reads status rows. */
 export interface StatusReader {
   getStatus(id: string): Awaitable<JobState | null>;
+  /** One page of status rows (storage form: see status-columns.ts) and the number matching. */
+  listStatuses(query: ListQuery): Awaitable<{ rows: StatusRow[]; total: number }>;
 }
 
 /** One change of a job's status, as a sink receives it. */

@@ -10,7 +10,9 @@ import type { Db } from "../db/open.ts";
 import { systemClock, type Clock } from "../clock.ts";
 import { deadLetterFor } from "./dead-letter.ts";
 import { toJobRecord } from "./new-job.ts";
-import type { CancelResult, Cancellable, Outcome, Source, StatusReader } from "./queue.ts";
+import { listRows, type ListQuery } from "../db/list-query.ts";
+import type { CancelResult, Cancellable, Outcome, Retryable, RetryResult, Source, StatusReader } from "./queue.ts";
+import { STATUS_COLUMNS, type StatusRow } from "./status-columns.ts";
 import { rowToJob, rowToState, type JobRow, type StateRow } from "./rows.ts";
 import { SQL } from "./sqlite-schema.ts";
 import { SyncQueue } from "./sync-queue.ts";
@@ -22,7 +24,7 @@ export interface SqliteQueueOptions {
   clock?: Clock;
 }
 
-export class SqliteQueue extends SyncQueue implements Source, Cancellable, StatusReader {
+export class SqliteQueue extends SyncQueue implements Source, Cancellable, Retryable, StatusReader {
   private readonly clock: Clock;
   private readonly nextId = monotonicFactory();
   private readonly statements = new Map<string, Statement>();
@@ -81,9 +83,21 @@ export class SqliteQueue extends SyncQueue implements Source, Cancellable, Statu
     return row.status === "running" ? "running" : "finished";
   }
 
+  retry(id: string): RetryResult {
+    if (this.statement(SQL.retryDead).run(id, this.clock.now()).changes > 0) {
+      this.notifyAvailable();
+      return "retried";
+    }
+    return this.statement(SQL.statusOf).get(id) ? "not_dead" : "not_found";
+  }
+
   getStatus(id: string): JobState | null {
     const row = this.statement(SQL.state).get(id) as StateRow | null;
     return row ? rowToState(row) : null;
+  }
+
+  listStatuses(query: ListQuery): { rows: StatusRow[]; total: number } {
+    return listRows<StatusRow>(this.db.sqlite, "job_statuses", STATUS_COLUMNS, query);
   }
 
   // ── internals ───────────────────────────────────────────────────────────────────────────

@@ -2,11 +2,12 @@
 // adapter's test file calls `queueConformance` with a factory for a fresh, empty queue.
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { ManualClock } from "../../src/clock.ts";
-import type { Cancellable, Outcome, Queue, Source, StatusReader } from "../../src/jobs/queue.ts";
+import type { Cancellable, Outcome, Queue, Retryable, Source, StatusReader } from "../../src/jobs/queue.ts";
 import { InvalidJobError } from "../../src/jobs/new-job.ts";
+import type { Condition, ListQuery } from "../../src/db/list-query.ts";
 import type { Job } from "../../src/jobs/types.ts";
 
-export type TestQueue = Queue & Source & Cancellable & StatusReader;
+export type TestQueue = Queue & Source & Cancellable & Retryable & StatusReader;
 export interface QueueFixture {
   queue: TestQueue;
   close(): void;
@@ -232,6 +233,36 @@ export function queueConformance(name: string, factory: QueueFactory): void {
       await settle({ kind: "released", job: job!, at: clock.now() });
       expect(await queue.getStatus(id)).toMatchObject({ status: "enqueued", attempts: 0 });
       expect((await claim())[0]).toMatchObject({ id, attempt: 1 });
+    });
+
+    test("a dead job can be retried with fresh attempts; other jobs cannot", async () => {
+      const id = await queue.enqueue({ type: "t", maxRetry: 1 });
+      const [job] = await claim();
+      expect(await queue.retry(id)).toBe("not_dead");
+      await settle({ kind: "dead", job: job!, error: "boom", at: clock.now() });
+      expect(await queue.retry(id)).toBe("retried");
+      expect(await queue.getStatus(id)).toMatchObject({ status: "enqueued", attempts: 0, completedAt: null });
+      expect((await claim())[0]).toMatchObject({ id, attempt: 1 });
+      expect(await queue.retry("01ARZ3NDEKTSV4RRFFQ69G5FAV")).toBe("not_found");
+    });
+
+    test("status rows are listed with filters, OR groups, sort and pages", async () => {
+      const a = await queue.enqueue({ type: "send_receipt", actorId: "ana" });
+      clock.advance(1);
+      const b = await queue.enqueue({ type: "webhook", actorId: "ben", groupKey: "g1" });
+      clock.advance(1);
+      const c = await queue.enqueue({ type: "send_receipt", actorId: "ben" });
+      const ids = async (where: Condition[][], sort: ListQuery["sort"] = [], limit = 10, offset = 0) => {
+        const { rows, total } = await queue.listStatuses({ where, sort, limit, offset });
+        return { ids: rows.map((r) => r.id), total };
+      };
+      expect(await ids([[{ field: "actor_id", op: "eq", value: "ben" }]])).toEqual({ ids: [b, c], total: 2 });
+      expect(await ids([[{ field: "type", op: "eq", value: "webhook" }, { field: "actor_id", op: "eq", value: "ana" }]])).toEqual({ ids: [a, b], total: 2 });
+      expect(await ids([[{ field: "type", op: "in", value: ["webhook", "nothing"] }]])).toEqual({ ids: [b], total: 1 });
+      expect(await ids([[{ field: "created_at", op: "gte", value: clock.now() - 1 }]], [{ field: "created_at", direction: "desc" }])).toEqual({ ids: [c, b], total: 2 });
+      expect(await ids([[{ field: "type", op: "like", value: "send%" }]], [], 1, 1)).toEqual({ ids: [c], total: 2 });
+      const { rows } = await queue.listStatuses({ where: [[{ field: "id", op: "eq", value: b }]], sort: [], limit: 1, offset: 0 });
+      expect(rows[0]).toMatchObject({ id: b, type: "webhook", status: "enqueued", actor_id: "ben", group_key: "g1", attempts: 0, max_retry: 3, started_at: null });
     });
 
     test("enqueue wakes subscribers; an unsubscribed listener is not called", async () => {

@@ -1,0 +1,106 @@
+// Parsing a list request's query string into a ListQuery. The grammar (docs/api.md):
+//   ?status=running&type=send_receipt        shorthand: field equals value (AND)
+//   ?filter=price_cents:gte:500              field:op:value, ops eq ne gt gte lt lte in like
+//   ?filter[0]=a:eq:1&filter[0]=b:eq:2       same index = one OR group; groups are ANDed
+//   ?sort=-created_at,title  or  ?sort=created_at:desc,title:asc    (id breaks ties)
+//   ?page=2&limit=50                         default limit 20, at most 100
+// Anything else — an unknown field or operator, a value of the wrong type, a bad page — is a
+// 400 INVALID_QUERY, never a silently ignored parameter.
+import { FILTER_OPS, type Column, type Condition, type FilterOp, type ListQuery, type Scalar } from "../db/list-query.ts";
+import { invalidQuery } from "./errors.ts";
+
+export const DEFAULT_LIMIT = 20;
+export const MAX_LIMIT = 100;
+const RESERVED = new Set(["filter", "sort", "page", "limit"]);
+
+export interface ParsedList extends ListQuery {
+  page: number;
+}
+
+export function parseListParams(params: URLSearchParams, columns: readonly Column[]): ParsedList {
+  const byName = new Map(columns.map((c) => [c.name, c]));
+  const where: Condition[][] = [];
+  const orGroups = new Map<string, Condition[]>();
+
+  for (const [key, raw] of params) {
+    if (key === "filter") where.push([parseFilter(raw, byName)]);
+    else if (/^filter\[\d+\]$/.test(key)) {
+      const group = orGroups.get(key) ?? [];
+      group.push(parseFilter(raw, byName));
+      orGroups.set(key, group);
+    } else if (!RESERVED.has(key)) {
+      where.push([condition(byName, key, "eq", raw)]);
+    }
+  }
+  where.push(...orGroups.values());
+
+  const limit = integerParam(params, "limit", DEFAULT_LIMIT);
+  if (limit < 1 || limit > MAX_LIMIT) throw invalidQuery(`limit must be between 1 and ${MAX_LIMIT}`, "limit");
+  const page = integerParam(params, "page", 1);
+  if (page < 1) throw invalidQuery("page must be 1 or more", "page");
+  return { where, sort: parseSort(params.get("sort"), byName), limit, page, offset: (page - 1) * limit };
+}
+
+function parseFilter(raw: string, byName: Map<string, Column>): Condition {
+  const first = raw.indexOf(":");
+  const second = raw.indexOf(":", first + 1);
+  if (first < 0 || second < 0) throw invalidQuery(`filter must be field:op:value, got "${raw}"`, "filter");
+  const op = raw.slice(first + 1, second);
+  if (!FILTER_OPS.includes(op as FilterOp)) throw invalidQuery(`unknown filter operator "${op}" (use ${FILTER_OPS.join(", ")})`, "filter");
+  return condition(byName, raw.slice(0, first), op as FilterOp, raw.slice(second + 1));
+}
+
+function condition(byName: Map<string, Column>, field: string, op: FilterOp, raw: string): Condition {
+  const column = byName.get(field);
+  if (!column?.filterable) throw invalidQuery(`cannot filter by "${field}"`, field);
+  if (op === "like" && column.type !== "text") throw invalidQuery(`"like" applies to text fields only`, field);
+  const value = op === "in" ? raw.split(",").map((v) => coerce(column, v)) : coerce(column, raw);
+  return { field, op, value };
+}
+
+/** A query-string value as the column's storage type. */
+function coerce(column: Column, raw: string): Scalar {
+  switch (column.type) {
+    case "integer":
+      if (!/^-?\d+$/.test(raw)) throw invalidQuery(`${column.name} must be an integer`, column.name);
+      return Number(raw);
+    case "real":
+      if (raw.trim() === "" || !Number.isFinite(Number(raw))) throw invalidQuery(`${column.name} must be a number`, column.name);
+      return Number(raw);
+    case "boolean":
+      if (raw !== "true" && raw !== "false") throw invalidQuery(`${column.name} must be true or false`, column.name);
+      return raw === "true" ? 1 : 0;
+    case "time": {
+      const ms = /^\d+$/.test(raw) ? Number(raw) : Date.parse(raw);
+      if (!Number.isFinite(ms)) throw invalidQuery(`${column.name} must be an ISO-8601 time or epoch milliseconds`, column.name);
+      return ms;
+    }
+    case "json":
+      throw invalidQuery(`cannot filter by "${column.name}"`, column.name);
+    case "text":
+      return raw;
+  }
+}
+
+function parseSort(raw: string | null, byName: Map<string, Column>): ListQuery["sort"] {
+  if (!raw) return [];
+  return raw.split(",").map((part) => {
+    let field = part.trim();
+    let direction: "asc" | "desc" = "asc";
+    if (field.startsWith("-")) [field, direction] = [field.slice(1), "desc"];
+    else if (field.includes(":")) {
+      const [name, dir] = field.split(":");
+      if (dir !== "asc" && dir !== "desc") throw invalidQuery(`sort direction must be asc or desc, got "${dir}"`, "sort");
+      [field, direction] = [name!, dir];
+    }
+    if (!byName.get(field)?.sortable) throw invalidQuery(`cannot sort by "${field}"`, "sort");
+    return { field, direction };
+  });
+}
+
+function integerParam(params: URLSearchParams, name: string, fallback: number): number {
+  const raw = params.get(name);
+  if (raw === null) return fallback;
+  if (!/^\d+$/.test(raw)) throw invalidQuery(`${name} must be a whole number`, name);
+  return Number(raw);
+}
