@@ -22,6 +22,8 @@ export interface ModelDefinition<Fields extends TObject = TObject> {
   ownerField?: keyof Fields["properties"] & string;
   /** Extra indexes, each a list of column names. */
   indexes?: string[][];
+  /** Unique indexes, each a list of column names; a duplicate write answers 409. */
+  uniques?: string[][];
   /** Schema changes after the first version: versions 2, 3, … of component `model:<name>`. */
   migrations?: Omit<Migration, "component">[];
 }
@@ -84,9 +86,9 @@ function modelMigrations(definition: ModelDefinition, properties: Record<string,
     const sqlType = { text: "TEXT", integer: "INTEGER", real: "REAL", boolean: "INTEGER", time: "INTEGER", json: "TEXT" }[columnType(schema)];
     return `"${name}" ${sqlType}${isOptional(schema) ? "" : " NOT NULL"}`;
   });
-  const indexes = (definition.indexes ?? []).map(
-    (cols) => `CREATE INDEX "${definition.table}_${cols.join("_")}" ON "${definition.table}" (${cols.map((c) => `"${c}"`).join(", ")});`,
-  );
+  const index = (unique: boolean) => (cols: string[]) =>
+    `CREATE ${unique ? "UNIQUE " : ""}INDEX "${definition.table}_${cols.join("_")}" ON "${definition.table}" (${cols.map((c) => `"${c}"`).join(", ")});`;
+  const indexes = [...(definition.indexes ?? []).map(index(false)), ...(definition.uniques ?? []).map(index(true))];
   if (definition.ownerField) indexes.push(`CREATE INDEX "${definition.table}_owner" ON "${definition.table}" ("${definition.ownerField}");`);
   const create = `CREATE TABLE "${definition.table}" ("id" TEXT PRIMARY KEY, ${columns.join(", ")}, "created_at" INTEGER NOT NULL, "updated_at" INTEGER NOT NULL);`;
   return [

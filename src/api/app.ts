@@ -1,0 +1,103 @@
+// The Elysia app factory. Everything an app needs comes in through `options`; nothing is
+// module-level, so two apps in one process (as in tests) never see each other.
+import { Elysia } from "elysia";
+import { systemClock, type Clock } from "../clock.ts";
+import { migrate } from "../db/migrations.ts";
+import type { Db } from "../db/open.ts";
+import { jsonLogger, type Logger } from "../log.ts";
+import { registerAction, type Action } from "./actions.ts";
+import { DEFAULT_ADMIN_ROLE, TokenService, usersModel } from "./auth.ts";
+import { registerAuthRoutes } from "./auth-routes.ts";
+import { AppContext } from "./context.ts";
+import { errorResponse } from "./error-envelope.ts";
+import { methodNotAllowed } from "./errors.ts";
+import { DEFAULT_BODY_LIMIT, guardDeclaredLength, parseJsonBody } from "./http-guards.ts";
+import { registerJobStatusRoutes } from "./job-status-routes.ts";
+import type { Model } from "./model.ts";
+import { registerModelRoutes } from "./model-routes.ts";
+import { ModelStore } from "./model-store.ts";
+import { Pipeline } from "./pipeline.ts";
+import type { AppQueue, Services } from "./services.ts";
+
+export interface AppOptions {
+  db: Db;
+  queue: AppQueue;
+  models?: Model[];
+  actions?: Action<never>[];
+  pipeline?: Pipeline;
+  /** Largest accepted request body in bytes. Default 1 MiB. */
+  bodyLimit?: number;
+  /** The role that sees and may do everything (the seeds' AdminRole). Default "admin". */
+  adminRole?: string;
+  /** Whether callers without a token may read job statuses. Default true (the seeds' default). */
+  anonymousJobStatuses?: boolean;
+  logger?: Logger;
+  clock?: Clock;
+}
+
+export interface BackroomApp {
+  app: Elysia;
+  services: Services;
+  bodyLimit: number;
+}
+
+/** The migrations an app's models need (the built-in users model included). */
+export function modelMigrations(models: readonly Model[]) {
+  return [usersModel, ...models].flatMap((m) => m.migrations);
+}
+
+export function createApp(options: AppOptions): BackroomApp {
+  const models = [usersModel, ...(options.models ?? [])];
+  migrate(options.db.sqlite, options.db.path, modelMigrations(options.models ?? []));
+  const stores = new Map<string, ModelStore>();
+  const services: Services = {
+    db: options.db,
+    queue: options.queue,
+    pipeline: options.pipeline ?? new Pipeline(),
+    tokens: new TokenService(options.db),
+    clock: options.clock ?? systemClock,
+    logger: options.logger ?? jsonLogger(),
+    model(nameOrTable) {
+      const store = stores.get(nameOrTable);
+      if (!store) throw new Error(`no model named ${nameOrTable}`);
+      return store;
+    },
+  };
+  for (const model of models) {
+    const store = new ModelStore(model, () => services);
+    stores.set(model.name, store);
+    stores.set(model.table, store);
+  }
+
+  const ctx = new AppContext(services, options.adminRole ?? DEFAULT_ADMIN_ROLE);
+  const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const app = new Elysia()
+    .onRequest(({ request, set }) => {
+      set.headers["x-request-id"] = ctx.requestId(request);
+      guardDeclaredLength(request, bodyLimit);
+    })
+    .onParse(({ request }) => parseJsonBody(request, bodyLimit))
+    .onError(({ code, error, request, set }) => {
+      const { status, body } = errorResponse(code, error, request, ctx.requestId(request), services.logger);
+      set.status = status;
+      set.headers["x-request-id"] = ctx.requestId(request);
+      return body;
+    });
+
+  // Routes are registered from run-time lists (models, actions), so the route modules see a
+  // plain Elysia; the lifecycle hooks above still apply to them.
+  const routes = app as unknown as Elysia;
+  // Specific routes first; then every known path answers other methods with 405.
+  const paths = [
+    ...(options.actions ?? []).map((action) => registerAction(routes, action, ctx)),
+    ...registerJobStatusRoutes(routes, ctx, { anonymousRead: options.anonymousJobStatuses ?? true }),
+    ...registerAuthRoutes(routes, ctx),
+    ...models.flatMap((model) => registerModelRoutes(routes, services.model(model.name), ctx)),
+  ];
+  for (const path of new Set(paths)) {
+    routes.all(path, ({ request }) => {
+      throw methodNotAllowed(request.method, new URL(request.url).pathname);
+    });
+  }
+  return { app: routes, services, bodyLimit };
+}

@@ -1,0 +1,122 @@
+// Users, roles and bearer tokens.
+//
+// A token is 32 random bytes shown once ("brt_…"); only its SHA-256 is stored, so a copy of
+// the database file does not hand out working credentials. Tokens are revocable one by one.
+import { createHash, randomBytes } from "node:crypto";
+import { Type } from "@sinclair/typebox";
+import { monotonicFactory } from "ulid";
+import type { Db } from "../db/open.ts";
+import { forbidden, unauthorized } from "./errors.ts";
+import { defineModel, type Access } from "./model.ts";
+
+export interface AuthUser {
+  id: string;
+  name: string;
+  email: string;
+  roles: string[];
+}
+
+export const DEFAULT_ADMIN_ROLE = "admin";
+const adminOnly = { role: DEFAULT_ADMIN_ROLE } as const;
+
+export const usersModel = defineModel({
+  name: "User",
+  table: "users",
+  fields: Type.Object({
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    email: Type.String({ pattern: "^[^@\\s]+@[^@\\s]+$", maxLength: 320 }),
+    roles: Type.Array(Type.String({ pattern: "^[a-z][a-z0-9_-]*$", maxLength: 50 }), { maxItems: 20 }),
+  }),
+  access: { list: adminOnly, get: adminOnly, create: adminOnly, update: adminOnly, delete: adminOnly },
+  uniques: [["email"]],
+  migrations: [
+    {
+      version: 2,
+      name: "api tokens",
+      up: `
+        CREATE TABLE api_tokens (
+          id         TEXT    PRIMARY KEY,
+          user_id    TEXT    NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+          name       TEXT    NOT NULL,
+          token_hash TEXT    NOT NULL UNIQUE,
+          created_at INTEGER NOT NULL,
+          revoked_at INTEGER
+        );
+        CREATE INDEX api_tokens_user ON api_tokens (user_id);`,
+    },
+  ],
+});
+
+export interface TokenInfo {
+  id: string;
+  user_id: string;
+  name: string;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+export class TokenService {
+  private readonly nextId = monotonicFactory();
+
+  constructor(private readonly db: Db) {}
+
+  /** Creates a token for a user; the clear token is returned once and never stored. */
+  issue(userId: string, name = "api"): { id: string; token: string } {
+    const token = `brt_${randomBytes(32).toString("base64url")}`;
+    const id = this.nextId();
+    this.db.sqlite
+      .query("INSERT INTO api_tokens (id, user_id, name, token_hash, created_at) VALUES (?, ?, ?, ?, ?)")
+      .run(id, userId, name, hashToken(token), Date.now());
+    return { id, token };
+  }
+
+  /** The user a live token belongs to, or null. */
+  authenticate(token: string): AuthUser | null {
+    const row = this.db.sqlite
+      .query(
+        `SELECT u.id, u.name, u.email, u.roles FROM api_tokens t JOIN users u ON u.id = t.user_id
+         WHERE t.token_hash = ? AND t.revoked_at IS NULL`,
+      )
+      .get(hashToken(token)) as { id: string; name: string; email: string; roles: string } | null;
+    return row ? { ...row, roles: JSON.parse(row.roles) } : null;
+  }
+
+  revoke(tokenId: string): boolean {
+    return this.db.sqlite.query("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL").run(Date.now(), tokenId).changes > 0;
+  }
+
+  find(tokenId: string): TokenInfo | null {
+    return this.db.sqlite.query("SELECT id, user_id, name, created_at, revoked_at FROM api_tokens WHERE id = ?").get(tokenId) as TokenInfo | null;
+  }
+
+  listFor(userId: string): TokenInfo[] {
+    return this.db.sqlite
+      .query("SELECT id, user_id, name, created_at, revoked_at FROM api_tokens WHERE user_id = ? ORDER BY id")
+      .all(userId) as TokenInfo[];
+  }
+}
+
+function hashToken(token: string): string {
+  return createHash("sha256").update(token).digest("hex");
+}
+
+/** The bearer token of a request, or null when there is no Authorization header. */
+export function bearerToken(header: string | null): string | null {
+  if (header === null) return null;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (!match) throw unauthorized("the Authorization header must be: Bearer <token>");
+  return match[1]!;
+}
+
+export function isAdmin(user: AuthUser | null, adminRole: string): boolean {
+  return user !== null && user.roles.includes(adminRole);
+}
+
+/** Throws 401 (no or bad credentials) or 403 (wrong role) unless `access` allows `user`. */
+export function authorize(access: Access, user: AuthUser | null, adminRole: string): void {
+  if (access === "public") return;
+  if (access === false) throw forbidden("this operation is not available");
+  if (!user) throw unauthorized();
+  if (access === "user") return;
+  if (!user.roles.includes(access.role) && !user.roles.includes(adminRole)) throw forbidden(`this needs the "${access.role}" role`);
+}

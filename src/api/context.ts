@@ -1,0 +1,41 @@
+// Per-app request helpers: who is calling (resolved once per request), and whether the
+// caller sees everything (admin) or only their own rows.
+import { monotonicFactory } from "ulid";
+import { bearerToken, isAdmin, type AuthUser } from "./auth.ts";
+import { unauthorized } from "./errors.ts";
+import { requestIdOf } from "./http-guards.ts";
+import type { Services } from "./services.ts";
+
+export class AppContext {
+  private readonly users = new WeakMap<Request, AuthUser | null>();
+  private readonly ids = new WeakMap<Request, string>();
+  private readonly nextId = monotonicFactory();
+
+  constructor(
+    readonly services: Services,
+    readonly adminRole: string,
+  ) {}
+
+  requestId(request: Request): string {
+    let id = this.ids.get(request);
+    if (!id) {
+      id = requestIdOf(request, () => this.nextId());
+      this.ids.set(request, id);
+    }
+    return id;
+  }
+
+  /** The caller, or null when anonymous. A token that is present but not valid is a 401. */
+  auth(request: Request): AuthUser | null {
+    if (this.users.has(request)) return this.users.get(request)!;
+    const token = bearerToken(request.headers.get("authorization"));
+    const user = token === null ? null : this.services.tokens.authenticate(token);
+    if (token !== null && !user) throw unauthorized("the bearer token is not valid (unknown or revoked)");
+    this.users.set(request, user);
+    return user;
+  }
+
+  isAdmin(user: AuthUser | null): boolean {
+    return isAdmin(user, this.adminRole);
+  }
+}

@@ -1,0 +1,78 @@
+// The seeds' StatusModel: GET /api/job_statuses (filter, sort, paginate) and
+// GET /api/job_statuses/:id; writes are 405. Signed-in callers see only their own actor_id
+// rows unless they have the admin role; anonymous callers see all (the seeds' library default)
+// unless the app says otherwise (the shipped binary does). Beyond the seeds: cancel (anyone
+// who can see the job) and retry of a dead job (admin). `error` is shown to admins only: it
+// can leak internals.
+import type { Elysia } from "elysia";
+import { stateToStatusRow, STATUS_COLUMNS, type StatusRow } from "../jobs/status-columns.ts";
+import type { JobState } from "../jobs/types.ts";
+import type { AuthUser } from "./auth.ts";
+import type { AppContext } from "./context.ts";
+import { conflict, forbidden, notFound, unauthorized } from "./errors.ts";
+import { parseListParams } from "./list-params.ts";
+import { idOf, listEnvelope } from "./model-routes.ts";
+import { rowToJson } from "./serialize.ts";
+
+export interface JobStatusRouteOptions {
+  /** Whether callers without a token may read statuses (all of them). Default true, as in the seeds. */
+  anonymousRead: boolean;
+}
+
+export function registerJobStatusRoutes(app: Elysia, ctx: AppContext, options: JobStatusRouteOptions): string[] {
+  const queue = ctx.services.queue;
+  const base = "/api/job_statuses";
+  const item = `${base}/:id`;
+
+  const reader = (request: Request): AuthUser | null => {
+    const user = ctx.auth(request);
+    if (!user && !options.anonymousRead) throw unauthorized();
+    return user;
+  };
+  const sees = (user: AuthUser | null, state: JobState) => !user || ctx.isAdmin(user) || state.actorId === user.id;
+  const wire = (row: StatusRow, user: AuthUser | null) => {
+    const json = rowToJson(row, STATUS_COLUMNS);
+    if (!ctx.isAdmin(user)) delete json.error;
+    return json;
+  };
+  const visible = async (request: Request, params: unknown) => {
+    const user = reader(request);
+    const state = await queue.getStatus(idOf(params));
+    if (!state || !sees(user, state)) throw notFound("job");
+    return { user, state };
+  };
+
+  app.get(base, async ({ request }) => {
+    const user = reader(request);
+    const query = parseListParams(new URL(request.url).searchParams, STATUS_COLUMNS);
+    if (user && !ctx.isAdmin(user)) query.where.push([{ field: "actor_id", op: "eq", value: user.id }]);
+    const { rows, total } = await queue.listStatuses(query);
+    return listEnvelope(rows.map((r) => wire(r, user)), total, query);
+  });
+
+  app.get(item, async ({ request, params }) => {
+    const { user, state } = await visible(request, params);
+    return { data: wire(stateToStatusRow(state), user) };
+  });
+
+  app.post(`${item}/cancel`, async ({ request, params }) => {
+    const { user, state } = await visible(request, params);
+    const result = await queue.cancel(state.id);
+    if (result === "running") throw conflict("the job has already started; a running job cannot be cancelled");
+    if (result === "finished") throw conflict(`the job has already finished (${state.status})`);
+    if (result === "not_found") throw notFound("job");
+    return { data: wire(stateToStatusRow((await queue.getStatus(state.id))!), user) };
+  });
+
+  app.post(`${item}/retry`, async ({ request, params }) => {
+    const user = ctx.auth(request);
+    if (!user) throw unauthorized();
+    if (!ctx.isAdmin(user)) throw forbidden("retrying a job needs the admin role");
+    const result = await queue.retry(idOf(params));
+    if (result === "not_found") throw notFound("job");
+    if (result === "not_dead") throw conflict("only a dead job can be retried");
+    return { data: wire(stateToStatusRow((await queue.getStatus(idOf(params)))!), user) };
+  });
+
+  return [base, item, `${item}/cancel`, `${item}/retry`];
+}

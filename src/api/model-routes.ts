@@ -1,0 +1,73 @@
+// CRUD routes of a model under /api/<table>: list, get, create (201), replace (PUT), update
+// (PATCH), delete (204). Access per operation from the model; owned models show non-admins
+// only their own rows (another user's record is a 404, so its existence does not leak).
+import type { Elysia } from "elysia";
+import { authorize, type AuthUser } from "./auth.ts";
+import type { AppContext } from "./context.ts";
+import { notFound } from "./errors.ts";
+import { parseListParams, type ParsedList } from "./list-params.ts";
+import type { ModelStore, Scope, WireRecord } from "./model-store.ts";
+import { validateBody } from "./validate.ts";
+
+/** Route paths are built at run time, so Elysia cannot type their params. */
+export const idOf = (params: unknown): string => (params as { id: string }).id;
+
+export function listEnvelope(rows: unknown[], total: number, query: ParsedList) {
+  return { data: rows, meta: { total, page: query.page, limit: query.limit, pages: Math.ceil(total / query.limit) } };
+}
+
+export function registerModelRoutes(app: Elysia, store: ModelStore, ctx: AppContext): string[] {
+  const model = store.model;
+  const base = `/api/${model.table}`;
+  const item = `${base}/:id`;
+  const scope = (user: AuthUser | null): Scope | undefined => (model.ownerField && user && !ctx.isAdmin(user) ? { ownerId: user.id } : undefined);
+  const caller = (request: Request, operation: keyof typeof model.access) => {
+    const user = ctx.auth(request);
+    authorize(model.access[operation], user, ctx.adminRole);
+    return user;
+  };
+  const write = (user: AuthUser | null) => ({ auth: user, services: ctx.services });
+
+  if (model.access.list !== false) {
+    app.get(base, ({ request }) => {
+      const user = caller(request, "list");
+      const query = parseListParams(new URL(request.url).searchParams, model.columns);
+      const { rows, total } = store.list(query, scope(user));
+      return listEnvelope(rows, total, query);
+    });
+  }
+  if (model.access.get !== false) {
+    app.get(item, ({ request, params }) => {
+      const record = store.get(idOf(params), scope(caller(request, "get")));
+      if (!record) throw notFound(model.name);
+      return { data: record };
+    });
+  }
+  if (model.access.create !== false) {
+    app.post(base, ({ request, body, set }) => {
+      const user = caller(request, "create");
+      const values = validateBody<WireRecord>(model.validateCreate, body);
+      set.status = 201;
+      return { data: store.create(values, write(user)) };
+    });
+  }
+  if (model.access.update !== false) {
+    app.put(item, ({ request, params, body }) => {
+      const user = caller(request, "update");
+      return { data: store.update(idOf(params), validateBody<WireRecord>(model.validateCreate, body), write(user), scope(user)) };
+    });
+    app.patch(item, ({ request, params, body }) => {
+      const user = caller(request, "update");
+      return { data: store.update(idOf(params), validateBody<WireRecord>(model.validateUpdate, body), write(user), scope(user)) };
+    });
+  }
+  if (model.access.delete !== false) {
+    app.delete(item, ({ request, params, set }) => {
+      const user = caller(request, "delete");
+      store.remove(idOf(params), write(user), scope(user));
+      set.status = 204;
+      return new Response(null, { status: 204 });
+    });
+  }
+  return [base, item];
+}
