@@ -2,7 +2,8 @@
 // module-level, so two apps in one process (as in tests) never see each other.
 import { Elysia } from "elysia";
 import { systemClock, type Clock } from "../clock.ts";
-import { migrate } from "../db/migrations.ts";
+import { migrate, type Migration } from "../db/migrations.ts";
+import { idempotencyMigrations } from "./idempotency.ts";
 import type { Db } from "../db/open.ts";
 import { jsonLogger, type Logger } from "../log.ts";
 import { registerAction, type Action } from "./actions.ts";
@@ -41,14 +42,14 @@ export interface BackroomApp {
   bodyLimit: number;
 }
 
-/** The migrations an app's models need (the built-in users model included). */
-export function modelMigrations(models: readonly Model[]) {
-  return [usersModel, ...models].flatMap((m) => m.migrations);
+/** The migrations an app needs: its models', the built-in users model's, idempotency keys. */
+export function appMigrations(models: readonly Model[]): Migration[] {
+  return [...[usersModel, ...models].flatMap((m) => m.migrations), ...idempotencyMigrations];
 }
 
 export function createApp(options: AppOptions): BackroomApp {
   const models = [usersModel, ...(options.models ?? [])];
-  migrate(options.db.sqlite, options.db.path, modelMigrations(options.models ?? []));
+  migrate(options.db.sqlite, options.db.path, appMigrations(options.models ?? []));
   const stores = new Map<string, ModelStore>();
   const services: Services = {
     db: options.db,

@@ -41,11 +41,17 @@ export function listRows<Row>(db: Database, table: string, columns: readonly Col
     .map((group) => `(${group.map((c) => condition(known, c, params)).join(" OR ")})`)
     .join(" AND ");
   const whereSql = where ? ` WHERE ${where}` : "";
-  const order = [...query.sort.map((s) => `${ident(known, s.field)} ${s.direction === "desc" ? "DESC" : "ASC"}`), `"id" ASC`].join(", ");
+  const order = [...query.sort, tieBreaker(query)].map((s) => `${ident(known, s.field)} ${s.direction === "desc" ? "DESC" : "ASC"}`).join(", ");
   const tableSql = quote(table);
   const total = (db.query(`SELECT count(*) AS n FROM ${tableSql}${whereSql}`).get(...params) as { n: number }).n;
   const rows = db.query(`SELECT * FROM ${tableSql}${whereSql} ORDER BY ${order} LIMIT ? OFFSET ?`).all(...params, query.limit, query.offset) as Row[];
   return { rows, total };
+}
+
+/** Rows that tie on the sort keys are ordered by id (a ULID: creation order), in the
+ * direction of the first key — so "newest first" stays newest first among equals. */
+function tieBreaker(query: ListQuery): { field: string; direction: "asc" | "desc" } {
+  return { field: "id", direction: query.sort[0]?.direction ?? "asc" };
 }
 
 function condition(known: Map<string, Column>, c: Condition, params: Scalar[]): string {
@@ -73,7 +79,7 @@ function quote(name: string): string {
 /** The same listing over rows already in memory (the in-memory queue's status rows). */
 export function listInMemory<Row extends Record<string, unknown>>(all: Iterable<Row>, query: ListQuery): { rows: Row[]; total: number } {
   const matching = [...all].filter((row) => query.where.every((group) => group.some((c) => matches(row[c.field], c))));
-  const order = [...query.sort, { field: "id", direction: "asc" as const }];
+  const order = [...query.sort, tieBreaker(query)];
   matching.sort((a, b) => {
     for (const { field, direction } of order) {
       const cmp = compare(a[field], b[field]);

@@ -1,0 +1,39 @@
+// The reference store-terminal app the binary runs: books, orders, the place-order action and
+// the receipt job, on the library's REST layer. Uses only what the library exports.
+import { appMigrations, createApp } from "../api/app.ts";
+import type { AppQueue } from "../api/services.ts";
+import type { Db } from "../db/open.ts";
+import { jobsMigrations } from "../jobs/sqlite.ts";
+import type { Handler } from "../jobs/worker.ts";
+import type { Logger } from "../log.ts";
+import { Book } from "./catalogue.ts";
+import type { Mailer } from "./mailer.ts";
+import { Order, placeOrder, RECEIPT_JOB } from "./orders.ts";
+import { sendReceiptHandler } from "./receipt.ts";
+
+export const storeModels = [Book, Order];
+export const storeMigrations = [...jobsMigrations, ...appMigrations(storeModels)];
+
+export interface StoreOptions {
+  db: Db;
+  queue: AppQueue;
+  mailer: Mailer;
+  logger?: Logger;
+  bodyLimit?: number;
+  /** The shipped binary requires a token to read job statuses. */
+  anonymousJobStatuses?: boolean;
+}
+
+export function createStoreApp(options: StoreOptions) {
+  const built = createApp({
+    db: options.db,
+    queue: options.queue,
+    models: storeModels,
+    actions: [placeOrder as never],
+    anonymousJobStatuses: options.anonymousJobStatuses ?? false,
+    bodyLimit: options.bodyLimit,
+    logger: options.logger,
+  });
+  const handlers: Record<string, Handler> = { [RECEIPT_JOB]: sendReceiptHandler(built.services, options.mailer) };
+  return { ...built, handlers };
+}

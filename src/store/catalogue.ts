@@ -1,0 +1,34 @@
+// Books on sale at the till, and the demo catalogue a fresh database starts with.
+import { Type as t } from "@sinclair/typebox";
+import { defineModel } from "../api/model.ts";
+import type { Services } from "../api/services.ts";
+
+export const Book = defineModel({
+  name: "Book",
+  table: "books",
+  fields: t.Object({
+    title: t.String({ minLength: 1, maxLength: 300 }),
+    author: t.String({ minLength: 1, maxLength: 200 }),
+    price_cents: t.Integer({ minimum: 0, maximum: 100_000_000 }),
+    stock: t.Integer({ minimum: 0 }),
+  }),
+  access: { list: "public", get: "public" },
+});
+
+const DEMO_BOOKS = [
+  { title: "The Left Hand of Darkness", author: "Ursula K. Le Guin", price_cents: 1299, stock: 12 },
+  { title: "Kindred", author: "Octavia E. Butler", price_cents: 1499, stock: 8 },
+  { title: "Piranesi", author: "Susanna Clarke", price_cents: 1650, stock: 5 },
+  { title: "The Remains of the Day", author: "Kazuo Ishiguro", price_cents: 1199, stock: 10 },
+  { title: "Middlemarch", author: "George Eliot", price_cents: 999, stock: 3 },
+];
+
+/** Fills an empty catalogue with a few books, so a new till has something to sell. */
+export function seedCatalogue(services: Services): number {
+  const books = services.model("books");
+  if (books.list({ where: [], sort: [], limit: 1, offset: 0 }).total > 0) return 0;
+  services.db.transaction(() => {
+    for (const book of DEMO_BOOKS) books.create(book, { auth: null, services });
+  });
+  return DEMO_BOOKS.length;
+}

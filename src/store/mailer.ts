@@ -1,0 +1,73 @@
+// Sending mail with nodemailer. Embedded default: each message is written as an .eml file to
+// an outbox folder next to the database (a till is often offline; an operator or a later
+// sync can pick the files up). With an SMTP URL, messages go through that server instead.
+import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import nodemailer from "nodemailer";
+
+export interface MailMessage {
+  to: string;
+  subject: string;
+  text: string;
+  /** A stable Message-ID makes a resent message (a retried job) recognisable as the same one. */
+  messageId?: string;
+}
+
+export interface SentMail {
+  messageId: string;
+  /** Where the message went: a file:// URL for the outbox, or smtp://host for a server. */
+  url: string;
+}
+
+export interface Mailer {
+  send(message: MailMessage): Promise<SentMail>;
+  close(): void;
+}
+
+export interface MailerOptions {
+  from: string;
+  /** smtp://user:pass@host:port or smtps://…; when absent, the outbox is used. */
+  smtpUrl?: string | null;
+  outbox: string;
+  /** Socket timeouts, so a hung mail server fails the attempt instead of holding it. */
+  timeoutMs?: number;
+}
+
+export function createMailer(options: MailerOptions): Mailer {
+  return options.smtpUrl ? smtpMailer(options, options.smtpUrl) : outboxMailer(options);
+}
+
+function smtpMailer(options: MailerOptions, smtpUrl: string): Mailer {
+  const timeout = options.timeoutMs ?? 30_000;
+  const transport = nodemailer.createTransport({ url: smtpUrl, connectionTimeout: timeout, greetingTimeout: timeout, socketTimeout: timeout });
+  const host = new URL(smtpUrl).host;
+  return {
+    async send(message) {
+      const info = await transport.sendMail({ from: options.from, ...message });
+      return { messageId: info.messageId, url: `smtp://${host}` };
+    },
+    close: () => transport.close(),
+  };
+}
+
+function outboxMailer(options: MailerOptions): Mailer {
+  const transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: "unix" });
+  const dir = resolve(options.outbox);
+  return {
+    async send(message) {
+      mkdirSync(dir, { recursive: true });
+      const info = await transport.sendMail({ from: options.from, ...message });
+      const name = `${safeName(info.messageId)}.eml`;
+      // Write then rename: a reader of the outbox never sees half a message.
+      const temp = join(dir, `.${name}.tmp`);
+      writeFileSync(temp, info.message as Buffer);
+      renameSync(temp, join(dir, name));
+      return { messageId: info.messageId, url: `file://${join(dir, name)}` };
+    },
+    close() {},
+  };
+}
+
+function safeName(messageId: string): string {
+  return messageId.replace(/^<|>$/g, "").replace(/[^\w.@-]/g, "_");
+}

@@ -1,0 +1,67 @@
+// Orders and the place-order action: check stock, write the order, take the stock, and queue
+// the receipt e-mail — all in ONE transaction — then answer 202 with the job id to poll.
+import { Type as t, type Static } from "@sinclair/typebox";
+import { defineAction } from "../api/actions.ts";
+import { conflict, validationError } from "../api/errors.ts";
+import { once } from "../api/idempotency.ts";
+import { defineModel } from "../api/model.ts";
+
+const OrderLine = t.Object({
+  book_id: t.String(),
+  title: t.String(),
+  quantity: t.Integer({ minimum: 1 }),
+  unit_price_cents: t.Integer({ minimum: 0 }),
+});
+
+export const Order = defineModel({
+  name: "Order",
+  table: "orders",
+  fields: t.Object({
+    user_id: t.String(),
+    lines: t.Array(OrderLine),
+    total_cents: t.Integer({ minimum: 0 }),
+    status: t.Union([t.Literal("placed"), t.Literal("cancelled")]),
+  }),
+  ownerField: "user_id",
+  // Orders are placed through POST /api/orders (below), never written directly by callers.
+  access: { create: false },
+  indexes: [["user_id", "created_at"]],
+});
+
+const PlaceOrder = t.Object(
+  {
+    lines: t.Array(t.Object({ book_id: t.String({ minLength: 1, maxLength: 64 }), quantity: t.Integer({ minimum: 1, maximum: 1000 }) }, { additionalProperties: false }), {
+      minItems: 1,
+      maxItems: 100,
+    }),
+  },
+  { additionalProperties: false },
+);
+
+export const RECEIPT_JOB = "send_receipt";
+
+export const placeOrder = defineAction<Static<typeof PlaceOrder>>({
+  method: "POST",
+  path: "/orders",
+  access: "user",
+  body: PlaceOrder,
+  handler({ auth, body, request, services }) {
+    const user = auth!;
+    const answer = once(services.db, { key: request.headers.get("idempotency-key"), userId: user.id, fingerprint: body }, () => {
+      const books = services.model("books");
+      const context = { auth: user, services };
+      const lines = body.lines.map(({ book_id, quantity }, i) => {
+        const book = books.get(book_id);
+        if (!book) throw validationError([{ field: `lines.${i}.book_id`, message: `no book with id ${book_id}` }]);
+        if ((book.stock as number) < quantity) throw conflict(`not enough stock for "${book.title}": ${book.stock} left, ${quantity} asked`);
+        books.update(book_id, { stock: (book.stock as number) - quantity }, context);
+        return { book_id, title: book.title as string, quantity, unit_price_cents: book.price_cents as number };
+      });
+      const total = lines.reduce((sum, l) => sum + l.quantity * l.unit_price_cents, 0);
+      const order = services.model("orders").create({ lines, total_cents: total, status: "placed" }, context);
+      const jobId = services.queue.enqueue({ type: RECEIPT_JOB, payload: { order_id: order.id }, actorId: user.id });
+      return { status: 202, data: { order_id: order.id, job_id: jobId } };
+    });
+    return { status: answer.status, data: answer.data, headers: answer.replayed ? { "idempotent-replayed": "true" } : undefined };
+  },
+});
