@@ -1,48 +1,46 @@
 #!/usr/bin/env bun
-// Entry of the binary. Wiring only: parse arguments, open the database, start the parts,
-// stop on signals. Until the REST API lands, `start` runs a small real demo of the queue.
-import { runDemo, type DemoOptions } from "./store/demo.ts";
+// Entry of the binary: pick the command, parse its flags, run it. Wiring only.
+import { flagHelp, parseFlags, UsageError } from "./cli/args.ts";
+import { serve, serveFlags } from "./cli/serve.ts";
+import { userCommand, userFlags } from "./cli/users.ts";
+import { describeError } from "./cli/errors.ts";
+import packageJson from "../package.json" with { type: "json" };
 
-const HELP = `backroom — embedded job-and-event runtime
+const HELP = `backroom ${packageJson.version} — an embedded job-and-event runtime: one executable, one SQLite file
 
-Usage: backroom [demo] [--db FILE | --memory] [--sync full|normal] [--outbox DIR]
+Usage:
+  backroom [serve] [flags]                        run the REST API and the worker pool (default)
+  backroom user add --name N --email E [--role R]  add a user; prints its API token once
+  backroom user list                              list users
+  backroom user token --email E                   issue another token for a user
+  backroom --help | --version
 
-  demo          (default) place a few orders on the database file and process their jobs
-  --db FILE     database file (default ./backroom.db)
-  --memory      keep jobs in memory only (the in-memory queue; nothing survives the process)
-  --sync MODE   full (default: survives a power cut) or normal (faster; survives a crash)
-  --outbox DIR  where receipts are written (default ./outbox)
+serve flags:
+${flagHelp(serveFlags)}
+
+user flags:
+${flagHelp(userFlags)}
 `;
 
-function parseArgs(argv: string[]): DemoOptions {
-  const options: DemoOptions = { db: "./backroom.db", memory: false, sync: "FULL", outbox: "./outbox" };
-  const args = [...argv];
-  while (args.length > 0) {
-    const arg = args.shift()!;
-    const value = () => {
-      const v = args.shift();
-      if (v === undefined) throw new Error(`${arg} needs a value`);
-      return v;
-    };
-    if (arg === "demo") continue;
-    else if (arg === "--help" || arg === "-h") {
-      process.stdout.write(HELP);
-      process.exit(0);
-    } else if (arg === "--db") options.db = value();
-    else if (arg === "--outbox") options.outbox = value();
-    else if (arg === "--memory") options.memory = true;
-    else if (arg === "--sync") {
-      const v = value().toUpperCase();
-      if (v !== "FULL" && v !== "NORMAL") throw new Error(`--sync must be full or normal, not "${v.toLowerCase()}"`);
-      options.sync = v;
-    } else throw new Error(`unknown argument "${arg}" (see --help)`);
+async function main(argv: string[]): Promise<void> {
+  if (argv.includes("--help") || argv.includes("-h")) return void process.stdout.write(HELP);
+  if (argv.includes("--version")) return void console.log(packageJson.version);
+  const [command, ...rest] = argv[0] && !argv[0].startsWith("--") ? argv : ["serve", ...argv];
+  if (command === "serve") {
+    const { flags, positionals } = parseFlags(rest, serveFlags);
+    if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+    return serve(flags);
   }
-  return options;
+  if (command === "user") {
+    const { flags, positionals } = parseFlags(rest, userFlags);
+    return userCommand(positionals[0], flags);
+  }
+  throw new UsageError(`unknown command "${command}"`);
 }
 
 try {
-  await runDemo(parseArgs(process.argv.slice(2)));
+  await main(process.argv.slice(2));
 } catch (error) {
-  process.stderr.write(`backroom: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
+  process.stderr.write(`backroom: ${describeError(error)}${error instanceof UsageError ? " (see backroom --help)" : ""}\n`);
+  process.exit(error instanceof UsageError ? 2 : 1);
 }

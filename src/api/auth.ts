@@ -62,7 +62,11 @@ export class TokenService {
 
   /** Creates a token for a user; the clear token is returned once and never stored. */
   issue(userId: string, name = "api"): { id: string; token: string } {
-    const token = `brt_${randomBytes(32).toString("base64url")}`;
+    return this.adopt(userId, name, `brt_${randomBytes(32).toString("base64url")}`);
+  }
+
+  /** Stores a token chosen by the caller (the documented development tokens). */
+  adopt(userId: string, name: string, token: string): { id: string; token: string } {
     const id = this.nextId();
     this.db.sqlite
       .query("INSERT INTO api_tokens (id, user_id, name, token_hash, created_at) VALUES (?, ?, ?, ?, ?)")

@@ -6,8 +6,7 @@ import { authorize, type AuthUser } from "./auth.ts";
 import type { AppContext } from "./context.ts";
 import { notFound } from "./errors.ts";
 import { parseListParams, type ParsedList } from "./list-params.ts";
-import type { ModelStore, Scope, WireRecord } from "./model-store.ts";
-import { validateBody } from "./validate.ts";
+import type { ModelStore, Scope } from "./model-store.ts";
 
 /** Route paths are built at run time, so Elysia cannot type their params. */
 export const idOf = (params: unknown): string => (params as { id: string }).id;
@@ -46,19 +45,19 @@ export function registerModelRoutes(app: Elysia, store: ModelStore, ctx: AppCont
   if (model.access.create !== false) {
     app.post(base, ({ request, body, set }) => {
       const user = caller(request, "create");
-      const values = validateBody<WireRecord>(model.validateCreate, body);
+      const record = store.create(body, write(user));
       set.status = 201;
-      return { data: store.create(values, write(user)) };
+      return { data: record };
     });
   }
   if (model.access.update !== false) {
     app.put(item, ({ request, params, body }) => {
       const user = caller(request, "update");
-      return { data: store.update(idOf(params), validateBody<WireRecord>(model.validateCreate, body), write(user), scope(user)) };
+      return { data: store.update(idOf(params), body, write(user), scope(user), "replace") };
     });
     app.patch(item, ({ request, params, body }) => {
       const user = caller(request, "update");
-      return { data: store.update(idOf(params), validateBody<WireRecord>(model.validateUpdate, body), write(user), scope(user)) };
+      return { data: store.update(idOf(params), body, write(user), scope(user), "patch") };
     });
   }
   if (model.access.delete !== false) {

@@ -8,6 +8,7 @@ import { notFound } from "./errors.ts";
 import type { Model } from "./model.ts";
 import type { Pipeline, WriteOperation } from "./pipeline.ts";
 import { rowToJson } from "./serialize.ts";
+import { validateBody } from "./validate.ts";
 import type { Services } from "./services.ts";
 
 export type WireRecord = Record<string, unknown>;
@@ -45,10 +46,11 @@ export class ModelStore {
     return { rows: rows.map((r) => rowToJson(r, this.model.columns)), total };
   }
 
-  /** Inserts a record (values already validated). The owner field, if any, is the caller. */
-  create(values: WireRecord, context: WriteContext): WireRecord {
+  /** Inserts a record after validating it against the model. The owner field, if any, is the caller. */
+  create(values: unknown, context: WriteContext): WireRecord {
+    const valid = validateBody<WireRecord>(this.model.validateCreate, values);
     return this.db.transaction(() => {
-      const record = { ...values };
+      const record = { ...valid };
       if (this.model.ownerField) record[this.model.ownerField] = context.auth?.id ?? null;
       this.hooks("before", "create", record, null, context);
       const now = this.clock.now();
@@ -63,12 +65,16 @@ export class ModelStore {
     });
   }
 
-  /** Changes some fields of a record; 404 when it does not exist (or is not the caller's). */
-  update(id: string, patch: WireRecord, context: WriteContext, scope?: Scope): WireRecord {
+  /**
+   * Changes some fields of a record ("patch"), or all of them ("replace"), after validating
+   * them; 404 when it does not exist (or is not the caller's).
+   */
+  update(id: string, changes: unknown, context: WriteContext, scope?: Scope, mode: "patch" | "replace" = "patch"): WireRecord {
+    const valid = validateBody<WireRecord>(mode === "patch" ? this.model.validateUpdate : this.model.validateCreate, changes);
     return this.db.transaction(() => {
       const previous = this.get(id, scope);
       if (!previous) throw notFound(this.model.name);
-      const record = { ...patch };
+      const record = { ...valid };
       this.hooks("before", "update", record, previous, context);
       const values = { ...this.toStorage(record), updated_at: this.clock.now() };
       const names = Object.keys(values);

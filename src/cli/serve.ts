@@ -1,0 +1,73 @@
+// `backroom serve`: the REST API and the worker pool on one database file, until SIGINT or
+// SIGTERM — then stop accepting requests, drain the worker, close the file, exit 0.
+import { dirname, join } from "node:path";
+import { openDatabase } from "../db/open.ts";
+import { MemoryQueue } from "../jobs/memory.ts";
+import { SqliteQueue } from "../jobs/sqlite.ts";
+import { Worker } from "../jobs/worker.ts";
+import { jsonLogger, type Level } from "../log.ts";
+import { createStoreApp, storeMigrations } from "../store/app.ts";
+import { seedCatalogue } from "../store/catalogue.ts";
+import { createMailer } from "../store/mailer.ts";
+import type { FlagSpec, FlagValues } from "./args.ts";
+import { ensureDevUsers, ensureFirstAdmin } from "./bootstrap.ts";
+
+export const serveFlags: Record<string, FlagSpec> = {
+  db: { type: "string", env: "BACKROOM_DB", default: "./backroom.db", help: "database file" },
+  memory: { type: "boolean", env: "BACKROOM_MEMORY", help: "keep jobs and data in memory only (nothing survives)" },
+  host: { type: "string", env: "BACKROOM_HOST", default: "127.0.0.1", help: "address to listen on" },
+  port: { type: "number", env: ["BACKROOM_PORT", "PORT"], default: 8080, help: "port to listen on (0: any free port)" },
+  concurrency: { type: "number", env: "BACKROOM_CONCURRENCY", default: navigator.hardwareConcurrency, help: "jobs run at once" },
+  sync: { type: "string", env: "BACKROOM_SYNC", default: "full", choices: ["full", "normal"], help: "full survives a power cut; normal is faster" },
+  outbox: { type: "string", env: "BACKROOM_OUTBOX", help: "folder for outgoing mail (default: outbox/ next to the database)" },
+  smtp: { type: "string", env: "SMTP_URL", help: "send mail through this server (smtp://user:pass@host:port)" },
+  "mail-from": { type: "string", env: "BACKROOM_MAIL_FROM", default: "Backroom Books <till@backroom.local>", help: "sender of receipts" },
+  dev: { type: "boolean", env: "BACKROOM_DEV", help: "add development users with well-known tokens (never in production)" },
+  "log-level": { type: "string", env: "BACKROOM_LOG_LEVEL", default: "info", choices: ["debug", "info", "warn", "error"], help: "least important log level shown" },
+  "grace-ms": { type: "number", env: "BACKROOM_GRACE_MS", default: 10_000, help: "how long shutdown waits for running jobs" },
+};
+
+export async function serve(flags: FlagValues): Promise<void> {
+  const logger = jsonLogger(flags["log-level"] as Level);
+  const memory = flags.memory === true;
+  const dbPath = memory ? ":memory:" : (flags.db as string);
+  const db = openDatabase(dbPath, { synchronous: (flags.sync as string).toUpperCase() as "FULL" | "NORMAL", migrations: storeMigrations });
+  const queue: SqliteQueue | MemoryQueue = memory ? new MemoryQueue() : new SqliteQueue(db);
+  const outbox = (flags.outbox as string | undefined) ?? (memory ? "./outbox" : join(dirname(dbPath), "outbox"));
+  const mailer = createMailer({ from: flags["mail-from"] as string, smtpUrl: (flags.smtp as string | undefined) ?? null, outbox });
+  const store = createStoreApp({ db, queue, mailer, logger });
+
+  const seeded = seedCatalogue(store.services);
+  if (seeded > 0) logger.log("info", "seeded the demo catalogue", { books: seeded });
+  if (flags.dev) logger.log("warn", "development users enabled (well-known tokens: see README)", { added: ensureDevUsers(store.services) });
+  const admin = ensureFirstAdmin(store.services);
+  if (admin) console.log(`Created the first admin user (${admin.email}). Its API token, shown only now:\n  ${admin.token}`);
+
+  const worker = new Worker({ source: queue, handlers: store.handlers, concurrency: flags.concurrency as number, logger }).start();
+  const server = Bun.serve({
+    hostname: flags.host as string,
+    port: flags.port as number,
+    // Well above our own limit, so an oversize body gets our 413 envelope (a declared length is
+    // refused before the body is read); Bun itself cuts anything past this.
+    maxRequestBodySize: store.bodyLimit * 8,
+    fetch: (request) => store.app.handle(request),
+  });
+  const url = `http://${server.hostname}:${server.port}`;
+  logger.log("info", "listening", { url, db: dbPath, outbox, smtp: flags.smtp ? "configured" : "off" });
+  console.log(`Backroom listening on ${url} (database ${dbPath}, mail ${flags.smtp ? "via SMTP" : `to ${outbox}`})`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.log("info", "stopping", { signal });
+    await server.stop();
+    await worker.shutdown(flags["grace-ms"] as number);
+    mailer.close();
+    db.close();
+    logger.log("info", "stopped");
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+}

@@ -1,0 +1,54 @@
+// `backroom user add|list|token`: manage users and tokens on the database file, e.g. to create
+// the first admin of a new till. Needs the file to itself (stop the server first).
+import { createApp } from "../api/app.ts";
+import { openDatabase } from "../db/open.ts";
+import { MemoryQueue } from "../jobs/memory.ts";
+import { silentLogger } from "../log.ts";
+import { storeMigrations, storeModels } from "../store/app.ts";
+import { UsageError, type FlagSpec, type FlagValues } from "./args.ts";
+
+export const userFlags: Record<string, FlagSpec> = {
+  db: { type: "string", env: "BACKROOM_DB", default: "./backroom.db", help: "database file" },
+  name: { type: "string", help: "user name (add)" },
+  email: { type: "string", help: "e-mail address (add, token)" },
+  role: { type: "list", help: "a role, repeatable (add): e.g. --role admin" },
+};
+
+export function userCommand(action: string | undefined, flags: FlagValues, print: (line: string) => void = console.log): void {
+  if (!action || !["add", "list", "token"].includes(action)) throw new UsageError("user needs one of: add, list, token");
+  const db = openDatabase(flags.db as string, { migrations: storeMigrations });
+  try {
+    // The queue is not used by these commands; the app gives us the validated user store.
+    const { services } = createApp({ db, queue: new MemoryQueue(), models: storeModels, logger: silentLogger });
+    const users = services.model("users");
+    const byEmail = (email: string) => users.list({ where: [[{ field: "email", op: "eq", value: email }]], sort: [], limit: 1, offset: 0 }).rows[0];
+    if (action === "list") {
+      for (const u of users.list({ where: [], sort: [{ field: "created_at", direction: "asc" }], limit: 100, offset: 0 }).rows) {
+        print(`${u.id}  ${String(u.email).padEnd(30)} ${String(u.name).padEnd(20)} ${(u.roles as string[]).join(",") || "-"}`);
+      }
+      return;
+    }
+    const email = required(flags, "email");
+    if (action === "add") {
+      const roles = (flags.role as string[] | undefined) ?? [];
+      const { user, token } = db.transaction(() => {
+        const user = users.create({ name: required(flags, "name"), email, roles }, { auth: null, services });
+        return { user, token: services.tokens.issue(user.id as string, "cli").token };
+      });
+      print(`added user ${user.id} <${email}>${roles.length ? ` with roles ${roles.join(", ")}` : ""}`);
+      print(`token (shown only now): ${token}`);
+      return;
+    }
+    const user = byEmail(email);
+    if (!user) throw new UsageError(`no user with e-mail ${email}`);
+    print(`token for ${email} (shown only now): ${services.tokens.issue(user.id as string, "cli").token}`);
+  } finally {
+    db.close();
+  }
+}
+
+function required(flags: FlagValues, name: string): string {
+  const value = flags[name];
+  if (typeof value !== "string" || value === "") throw new UsageError(`--${name} is required`);
+  return value;
+}
