@@ -64,6 +64,8 @@ export function createApp(options: AppOptions): BackroomApp {
       return store;
     },
   };
+  // A change to any user (roles, deletion) must reach the next request at once.
+  services.pipeline.register(() => services.tokens.forget(), { model: usersModel.name, position: "after" });
   for (const model of models) {
     const store = new ModelStore(model, () => services);
     stores.set(model.name, store);

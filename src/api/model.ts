@@ -89,7 +89,8 @@ function modelMigrations(definition: ModelDefinition, properties: Record<string,
   const index = (unique: boolean) => (cols: string[]) =>
     `CREATE ${unique ? "UNIQUE " : ""}INDEX "${definition.table}_${cols.join("_")}" ON "${definition.table}" (${cols.map((c) => `"${c}"`).join(", ")});`;
   const indexes = [...(definition.indexes ?? []).map(index(false)), ...(definition.uniques ?? []).map(index(true))];
-  if (definition.ownerField) indexes.push(`CREATE INDEX "${definition.table}_owner" ON "${definition.table}" ("${definition.ownerField}");`);
+  // An owner's rows, newest first: the list every non-admin caller of an owned model gets.
+  if (definition.ownerField) indexes.push(`CREATE INDEX "${definition.table}_owner" ON "${definition.table}" ("${definition.ownerField}", "created_at");`);
   const create = `CREATE TABLE "${definition.table}" ("id" TEXT PRIMARY KEY, ${columns.join(", ")}, "created_at" INTEGER NOT NULL, "updated_at" INTEGER NOT NULL);`;
   return [
     { component, version: 1, name: `create ${definition.table}`, up: [create, ...indexes].join("\n") },

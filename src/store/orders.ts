@@ -25,7 +25,6 @@ export const Order = defineModel({
   ownerField: "user_id",
   // Orders are placed through POST /api/orders (below), never written directly by callers.
   access: { create: false },
-  indexes: [["user_id", "created_at"]],
 });
 
 const PlaceOrder = t.Object(
