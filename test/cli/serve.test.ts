@@ -67,3 +67,16 @@ test("over a real socket: order → 202 → poll until succeeded; oversized bodi
   child.proc.kill("SIGTERM");
   expect(await child.proc.exited).toBe(0);
 });
+
+test("--memory serves the same flow on the in-memory queue, leaving no database file behind", async () => {
+  const { child, url } = await start("--memory", "--dev", "--outbox", tmp.file("outbox"));
+  const auth = { authorization: "Bearer dev-ben-token", "content-type": "application/json" };
+  const book = ((await (await fetch(`${url}/api/books?limit=1`)).json()) as { data: { id: string }[] }).data[0]!;
+  const placed = await fetch(`${url}/api/orders`, { method: "POST", headers: auth, body: JSON.stringify({ lines: [{ book_id: book.id, quantity: 2 }] }) });
+  expect(placed.status).toBe(202);
+  const { job_id } = ((await placed.json()) as { data: { job_id: string } }).data;
+  await waitFor(async () => ((await (await fetch(`${url}/api/job_statuses/${job_id}`, { headers: auth })).json()) as { data: { status: string } }).data.status === "succeeded", 10_000);
+  child.proc.kill("SIGTERM");
+  expect(await child.proc.exited).toBe(0);
+  expect(await Bun.file(tmp.file("shop.db")).exists()).toBe(false);
+});
