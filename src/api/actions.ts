@@ -17,8 +17,8 @@ export interface ActionContext<Body> {
   request: Request;
   requestId: string;
   services: Services;
-  /** `services.db.transaction`: a synchronous function, committed as one unit. */
-  transaction<T>(fn: () => T): T;
+  /** Runs a synchronous function as one atomic unit of the group commit; resolves once it is durable. */
+  transaction<T>(fn: () => T): Promise<T>;
 }
 
 export interface ActionResult {
@@ -56,7 +56,7 @@ export function registerAction(app: Elysia, action: Action<never>, ctx: AppConte
       request,
       requestId: ctx.requestId(request),
       services: ctx.services,
-      transaction: (fn) => ctx.services.db.transaction(fn),
+      transaction: (fn) => ctx.services.db.write(fn),
     });
     set.status = result.status ?? 200;
     Object.assign(set.headers, result.headers ?? {});

@@ -80,6 +80,11 @@ export function createApp(options: AppOptions): BackroomApp {
       guardDeclaredLength(request, bodyLimit);
     })
     .onParse(({ request }) => parseJsonBody(request, bodyLimit))
+    // No answer leaves before everything it could have seen is durable: a read served while a
+    // group-commit batch is open waits (at most one batch) for that commit.
+    .onAfterHandle(async () => {
+      await services.db.whenFlushed();
+    })
     .onError(({ code, error, request, set }) => {
       const { status, body } = errorResponse(code, error, request, ctx.requestId(request), services.logger);
       set.status = status;

@@ -26,6 +26,8 @@ export function registerModelRoutes(app: Elysia, store: ModelStore, ctx: AppCont
     return user;
   };
   const write = (user: AuthUser | null) => ({ auth: user, services: ctx.services });
+  // Writes join the group commit: the answer waits for the commit that holds them.
+  const db = ctx.services.db;
 
   if (model.access.list !== false) {
     app.get(base, ({ request }) => {
@@ -43,27 +45,27 @@ export function registerModelRoutes(app: Elysia, store: ModelStore, ctx: AppCont
     });
   }
   if (model.access.create !== false) {
-    app.post(base, ({ request, body, set }) => {
+    app.post(base, async ({ request, body, set }) => {
       const user = caller(request, "create");
-      const record = store.create(body, write(user));
+      const record = await db.write(() => store.create(body, write(user)));
       set.status = 201;
       return { data: record };
     });
   }
   if (model.access.update !== false) {
-    app.put(item, ({ request, params, body }) => {
+    app.put(item, async ({ request, params, body }) => {
       const user = caller(request, "update");
-      return { data: store.update(idOf(params), body, write(user), scope(user), "replace") };
+      return { data: await db.write(() => store.update(idOf(params), body, write(user), scope(user), "replace")) };
     });
-    app.patch(item, ({ request, params, body }) => {
+    app.patch(item, async ({ request, params, body }) => {
       const user = caller(request, "update");
-      return { data: store.update(idOf(params), body, write(user), scope(user), "patch") };
+      return { data: await db.write(() => store.update(idOf(params), body, write(user), scope(user), "patch")) };
     });
   }
   if (model.access.delete !== false) {
-    app.delete(item, ({ request, params, set }) => {
+    app.delete(item, async ({ request, params, set }) => {
       const user = caller(request, "delete");
-      store.remove(idOf(params), write(user), scope(user));
+      await db.write(() => store.remove(idOf(params), write(user), scope(user)));
       set.status = 204;
       return new Response(null, { status: 204 });
     });

@@ -8,6 +8,7 @@ import { existsSync } from "node:fs";
 import { dirname } from "node:path";
 import { monotonicFactory } from "ulid";
 import { acquireOwnerLock, type OwnerLock } from "./owner-lock.ts";
+import { GroupCommit, type GroupCommitOptions } from "./group-commit.ts";
 import { assertNotNewer, migrate, type Migration } from "./migrations.ts";
 
 export type Synchronous = "FULL" | "NORMAL";
@@ -21,26 +22,57 @@ export interface OpenOptions {
   busyTimeoutMs?: number;
   /** Migrations to apply at open (ignored when read-only, but still checked for "too new"). */
   migrations?: readonly Migration[];
+  /** Group commit of `db.write()` units: window and batch size. */
+  groupCommit?: GroupCommitOptions;
 }
 
 export class Db {
   /** Identifies this owner's claims, so jobs left running by a dead owner can be told apart. */
   readonly ownerId = monotonicFactory()();
 
+  private readonly group: GroupCommit;
+
   constructor(
     readonly sqlite: Database,
     readonly path: string,
     readonly readonly: boolean,
     private readonly lock: OwnerLock | null,
-  ) {}
+    groupCommit: GroupCommitOptions = {},
+  ) {
+    this.group = new GroupCommit(sqlite, groupCommit);
+  }
 
   /**
-   * Runs `fn` atomically: a top-level call is an IMMEDIATE transaction, a nested call a
-   * SAVEPOINT. `fn` must be synchronous: with one shared connection, anything another task
-   * wrote while `fn` awaited would join this transaction — so a returned promise is refused
-   * and everything `fn` did is rolled back.
+   * Runs `fn` now as one atomic unit of a group-committed transaction and resolves with its
+   * result once that transaction is committed (see group-commit.ts). This is how requests
+   * write: their units share commits, and none is answered before its work is durable.
+   */
+  write<T>(fn: () => T): Promise<T> {
+    return this.group.write(fn);
+  }
+
+  /** Resolves when everything written so far is durable; at once when nothing is pending. */
+  whenFlushed(): Promise<void> {
+    return this.group.whenFlushed();
+  }
+
+  /**
+   * Before a write outside `write()` and outside a transaction: commits an open group batch
+   * first, so that this write is not silently deferred into it.
+   */
+  settlePending(): void {
+    if (this.group.open && !this.group.insideWrite) this.group.flush();
+  }
+
+  /**
+   * Runs `fn` atomically and synchronously: a top-level call is its own IMMEDIATE transaction
+   * (committing any open group batch first, so "returned" still means "durable"), a nested
+   * call a SAVEPOINT. `fn` must be synchronous: with one shared connection, anything another
+   * task wrote while `fn` awaited would join this transaction — so a returned promise is
+   * refused and everything `fn` did is rolled back.
    */
   transaction<T>(fn: () => T): T {
+    this.settlePending();
     const guarded = this.sqlite.transaction(() => {
       const result = fn();
       if (isThenable(result)) throw new TypeError("db.transaction(fn): fn must be synchronous (no async/await inside a transaction)");
@@ -50,6 +82,7 @@ export class Db {
   }
 
   close(): void {
+    this.group.flush();
     this.sqlite.close();
     this.lock?.release();
   }
@@ -74,7 +107,7 @@ export function openDatabase(path: string, options: OpenOptions = {}): Db {
     sqlite.run(`PRAGMA synchronous = ${options.synchronous ?? "FULL"}`);
     sqlite.run("PRAGMA foreign_keys = ON");
     migrate(sqlite, path, options.migrations ?? []);
-    return new Db(sqlite, path, false, lock);
+    return new Db(sqlite, path, false, lock, options.groupCommit);
   } catch (error) {
     sqlite?.close();
     lock?.release();

@@ -40,9 +40,10 @@ export class SqliteQueue extends SyncQueue implements Source, Cancellable, Retry
 
   // ── Source ──────────────────────────────────────────────────────────────────────────────
 
-  settleAndClaim(outcomes: readonly Outcome[], max: number, leaseMs: number): { claimed: Job[]; applied: Outcome[] } {
-    if (outcomes.length === 0 && max <= 0) return { claimed: [], applied: [] };
-    return this.db.transaction(() => {
+  /** Joins the group commit, so worker writes share commits with requests; resolves once durable. */
+  settleAndClaim(outcomes: readonly Outcome[], max: number, leaseMs: number): Promise<{ claimed: Job[]; applied: Outcome[] }> {
+    if (outcomes.length === 0 && max <= 0) return Promise.resolve({ claimed: [], applied: [] });
+    return this.db.write(() => {
       const applied = outcomes.filter((outcome) => this.settle(outcome));
       return { claimed: max > 0 ? this.claim(max, leaseMs) : [], applied };
     });
@@ -58,6 +59,7 @@ export class SqliteQueue extends SyncQueue implements Source, Cancellable, Retry
   }
 
   takeExpired(leaseMs: number): Job[] {
+    this.db.settlePending();
     const now = this.clock.now();
     const rows = this.statement(SQL.takeExpired).all(this.db.ownerId, now, now + leaseMs) as JobRow[];
     return rows.map(rowToJob);
@@ -71,6 +73,7 @@ export class SqliteQueue extends SyncQueue implements Source, Cancellable, Retry
   // ── Cancellable, StatusReader ───────────────────────────────────────────────────────────
 
   cancel(id: string): CancelResult {
+    this.db.settlePending();
     const cancelled = this.statement(SQL.cancel).get(id, this.clock.now()) as { group_key: string | null } | null;
     if (cancelled) {
       // A cancelled job waiting for its retry was holding its group key.
@@ -84,6 +87,7 @@ export class SqliteQueue extends SyncQueue implements Source, Cancellable, Retry
   }
 
   retry(id: string): RetryResult {
+    this.db.settlePending();
     if (this.statement(SQL.retryDead).run(id, this.clock.now()).changes > 0) {
       this.notifyAvailable();
       return "retried";
@@ -109,6 +113,7 @@ export class SqliteQueue extends SyncQueue implements Source, Cancellable, Retry
   // One statement (or a unique-key read then an insert, with no await between): atomic as is,
   // and inside a caller's transaction it simply joins it.
   protected insert(job: NewJob): string {
+    this.db.settlePending();
     if (job.uniqueKey) {
       const existing = this.statement(SQL.findUnfinishedByUniqueKey).get(job.uniqueKey) as { id: string } | null;
       if (existing) return existing.id;

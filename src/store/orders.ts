@@ -1,5 +1,6 @@
 // Orders and the place-order action: check stock, write the order, take the stock, and queue
-// the receipt e-mail — all in ONE transaction — then answer 202 with the job id to poll.
+// the receipt e-mail — all in ONE atomic unit, group-committed with the requests that arrive
+// alongside — then answer 202 with the job id to poll, once that commit is done.
 import { Type as t, type Static } from "@sinclair/typebox";
 import { defineAction } from "../api/actions.ts";
 import { conflict, validationError } from "../api/errors.ts";
@@ -44,9 +45,10 @@ export const placeOrder = defineAction<Static<typeof PlaceOrder>>({
   path: "/orders",
   access: "user",
   body: PlaceOrder,
-  handler({ auth, body, request, services }) {
+  async handler({ auth, body, request, services, transaction }) {
     const user = auth!;
-    const answer = once(services.db, { key: request.headers.get("idempotency-key"), userId: user.id, fingerprint: body }, () => {
+    const key = request.headers.get("idempotency-key");
+    const answer = await transaction(() => once(services.db, { key, userId: user.id, fingerprint: body }, () => {
       const books = services.model("books");
       const context = { auth: user, services };
       const lines = body.lines.map(({ book_id, quantity }, i) => {
@@ -60,7 +62,7 @@ export const placeOrder = defineAction<Static<typeof PlaceOrder>>({
       const order = services.model("orders").create({ lines, total_cents: total, status: "placed" }, context);
       const jobId = services.queue.enqueue({ type: RECEIPT_JOB, payload: { order_id: order.id }, actorId: user.id });
       return { status: 202, data: { order_id: order.id, job_id: jobId } };
-    });
+    }));
     return { status: answer.status, data: answer.data, headers: answer.replayed ? { "idempotent-replayed": "true" } : undefined };
   },
 });

@@ -18,7 +18,7 @@ const open = () => {
 test("jobs a previous owner left running are rescued at start-up without waiting for their lease", async () => {
   const first = open();
   const id = first.queue.enqueue({ type: "t" });
-  first.queue.settleAndClaim([], 1, 3_600_000); // claimed with an hour-long lease, then the owner "dies"
+  await first.queue.settleAndClaim([], 1, 3_600_000); // claimed with an hour-long lease, then the owner "dies"
   first.db.close();
 
   const second = open();
@@ -33,16 +33,16 @@ test("jobs a previous owner left running are rescued at start-up without waiting
   second.db.close();
 });
 
-test("a group key held by a job waiting for its retry is still held after a restart", () => {
+test("a group key held by a job waiting for its retry is still held after a restart", async () => {
   const first = open();
   const a1 = first.queue.enqueue({ type: "t", groupKey: "store-1" });
   const a2 = first.queue.enqueue({ type: "t", groupKey: "store-1" });
-  const [job] = first.queue.settleAndClaim([], 5, 30_000).claimed;
-  first.queue.settleAndClaim([{ kind: "failed", job: job!, error: "e", retryAt: Date.now() + 60_000, at: Date.now() }], 0, 30_000);
+  const [job] = (await first.queue.settleAndClaim([], 5, 30_000)).claimed;
+  await first.queue.settleAndClaim([{ kind: "failed", job: job!, error: "e", retryAt: Date.now() + 60_000, at: Date.now() }], 0, 30_000);
   first.db.close();
 
   const second = open();
-  expect(second.queue.settleAndClaim([], 5, 30_000).claimed).toEqual([]);
+  expect((await second.queue.settleAndClaim([], 5, 30_000)).claimed).toEqual([]);
   expect(second.queue.getStatus(a1)?.status).toBe("failed");
   expect(second.queue.getStatus(a2)?.status).toBe("enqueued");
   second.db.close();
@@ -62,7 +62,7 @@ test("a delayed job survives a restart and keeps its time", () => {
 test("jobs parked behind a busy group key are all carried out, in order, after a crash and restart", async () => {
   const first = open();
   const ids = first.queue.enqueueMany(Array.from({ length: 6 }, (_, n) => ({ type: "t", groupKey: "store-1", payload: n })));
-  expect(first.queue.settleAndClaim([], 4, 30_000).claimed.map((j) => j.id)).toEqual([ids[0]!]); // the rest parked
+  expect((await first.queue.settleAndClaim([], 4, 30_000)).claimed.map((j) => j.id)).toEqual([ids[0]!]); // the rest parked
   first.db.close(); // dies while holding the key
 
   const second = open();

@@ -177,7 +177,7 @@ describe("job statuses", () => {
     expect(cancelled.body.data.status).toBe("cancelled");
     expect((await store.call("POST", `/api/job_statuses/${id}/cancel`, { token: store.users.ana.token })).status).toBe(409);
     const running = await place("ana");
-    store.queue.settleAndClaim([], 10, 30_000);
+    await store.queue.settleAndClaim([], 10, 30_000);
     const refused = await store.call("POST", `/api/job_statuses/${running}/cancel`, { token: store.users.ana.token });
     expect(refused.status).toBe(409);
     expect(refused.body.error.message).toContain("already started");
@@ -187,8 +187,8 @@ describe("job statuses", () => {
   test("retry of a dead job is for admins only, and only for dead jobs", async () => {
     const id = await place("ana");
     expect((await store.call("POST", `/api/job_statuses/${id}/retry`, { token: store.users.admin.token })).status).toBe(409);
-    const [job] = store.queue.settleAndClaim([], 1, 30_000).claimed;
-    store.queue.settleAndClaim([{ kind: "dead", job: job!, error: "boom", at: Date.now() }], 0, 30_000);
+    const [job] = (await store.queue.settleAndClaim([], 1, 30_000)).claimed;
+    await store.queue.settleAndClaim([{ kind: "dead", job: job!, error: "boom", at: Date.now() }], 0, 30_000);
     expect((await store.call("POST", `/api/job_statuses/${id}/retry`, { token: store.users.ana.token })).status).toBe(403);
     const retried = await store.call("POST", `/api/job_statuses/${id}/retry`, { token: store.users.admin.token });
     expect(retried.status).toBe(200);

@@ -1,0 +1,132 @@
+// One attempt of a job's handler: isolated (a throw, a rejection or a hang fails this attempt
+// only) and bounded by a deadline. Cheap on the hot path: no timer and no AbortController per
+// job — one DeadlineWatch timer serves every running attempt, and the signal is only created
+// if the handler asks for it.
+import { errorMessage, type Logger } from "../log.ts";
+import type { Job, Result } from "./types.ts";
+
+export interface JobContext {
+  /** Aborted when the attempt times out or shutdown's grace period ends. */
+  readonly signal: AbortSignal;
+  readonly attempt: number;
+  readonly traceId: string | null;
+  readonly logger: Logger;
+}
+
+export type Handler = (job: Job, context: JobContext) => Result | void | Promise<Result | void>;
+
+export type AttemptResult = { ok: true; result: Result } | { ok: false; error: string };
+
+export class Attempt {
+  readonly done: Promise<AttemptResult>;
+  private finish!: (result: AttemptResult) => void;
+  private finished = false;
+  private controller: AbortController | null = null;
+  private abortReason: Error | null = null;
+
+  readonly deadline: number;
+
+  constructor(
+    readonly job: Job,
+    handler: Handler,
+    readonly timeoutMs: number,
+    logger: Logger,
+  ) {
+    this.deadline = performance.now() + timeoutMs;
+    this.done = new Promise((resolve) => (this.finish = resolve));
+    const attempt = this;
+    const context: JobContext = {
+      get signal() {
+        return attempt.signal();
+      },
+      attempt: job.attempt,
+      traceId: job.traceId,
+      logger,
+    };
+    try {
+      const value = handler(job, context);
+      if (value && typeof (value as Promise<unknown>).then === "function") {
+        (value as Promise<Result | void>).then(
+          (result) => this.succeed(result),
+          (error) => this.fail(errorMessage(error)),
+        );
+      } else this.succeed(value as Result | void);
+    } catch (error) {
+      this.fail(errorMessage(error));
+    }
+  }
+
+  /** Ends the attempt as failed now (timeout, shutdown); a later result is ignored. */
+  abort(reason: Error): void {
+    this.abortReason = reason;
+    this.controller?.abort(reason);
+    this.fail(reason.message);
+  }
+
+  private signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.abortReason) this.controller.abort(this.abortReason);
+    }
+    return this.controller.signal;
+  }
+
+  private succeed(result: Result | void): void {
+    const value = result ?? {};
+    if (value.output !== undefined && !isJsonSerialisable(value.output)) return this.fail("handler returned an output that is not JSON-serialisable");
+    if (this.finished) return;
+    this.finished = true;
+    this.finish({ ok: true, result: value });
+  }
+
+  private fail(error: string): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.finish({ ok: false, error });
+  }
+}
+
+/** Times out attempts whose deadline passed, with one timer set for the earliest deadline. */
+export class DeadlineWatch {
+  private timer: Timer | null = null;
+  private armedFor = Infinity;
+
+  constructor(private readonly attempts: () => Iterable<Attempt>) {}
+
+  /** Call when an attempt starts. */
+  watch(attempt: Attempt): void {
+    if (attempt.deadline < this.armedFor) this.arm(attempt.deadline);
+  }
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.armedFor = Infinity;
+  }
+
+  private arm(at: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.armedFor = at;
+    this.timer = setTimeout(() => this.check(), Math.max(0, at - performance.now()));
+  }
+
+  private check(): void {
+    this.timer = null;
+    this.armedFor = Infinity;
+    const now = performance.now();
+    let next = Infinity;
+    for (const attempt of this.attempts()) {
+      if (attempt.deadline <= now) attempt.abort(new Error(`timed out after ${attempt.timeoutMs} ms`));
+      else next = Math.min(next, attempt.deadline);
+    }
+    if (next < Infinity) this.arm(next);
+  }
+}
+
+function isJsonSerialisable(value: unknown): boolean {
+  try {
+    return JSON.stringify(value) !== undefined;
+  } catch {
+    return false;
+  }
+}
