@@ -1,0 +1,94 @@
+// Group commit: units share a commit; each is answered only after it; one failing unit does
+// not take the others with it.
+import { afterEach, beforeEach, expect, test } from "bun:test";
+import { openDatabase, type Db } from "../../src/db/index.ts";
+import { tempDir } from "../support/temp.ts";
+
+let tmp: ReturnType<typeof tempDir>;
+let db: Db;
+beforeEach(() => {
+  tmp = tempDir();
+  db = openDatabase(tmp.file("g.db"));
+  db.sqlite.run("CREATE TABLE t (n INTEGER NOT NULL)");
+});
+afterEach(() => {
+  db.close();
+  tmp.remove();
+});
+
+const committed = () => {
+  const reader = openDatabase(db.path, { readonly: true });
+  const rows = (reader.sqlite.query("SELECT n FROM t ORDER BY n").all() as { n: number }[]).map((r) => r.n);
+  reader.close();
+  return rows;
+};
+
+test("units written together share one commit and are answered only after it", async () => {
+  const answered: number[] = [];
+  const writes = [1, 2, 3].map((n) =>
+    db.write(() => {
+      db.sqlite.run("INSERT INTO t (n) VALUES (?)", [n]);
+      return n;
+    }).then((value) => {
+      answered.push(value);
+      expect(committed()).toContain(value); // durable before the caller hears of it
+      return value;
+    }),
+  );
+  expect(committed()).toEqual([]); // nothing visible to others before the commit
+  expect(answered).toEqual([]);
+  expect(await Promise.all(writes)).toEqual([1, 2, 3]);
+  expect(committed()).toEqual([1, 2, 3]);
+});
+
+test("a unit that throws rolls back to its own savepoint; the others commit", async () => {
+  const ok = db.write(() => db.sqlite.run("INSERT INTO t (n) VALUES (1)"));
+  const bad = db.write(() => {
+    db.sqlite.run("INSERT INTO t (n) VALUES (2)");
+    throw new Error("out of stock");
+  });
+  const ok2 = db.write(() => db.sqlite.run("INSERT INTO t (n) VALUES (3)"));
+  await expect(bad).rejects.toThrow("out of stock");
+  await Promise.all([ok, ok2]);
+  expect(committed()).toEqual([1, 3]);
+});
+
+test("an async unit is refused and leaves nothing", async () => {
+  const bad = db.write((async () => db.sqlite.run("INSERT INTO t (n) VALUES (9)")) as () => unknown);
+  await expect(bad).rejects.toThrow(/must be synchronous/);
+  await db.whenFlushed();
+  expect(committed()).toEqual([]);
+});
+
+test("a synchronous transaction at top level commits an open batch first, so 'returned' still means durable", async () => {
+  const pending = db.write(() => db.sqlite.run("INSERT INTO t (n) VALUES (1)"));
+  db.transaction(() => db.sqlite.run("INSERT INTO t (n) VALUES (2)"));
+  expect(committed()).toEqual([1, 2]);
+  await pending;
+});
+
+test("a batch commits as soon as maxBatch units have joined", async () => {
+  db.close();
+  db = openDatabase(tmp.file("g.db"), { groupCommit: { maxBatch: 2, windowMs: 60_000 } });
+  const a = db.write(() => db.sqlite.run("INSERT INTO t (n) VALUES (1)"));
+  expect(committed()).toEqual([]);
+  const b = db.write(() => db.sqlite.run("INSERT INTO t (n) VALUES (2)"));
+  expect(committed()).toEqual([1, 2]);
+  await Promise.all([a, b]);
+});
+
+test("if the commit fails, every unit in the batch is told so", async () => {
+  const a = db.write(() => db.sqlite.run("INSERT INTO t (n) VALUES (1)"));
+  const b = db.write(() => db.sqlite.run("INSERT INTO t (n) VALUES (2)"));
+  const flushed = db.whenFlushed();
+  // A deferred foreign-key violation makes COMMIT itself fail.
+  db.sqlite.run("CREATE TABLE parent (id INTEGER PRIMARY KEY)");
+  db.sqlite.run("CREATE TABLE child (parent_id INTEGER REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED)");
+  db.sqlite.run("INSERT INTO child (parent_id) VALUES (42)");
+  const outcomes = await Promise.allSettled([a, b, flushed]);
+  expect(outcomes.map((o) => (o.status === "rejected" ? String(o.reason) : "fulfilled"))).toEqual(Array(3).fill("SQLiteError: FOREIGN KEY constraint failed"));
+  expect(committed()).toEqual([]);
+  // The connection is usable again.
+  await db.write(() => db.sqlite.run("INSERT INTO t (n) VALUES (3)"));
+  expect(committed()).toEqual([3]);
+});
