@@ -24,6 +24,8 @@ export const serveFlags: Record<string, FlagSpec> = {
   "mail-from": { type: "string", env: "BACKROOM_MAIL_FROM", default: "Backroom Books <till@backroom.local>", help: "sender of receipts" },
   dev: { type: "boolean", env: "BACKROOM_DEV", help: "add development users with well-known tokens (never in production)" },
   "log-level": { type: "string", env: "BACKROOM_LOG_LEVEL", default: "info", choices: ["debug", "info", "warn", "error"], help: "least important log level shown" },
+  "group-commit-ms": { type: "number", env: "BACKROOM_GROUP_COMMIT_MS", default: 0, help: "wait this long for more writes to share a commit (0: one event-loop turn)" },
+  "group-commit-max": { type: "number", env: "BACKROOM_GROUP_COMMIT_MAX", default: 64, help: "commit once this many writes are waiting (1: group commit off)" },
   "grace-ms": { type: "number", env: "BACKROOM_GRACE_MS", default: 10_000, help: "how long shutdown waits for running jobs" },
 };
 
@@ -31,7 +33,11 @@ export async function serve(flags: FlagValues): Promise<void> {
   const logger = jsonLogger(flags["log-level"] as Level);
   const memory = flags.memory === true;
   const dbPath = memory ? ":memory:" : (flags.db as string);
-  const db = openDatabase(dbPath, { synchronous: (flags.sync as string).toUpperCase() as "FULL" | "NORMAL", migrations: storeMigrations });
+  const db = openDatabase(dbPath, {
+    synchronous: (flags.sync as string).toUpperCase() as "FULL" | "NORMAL",
+    migrations: storeMigrations,
+    groupCommit: { windowMs: flags["group-commit-ms"] as number, maxBatch: Math.max(1, flags["group-commit-max"] as number) },
+  });
   const queue: SqliteQueue | MemoryQueue = memory ? new MemoryQueue() : new SqliteQueue(db);
   const outbox = (flags.outbox as string | undefined) ?? (memory ? "./outbox" : join(dirname(dbPath), "outbox"));
   const mailer = createMailer({ from: flags["mail-from"] as string, smtpUrl: (flags.smtp as string | undefined) ?? null, outbox });

@@ -1,15 +1,22 @@
 // The benchmark must keep working (it is how the throughput bars are checked); this runs it
-// on a tiny workload and checks the shape of its one JSON line — no timing is asserted.
+// on a tiny workload and checks the shape of its JSON lines — no timing is asserted.
 import { expect, test } from "bun:test";
 
-test("bench/queue.ts prints one JSON line with rates and ratios for both sides", () => {
-  const run = Bun.spawnSync([process.execPath, "bench/queue.ts", "--jobs", "300", "--rounds", "1", "--sync", "normal"], { stdout: "pipe", stderr: "pipe" });
+test("bench/queue.ts prints a JSON line per mode with rates, ratios and bars", () => {
+  const run = Bun.spawnSync([process.execPath, "bench/queue.ts", "--jobs", "300", "--rounds", "1", "--sync", "normal", "--latency-samples", "20", "--no-million"], { stdout: "pipe", stderr: "pipe" });
   expect(run.stderr.toString()).toBe("");
   expect(run.exitCode).toBe(0);
-  const lines = run.stdout.toString().trim().split("\n");
-  expect(lines.length).toBe(1);
-  const result = JSON.parse(lines[0]!);
-  const rates = { enqueue: expect.any(Number), process: expect.any(Number), end_to_end: expect.any(Number) };
-  expect(result).toMatchObject({ bench: "queue", jobs: 300, concurrency: 8, modes: { NORMAL: { backroom: rates, raw: rates, ratio: rates } } });
-  expect(result.peak_rss_mb).toBeGreaterThan(0);
+  const lines = run.stdout.toString().trim().split("\n").map((l) => JSON.parse(l));
+  expect(lines.map((l) => l.mode)).toEqual(["NORMAL", "latency"]);
+  const rates = { enqueue: expect.any(Number), process: expect.any(Number) };
+  expect(lines[0]).toMatchObject({ bench: "queue", jobs: 300, backroom: rates, raw_per_transition: rates, raw_batch_64: rates, plainjob: rates });
+  expect(Object.values(lines[0].bars).every((v) => typeof v === "boolean")).toBe(true);
+  expect(lines[1]).toMatchObject({ samples: 20, p50_ms: expect.any(Number), p99_ms: expect.any(Number) });
+});
+
+test("bench/million.ts processes every job it enqueues and reports memory", () => {
+  const run = Bun.spawnSync([process.execPath, "bench/million.ts", "2000"], { stdout: "pipe", stderr: "pipe" });
+  expect(run.exitCode).toBe(0);
+  const line = JSON.parse(run.stdout.toString());
+  expect(line).toMatchObject({ mode: "million", jobs: 2000, succeeded: 2000, rss_mb: { peak: expect.any(Number) } });
 });
