@@ -65,7 +65,7 @@ test("a server that refuses the message fails the attempt; the job retries and i
   reject = "mailbox unavailable";
   const { order_id, job_id } = await placeOrder();
   store.startWorker({ baseMs: 1, jitter: 0 });
-  await waitFor(async () => (await store.queue.getStatus(job_id))?.status === "dead", 10_000, "the job to die");
+  await waitFor(async () => (await store.queue.getStatus(job_id))?.status === "dead", 20_000, "the job to die");
   const state = await store.queue.getStatus(job_id);
   expect(state?.attempts).toBe(3);
   expect(state?.error).toContain("mailbox unavailable");
