@@ -14,6 +14,8 @@ import { errorResponse } from "./error-envelope.ts";
 import { methodNotAllowed } from "./errors.ts";
 import { DEFAULT_BODY_LIMIT, guardDeclaredLength, parseJsonBody } from "./http-guards.ts";
 import { registerJobStatusRoutes } from "./job-status-routes.ts";
+import { registerScheduleRoutes } from "./schedule-routes.ts";
+import type { Scheduler } from "../cron/scheduler.ts";
 import type { Model } from "./model.ts";
 import { registerModelRoutes } from "./model-routes.ts";
 import { ModelStore } from "./model-store.ts";
@@ -32,6 +34,8 @@ export interface AppOptions {
   adminRole?: string;
   /** Whether callers without a token may read job statuses. Default true (the seeds' default). */
   anonymousJobStatuses?: boolean;
+  /** When given, admins manage its schedules under /api/schedules. */
+  scheduler?: Scheduler;
   logger?: Logger;
   clock?: Clock;
 }
@@ -100,6 +104,7 @@ export function createApp(options: AppOptions): BackroomApp {
     ...(options.actions ?? []).map((action) => registerAction(routes, action, ctx)),
     ...registerJobStatusRoutes(routes, ctx, { anonymousRead: options.anonymousJobStatuses ?? true }),
     ...registerAuthRoutes(routes, ctx),
+    ...(options.scheduler ? registerScheduleRoutes(routes, ctx, options.scheduler) : []),
     ...models.flatMap((model) => registerModelRoutes(routes, services.model(model.name), ctx)),
   ];
   for (const path of new Set(paths)) {

@@ -2,6 +2,8 @@
 // {"error": {"code", "message", "details": [{field, message}]}} with the right status.
 // Internal errors are logged with their stack and answered without it.
 import { ValidationError } from "elysia";
+import { InvalidScheduleError } from "../cron/expression.ts";
+import { ScheduleExistsError, ScheduleNotFoundError } from "../cron/scheduler.ts";
 import { InvalidJobError } from "../jobs/new-job.ts";
 import { errorMessage, type Logger } from "../log.ts";
 import { ApiError, invalidJson, validationError, type ErrorDetail } from "./errors.ts";
@@ -15,6 +17,9 @@ export function toApiError(code: string | number | undefined, error: unknown, re
   // Elysia wraps whatever our body parser threw in a ParseError; the cause is ours.
   if (code === "PARSE" && (error as Error).cause instanceof ApiError) return (error as Error).cause as ApiError;
   if (error instanceof InvalidJobError) return validationError([{ field: error.field, message: error.message }], error.message);
+  if (error instanceof InvalidScheduleError) return new ApiError(400, "INVALID_SCHEDULE", error.message, [{ field: error.field, message: error.message }]);
+  if (error instanceof ScheduleNotFoundError) return new ApiError(404, "NOT_FOUND", error.message);
+  if (error instanceof ScheduleExistsError) return new ApiError(409, "CONFLICT", error.message);
   if (code === "PARSE") return invalidJson();
   if (code === "NOT_FOUND") return new ApiError(404, "NOT_FOUND", `no route for ${request.method} ${new URL(request.url).pathname}`);
   if (code === "VALIDATION" && error instanceof ValidationError) {

@@ -63,3 +63,8 @@ export function once(
     return { ...answer, replayed: false };
   });
 }
+
+/** Retention: forgets keys stored before `before`; a till retries within minutes, not days. */
+export function pruneIdempotencyKeys(db: Db, before: number): number {
+  return db.transaction(() => db.sqlite.query("DELETE FROM idempotency_keys WHERE created_at < ?").run(before).changes);
+}

@@ -9,6 +9,8 @@ import { jsonLogger, type Level } from "../log.ts";
 import { createStoreApp, storeMigrations } from "../store/app.ts";
 import { seedCatalogue } from "../store/catalogue.ts";
 import { createMailer } from "../store/mailer.ts";
+import { DEFAULT_HOUSEKEEPING } from "../store/housekeeping.ts";
+import { Scheduler } from "../cron/scheduler.ts";
 import type { FlagSpec, FlagValues } from "./args.ts";
 import { ensureDevUsers, ensureFirstAdmin } from "./bootstrap.ts";
 
@@ -26,6 +28,9 @@ export const serveFlags: Record<string, FlagSpec> = {
   "log-level": { type: "string", env: "BACKROOM_LOG_LEVEL", default: "info", choices: ["debug", "info", "warn", "error"], help: "least important log level shown" },
   "group-commit-ms": { type: "number", env: "BACKROOM_GROUP_COMMIT_MS", default: 0, help: "wait this long for more writes to share a commit (0: one event-loop turn)" },
   "group-commit-max": { type: "number", env: "BACKROOM_GROUP_COMMIT_MAX", default: 64, help: "commit once this many writes are waiting (1: group commit off)" },
+  "report-to": { type: "string", env: "BACKROOM_REPORT_TO", default: DEFAULT_HOUSEKEEPING.reportTo, help: "who receives the daily report" },
+  "keep-jobs-days": { type: "number", env: "BACKROOM_KEEP_JOBS_DAYS", default: DEFAULT_HOUSEKEEPING.keepJobsDays, help: "days succeeded and cancelled jobs are kept" },
+  "keep-dead-days": { type: "number", env: "BACKROOM_KEEP_DEAD_DAYS", default: DEFAULT_HOUSEKEEPING.keepDeadDays, help: "days dead jobs are kept" },
   "grace-ms": { type: "number", env: "BACKROOM_GRACE_MS", default: 10_000, help: "how long shutdown waits for running jobs" },
 };
 
@@ -41,7 +46,12 @@ export async function serve(flags: FlagValues): Promise<void> {
   const queue: SqliteQueue | MemoryQueue = memory ? new MemoryQueue() : new SqliteQueue(db);
   const outbox = (flags.outbox as string | undefined) ?? (memory ? "./outbox" : join(dirname(dbPath), "outbox"));
   const mailer = createMailer({ from: flags["mail-from"] as string, smtpUrl: (flags.smtp as string | undefined) ?? null, outbox });
-  const store = createStoreApp({ db, queue, mailer, logger });
+  const scheduler = new Scheduler({ db, queue, logger });
+  const store = createStoreApp({
+    db, queue, mailer, logger, scheduler,
+    housekeeping: { reportTo: flags["report-to"] as string, keepJobsDays: flags["keep-jobs-days"] as number, keepDeadDays: flags["keep-dead-days"] as number },
+  });
+  scheduler.declare(store.schedules);
 
   const seeded = seedCatalogue(store.services);
   if (seeded > 0) logger.log("info", "seeded the demo catalogue", { books: seeded });
@@ -50,6 +60,7 @@ export async function serve(flags: FlagValues): Promise<void> {
   if (admin) console.log(`Created the first admin user (${admin.email}). Its API token, shown only now:\n  ${admin.token}`);
 
   const worker = new Worker({ source: queue, handlers: store.handlers, concurrency: flags.concurrency as number, logger }).start();
+  scheduler.start();
   const server = Bun.serve({
     hostname: flags.host as string,
     port: flags.port as number,
@@ -68,6 +79,7 @@ export async function serve(flags: FlagValues): Promise<void> {
     stopping = true;
     logger.log("info", "stopping", { signal });
     await server.stop();
+    scheduler.stop();
     await worker.shutdown(flags["grace-ms"] as number);
     mailer.close();
     db.close();

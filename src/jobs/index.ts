@@ -1,5 +1,5 @@
 export * from "./types.ts";
-export type { Queue, Source, Cancellable, CancelResult, Retryable, RetryResult, StatusReader, StatusSink, StatusChange, Outcome, Awaitable } from "./queue.ts";
+export type { Queue, Source, Cancellable, CancelResult, Prunable, Retryable, RetryResult, StatusReader, StatusSink, StatusChange, Outcome, Awaitable } from "./queue.ts";
 export { STATUS_COLUMNS, stateToStatusRow, type StatusRow } from "./status-columns.ts";
 export { SqliteQueue, jobsMigrations } from "./sqlite.ts";
 export { MemoryQueue } from "./memory.ts";

@@ -6,7 +6,7 @@ import { systemClock, type Clock } from "../clock.ts";
 import { deadLetterFor } from "./dead-letter.ts";
 import { toJobRecord, type JobRecord } from "./new-job.ts";
 import { listInMemory, type ListQuery } from "../db/list-query.ts";
-import type { CancelResult, Cancellable, Outcome, Retryable, RetryResult, Source, StatusReader } from "./queue.ts";
+import type { CancelResult, Cancellable, Outcome, Prunable, Retryable, RetryResult, Source, StatusReader } from "./queue.ts";
 import { stateToStatusRow, type StatusRow } from "./status-columns.ts";
 import { SyncQueue } from "./sync-queue.ts";
 import type { Job, JobState, JobStatus, NewJob } from "./types.ts";
@@ -20,7 +20,7 @@ interface Entry {
 const AVAILABLE: ReadonlySet<JobStatus> = new Set(["enqueued", "failed"]);
 const HOLDING: ReadonlySet<JobStatus> = new Set(["running", "failed"]);
 
-export class MemoryQueue extends SyncQueue implements Source, Cancellable, Retryable, StatusReader {
+export class MemoryQueue extends SyncQueue implements Source, Cancellable, Retryable, StatusReader, Prunable {
   private readonly clock: Clock;
   private readonly nextId = monotonicFactory();
   private entries = new Map<string, Entry>();
@@ -79,6 +79,18 @@ export class MemoryQueue extends SyncQueue implements Source, Cancellable, Retry
     this.update(entry, { status: "enqueued", attempts: 0, runAt: this.clock.now(), completedAt: null });
     this.notifyAvailable();
     return "retried";
+  }
+
+  pruneFinished(statuses: readonly string[], before: number, limit: number): number {
+    let deleted = 0;
+    for (const [id, { state }] of this.entries) {
+      if (deleted === limit) break;
+      if (statuses.includes(state.status) && state.completedAt !== null && state.completedAt < before) {
+        this.entries.delete(id);
+        deleted++;
+      }
+    }
+    return deleted;
   }
 
   listStatuses(query: ListQuery): { rows: StatusRow[]; total: number } {

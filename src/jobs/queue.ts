@@ -59,6 +59,12 @@ export interface Cancellable {
 
 export type RetryResult = "retried" | "not_found" | "not_dead";
 
+/** Retention: deletes finished jobs (and so their status rows) completed before a time. */
+export interface Prunable {
+  /** Deletes at most `limit` jobs in one of `statuses` completed before `before`; returns how many. */
+  pruneFinished(statuses: readonly ("succeeded" | "dead" | "cancelled")[], before: number, limit: number): Awaitable<number>;
+}
+
 /** Puts a dead job back in the queue with fresh attempts (an operator's decision). */
 export interface Retryable {
   retry(id: string): Awaitable<RetryResult>;

@@ -163,6 +163,12 @@ export const SQL = {
                 WHERE ${CLAIMABLE} AND priority = priorities.p AND run_at > ?1)) AS at
     FROM priorities WHERE priorities.p IS NOT NULL`,
 
+  // Retention: finished jobs older than a cut-off, a bounded chunk at a time (the oldest rows
+  // come first in rowid order, so a chunk is found without a full scan).
+  pruneFinished: `
+    DELETE FROM jobs WHERE rowid IN (
+      SELECT rowid FROM jobs WHERE status IN (SELECT value FROM json_each(?1)) AND completed_at < ?2 LIMIT ?3)`,
+
   // Index: primary key.
   retryDead: `
     UPDATE jobs SET status = 'enqueued', attempts = 0, run_at = ?2, completed_at = NULL, updated_at = ?2, parked = 0

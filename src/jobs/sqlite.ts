@@ -11,7 +11,7 @@ import { systemClock, type Clock } from "../clock.ts";
 import { deadLetterFor } from "./dead-letter.ts";
 import { toJobRecord } from "./new-job.ts";
 import { listRows, type ListQuery } from "../db/list-query.ts";
-import type { CancelResult, Cancellable, Outcome, Retryable, RetryResult, Source, StatusReader } from "./queue.ts";
+import type { CancelResult, Cancellable, Outcome, Prunable, Retryable, RetryResult, Source, StatusReader } from "./queue.ts";
 import { STATUS_COLUMNS, type StatusRow } from "./status-columns.ts";
 import { rowToJob, rowToState, type JobRow, type StateRow } from "./rows.ts";
 import { SQL } from "./sqlite-schema.ts";
@@ -24,7 +24,7 @@ export interface SqliteQueueOptions {
   clock?: Clock;
 }
 
-export class SqliteQueue extends SyncQueue implements Source, Cancellable, Retryable, StatusReader {
+export class SqliteQueue extends SyncQueue implements Source, Cancellable, Retryable, StatusReader, Prunable {
   private readonly clock: Clock;
   private readonly nextId = monotonicFactory();
   private readonly statements = new Map<string, Statement>();
@@ -93,6 +93,11 @@ export class SqliteQueue extends SyncQueue implements Source, Cancellable, Retry
       return "retried";
     }
     return this.statement(SQL.statusOf).get(id) ? "not_dead" : "not_found";
+  }
+
+  pruneFinished(statuses: readonly string[], before: number, limit: number): number {
+    this.db.settlePending();
+    return this.statement(SQL.pruneFinished).run(JSON.stringify(statuses), before, limit).changes;
   }
 
   getStatus(id: string): JobState | null {

@@ -3,16 +3,19 @@
 import { appMigrations, createApp } from "../api/app.ts";
 import type { AppQueue } from "../api/services.ts";
 import type { Db } from "../db/open.ts";
+import { cronMigrations } from "../cron/store.ts";
+import type { Scheduler } from "../cron/scheduler.ts";
 import { jobsMigrations } from "../jobs/sqlite.ts";
-import type { Handler } from "../jobs/worker.ts";
+import type { Handler } from "../jobs/attempt.ts";
 import type { Logger } from "../log.ts";
 import { Book } from "./catalogue.ts";
 import type { Mailer } from "./mailer.ts";
 import { Order, placeOrder, RECEIPT_JOB } from "./orders.ts";
 import { sendReceiptHandler } from "./receipt.ts";
+import { DEFAULT_HOUSEKEEPING, housekeepingHandlers, storeSchedules, type HousekeepingOptions } from "./housekeeping.ts";
 
 export const storeModels = [Book, Order];
-export const storeMigrations = [...jobsMigrations, ...appMigrations(storeModels)];
+export const storeMigrations = [...jobsMigrations, ...cronMigrations, ...appMigrations(storeModels)];
 
 export interface StoreOptions {
   db: Db;
@@ -22,6 +25,9 @@ export interface StoreOptions {
   bodyLimit?: number;
   /** The shipped binary requires a token to read job statuses. */
   anonymousJobStatuses?: boolean;
+  /** When given, schedules are managed over REST (the caller declares `storeSchedules` on it). */
+  scheduler?: Scheduler;
+  housekeeping?: Partial<HousekeepingOptions>;
 }
 
 export function createStoreApp(options: StoreOptions) {
@@ -33,7 +39,11 @@ export function createStoreApp(options: StoreOptions) {
     anonymousJobStatuses: options.anonymousJobStatuses ?? false,
     bodyLimit: options.bodyLimit,
     logger: options.logger,
+    scheduler: options.scheduler,
   });
-  const handlers: Record<string, Handler> = { [RECEIPT_JOB]: sendReceiptHandler(built.services, options.mailer) };
-  return { ...built, handlers };
+  const handlers: Record<string, Handler> = {
+    [RECEIPT_JOB]: sendReceiptHandler(built.services, options.mailer),
+    ...housekeepingHandlers(built.services, options.mailer, { ...DEFAULT_HOUSEKEEPING, ...options.housekeeping }),
+  };
+  return { ...built, handlers, schedules: storeSchedules };
 }
