@@ -8,6 +8,7 @@
 // that arrived together commits together, with no artificial wait), after `windowMs` if
 // that is set, or as soon as `maxBatch` units have joined.
 import type { Database } from "bun:sqlite";
+import { runCommitted, type CommitHooks } from "./commit-hooks.ts";
 
 export interface GroupCommitOptions {
   /** Wait this long for more writers before committing; 0 (default) = the next event-loop turn. */
@@ -37,6 +38,7 @@ export class GroupCommit {
 
   constructor(
     private readonly sqlite: Database,
+    private readonly hooks: CommitHooks,
     options: GroupCommitOptions = {},
   ) {
     this.windowMs = options.windowMs ?? 0;
@@ -98,16 +100,19 @@ export class GroupCommit {
       try {
         this.sqlite.run("ROLLBACK");
       } catch {}
+      this.hooks.discard();
       for (const w of batch.waiters) w.reject(error);
       batch.flushed.reject(error);
       return;
     }
+    runCommitted(this.hooks.close());
     for (const w of batch.waiters) w.resolve(w.value);
     batch.flushed.resolve();
   }
 
   private begin(): Batch {
     this.sqlite.run("BEGIN IMMEDIATE");
+    this.hooks.open(); // the batch's frame: its units' after-commit callbacks gather here
     let resolve!: () => void;
     let reject!: (error: unknown) => void;
     const promise = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
@@ -124,10 +129,15 @@ export class GroupCommit {
 
   private runUnit<T>(fn: () => T): T {
     this.writeDepth++;
+    this.hooks.open();
     try {
       const value = fn();
       if (typeof (value as { then?: unknown } | null)?.then === "function") throw new TypeError("db.write(fn): fn must be synchronous (no async/await inside a transaction)");
+      runCommitted(this.hooks.close()); // joins the enclosing frame; runs nothing unless outermost
       return value;
+    } catch (error) {
+      this.hooks.discard();
+      throw error;
     } finally {
       this.writeDepth--;
     }

@@ -8,6 +8,7 @@ import { existsSync } from "node:fs";
 import { dirname } from "node:path";
 import { monotonicFactory } from "ulid";
 import { acquireOwnerLock, type OwnerLock } from "./owner-lock.ts";
+import { CommitHooks, runCommitted } from "./commit-hooks.ts";
 import { GroupCommit, type GroupCommitOptions } from "./group-commit.ts";
 import { assertNotNewer, migrate, type Migration } from "./migrations.ts";
 
@@ -31,6 +32,7 @@ export class Db {
   readonly ownerId = monotonicFactory()();
 
   private readonly group: GroupCommit;
+  private readonly hooks = new CommitHooks();
 
   constructor(
     readonly sqlite: Database,
@@ -39,7 +41,7 @@ export class Db {
     private readonly lock: OwnerLock | null,
     groupCommit: GroupCommitOptions = {},
   ) {
-    this.group = new GroupCommit(sqlite, groupCommit);
+    this.group = new GroupCommit(sqlite, this.hooks, groupCommit);
   }
 
   /**
@@ -78,7 +80,24 @@ export class Db {
       if (isThenable(result)) throw new TypeError("db.transaction(fn): fn must be synchronous (no async/await inside a transaction)");
       return result;
     });
-    return this.sqlite.inTransaction ? guarded() : guarded.immediate();
+    this.hooks.open();
+    let result: T;
+    try {
+      result = this.sqlite.inTransaction ? guarded() : guarded.immediate();
+    } catch (error) {
+      this.hooks.discard();
+      throw error;
+    }
+    runCommitted(this.hooks.close()); // only the outermost level has anything to run: it has committed
+    return result;
+  }
+
+  /**
+   * Runs `callback` once the transaction open now has committed (at once when none is open);
+   * never if it rolls back. For effects that must not run ahead of the data: events.
+   */
+  afterCommit(callback: () => void): void {
+    this.hooks.add(callback);
   }
 
   close(): void {

@@ -53,11 +53,10 @@ export class MemoryQueue extends SyncQueue implements Source, Cancellable, Retry
     return expired;
   }
 
-  nextDueAt(): number | null {
-    const now = this.clock.now();
+  nextDueAt(after: number): number | null {
     let next: number | null = null;
     for (const { state } of this.entries.values()) {
-      if (AVAILABLE.has(state.status) && state.runAt > now && (next === null || state.runAt < next)) next = state.runAt;
+      if (AVAILABLE.has(state.status) && state.runAt > after && (next === null || state.runAt < next)) next = state.runAt;
     }
     return next;
   }

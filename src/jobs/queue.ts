@@ -44,8 +44,12 @@ export interface Source {
    * the caller for `leaseMs`). The caller settles each as a failed attempt: retry or dead.
    */
   takeExpired(leaseMs: number): Awaitable<Job[]>;
-  /** The earliest time, strictly after now, at which a waiting job becomes due; null if none. */
-  nextDueAt(): Awaitable<number | null>;
+  /**
+   * The earliest time, strictly after `after`, at which a waiting job becomes due; null if
+   * none. The worker passes the time of its last claim, so a job that fell due since then is
+   * answered with a time already past (claim again now) rather than missed.
+   */
+  nextDueAt(after: number): Awaitable<number | null>;
   /** Calls `listener` when jobs may have become claimable (enqueue, retry, cancel). */
   onAvailable(listener: () => void): () => void;
 }

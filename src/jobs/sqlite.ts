@@ -65,8 +65,8 @@ export class SqliteQueue extends SyncQueue implements Source, Cancellable, Retry
     return rows.map(rowToJob);
   }
 
-  nextDueAt(): number | null {
-    const row = this.statement(SQL.nextDueAt).get(this.clock.now()) as { at: number | null } | null;
+  nextDueAt(after: number): number | null {
+    const row = this.statement(SQL.nextDueAt).get(after) as { at: number | null } | null;
     return row?.at ?? null;
   }
 

@@ -169,6 +169,7 @@ export class Worker {
 
   private async pumpLoop(): Promise<void> {
     this.clearTimer("flushTimer");
+    let claimedAt = this.clock.now();
     for (;;) {
       const outcomes = this.pending;
       this.pending = [];
@@ -177,6 +178,7 @@ export class Worker {
       const free = this.stopping ? 0 : this.concurrency + this.prefetch - this.running.size - this.buffer.length;
       if (outcomes.length === 0 && free <= 0) return;
       let claimed: Job[];
+      claimedAt = this.clock.now();
       try {
         const batch = await this.source.settleAndClaim(outcomes, free, this.leaseMs);
         claimed = batch.claimed;
@@ -196,7 +198,7 @@ export class Worker {
     }
     if (this.stopping) return;
     if (this.running.size === 0 && this.buffer.length === 0) this.resolveIdleWaiters();
-    const next = await this.source.nextDueAt();
+    const next = await this.source.nextDueAt(claimedAt);
     const delay = next === null ? this.pollIntervalMs : Math.min(this.pollIntervalMs, Math.max(0, next - this.clock.now()));
     this.scheduleWake(delay);
   }

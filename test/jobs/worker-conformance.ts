@@ -51,7 +51,7 @@ export function workerConformance(name: string, factory: QueueFactory): void {
       let peak = 0;
       const worker = start({ t: async () => { active++; peak = Math.max(peak, active); await Bun.sleep(2); active--; } }, { concurrency: 3 });
       await queue.enqueueMany(Array.from({ length: 20 }, () => ({ type: "t" })));
-      await waitFor(async () => (await queue.nextDueAt()) === null && worker.activeCount === 0 && (await queue.settleAndClaim([], 0, 1)).claimed.length === 0);
+      await waitFor(async () => (await queue.nextDueAt(clock.now())) === null && worker.activeCount === 0 && (await queue.settleAndClaim([], 0, 1)).claimed.length === 0);
       await worker.whenIdle();
       expect(peak).toBe(3);
     });
@@ -193,6 +193,21 @@ export function workerConformance(name: string, factory: QueueFactory): void {
       await worker.whenIdle();
       expect(runs).toEqual([2]);
       expect(await status(id)).toBe("succeeded");
+    });
+
+    test("a retry that falls due while the worker is writing is not missed until the next poll", async () => {
+      const slow: TestQueue = Object.create(queue);
+      slow.settleAndClaim = async (outcomes, max, leaseMs) => {
+        const result = await queue.settleAndClaim(outcomes, max, leaseMs);
+        clock.advance(5); // time passes while the batch commits
+        return result;
+      };
+      let calls = 0;
+      const worker = new Worker({ source: slow, handlers: { t: async () => { await Bun.sleep(5); if (++calls === 1) throw new Error("first try fails"); } }, clock, logger: silentLogger, pollIntervalMs: 60_000, backoff: { baseMs: 1, jitter: 0 } });
+      workers.push(worker.start());
+      const id = await queue.enqueue({ type: "t" });
+      await waitFor(async () => (await status(id)) === "succeeded", 3_000, "the retry to run without waiting for the 60 s poll");
+      expect(calls).toBe(2);
     });
 
     test("when the queue cannot be written, finished attempts are kept and written once it can", async () => {
