@@ -92,3 +92,30 @@ test("if the commit fails, every unit in the batch is told so", async () => {
   await db.write(() => db.sqlite.run("INSERT INTO t (n) VALUES (3)"));
   expect(committed()).toEqual([3]);
 });
+
+test("after-commit callbacks run once the work is durable, and never for work rolled back", async () => {
+  const ran: string[] = [];
+  db.transaction(() => {
+    db.afterCommit(() => ran.push(`outer sees ${committed().length} row(s)`));
+    db.sqlite.run("INSERT INTO t (n) VALUES (1)");
+    try {
+      db.transaction(() => {
+        db.afterCommit(() => ran.push("rolled-back savepoint"));
+        throw new Error("inner");
+      });
+    } catch {}
+  });
+  expect(() => db.transaction(() => {
+    db.afterCommit(() => ran.push("rolled-back transaction"));
+    throw new Error("outer");
+  })).toThrow();
+  const kept = db.write(() => db.afterCommit(() => ran.push(`unit sees ${committed().length} row(s)`)));
+  const dropped = db.write(() => {
+    db.afterCommit(() => ran.push("failed unit"));
+    throw new Error("unit");
+  }).catch(() => {});
+  db.write(() => db.sqlite.run("INSERT INTO t (n) VALUES (2)"));
+  await kept;
+  await dropped;
+  expect(ran).toEqual(["outer sees 1 row(s)", "unit sees 2 row(s)"]);
+});
