@@ -15,7 +15,12 @@ import { methodNotAllowed } from "./errors.ts";
 import { DEFAULT_BODY_LIMIT, guardDeclaredLength, parseJsonBody } from "./http-guards.ts";
 import { registerJobStatusRoutes } from "./job-status-routes.ts";
 import { registerScheduleRoutes } from "./schedule-routes.ts";
+import { registerRealtimeRoute } from "./realtime-route.ts";
 import type { Scheduler } from "../cron/scheduler.ts";
+import type { EventBus } from "../events/bus.ts";
+import { emitModelEvents } from "../events/model-events.ts";
+import { WEBHOOK_JOB, Webhooks, WebhookSubscription, type WebhookOptions } from "../events/webhooks.ts";
+import type { Handler } from "../jobs/attempt.ts";
 import type { Model } from "./model.ts";
 import { registerModelRoutes } from "./model-routes.ts";
 import { ModelStore } from "./model-store.ts";
@@ -36,6 +41,10 @@ export interface AppOptions {
   anonymousJobStatuses?: boolean;
   /** When given, admins manage its schedules under /api/schedules. */
   scheduler?: Scheduler;
+  /** Model-write events go here (after commit), and realtime clients subscribe here. */
+  bus?: EventBus;
+  /** Webhook subscriptions (admin REST resource plus these in code); false: no webhooks. */
+  webhooks?: WebhookOptions | false;
   logger?: Logger;
   clock?: Clock;
 }
@@ -44,15 +53,21 @@ export interface BackroomApp {
   app: Elysia;
   services: Services;
   bodyLimit: number;
+  /** Job handlers the app's features need (webhook delivery): give them to the worker. */
+  jobHandlers: Record<string, Handler>;
 }
 
-/** The migrations an app needs: its models', the built-in users model's, idempotency keys. */
+/** The migrations an app needs: its models', the built-in users' and webhook subscriptions', idempotency keys. */
 export function appMigrations(models: readonly Model[]): Migration[] {
-  return [...[usersModel, ...models].flatMap((m) => m.migrations), ...idempotencyMigrations];
+  return [...builtInModels(models).flatMap((m) => m.migrations), ...idempotencyMigrations];
+}
+
+function builtInModels(models: readonly Model[]): Model[] {
+  return [usersModel, WebhookSubscription, ...models];
 }
 
 export function createApp(options: AppOptions): BackroomApp {
-  const models = [usersModel, ...(options.models ?? [])];
+  const models = builtInModels(options.models ?? []);
   migrate(options.db.sqlite, options.db.path, appMigrations(options.models ?? []));
   const stores = new Map<string, ModelStore>();
   const services: Services = {
@@ -62,6 +77,7 @@ export function createApp(options: AppOptions): BackroomApp {
     tokens: new TokenService(options.db),
     clock: options.clock ?? systemClock,
     logger: options.logger ?? jsonLogger(),
+    bus: options.bus ?? null,
     model(nameOrTable) {
       const store = stores.get(nameOrTable);
       if (!store) throw new Error(`no model named ${nameOrTable}`);
@@ -75,6 +91,12 @@ export function createApp(options: AppOptions): BackroomApp {
     stores.set(model.name, store);
     stores.set(model.table, store);
   }
+
+  const webhooks = options.webhooks === false ? null : new Webhooks(() => services, options.webhooks ?? {});
+  webhooks?.register(services.pipeline);
+  // Subscriptions hold secrets: their own writes are never events.
+  const emitting = models.filter((m) => m !== WebhookSubscription);
+  emitModelEvents(services.pipeline, emitting, { bus: options.bus, onEvent: (event) => webhooks?.enqueueFor(event) });
 
   const ctx = new AppContext(services, options.adminRole ?? DEFAULT_ADMIN_ROLE);
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
@@ -107,10 +129,11 @@ export function createApp(options: AppOptions): BackroomApp {
     ...(options.scheduler ? registerScheduleRoutes(routes, ctx, options.scheduler) : []),
     ...models.flatMap((model) => registerModelRoutes(routes, services.model(model.name), ctx)),
   ];
+  if (options.bus) registerRealtimeRoute(routes, ctx, options.bus);
   for (const path of new Set(paths)) {
     routes.all(path, ({ request }) => {
       throw methodNotAllowed(request.method, new URL(request.url).pathname);
     });
   }
-  return { app: routes, services, bodyLimit };
+  return { app: routes, services, bodyLimit, jobHandlers: webhooks ? { [WEBHOOK_JOB]: webhooks.handler() } : {} };
 }

@@ -5,6 +5,7 @@ import { ValidationError } from "elysia";
 import { InvalidScheduleError } from "../cron/expression.ts";
 import { ScheduleExistsError, ScheduleNotFoundError } from "../cron/scheduler.ts";
 import { InvalidJobError } from "../jobs/new-job.ts";
+import { InvalidPatternError } from "../events/pattern.ts";
 import { errorMessage, type Logger } from "../log.ts";
 import { ApiError, invalidJson, validationError, type ErrorDetail } from "./errors.ts";
 
@@ -20,6 +21,7 @@ export function toApiError(code: string | number | undefined, error: unknown, re
   if (error instanceof InvalidScheduleError) return new ApiError(400, "INVALID_SCHEDULE", error.message, [{ field: error.field, message: error.message }]);
   if (error instanceof ScheduleNotFoundError) return new ApiError(404, "NOT_FOUND", error.message);
   if (error instanceof ScheduleExistsError) return new ApiError(409, "CONFLICT", error.message);
+  if (error instanceof InvalidPatternError) return validationError([{ field: "pattern", message: error.message }], error.message);
   if (code === "PARSE") return invalidJson();
   if (code === "NOT_FOUND") return new ApiError(404, "NOT_FOUND", `no route for ${request.method} ${new URL(request.url).pathname}`);
   if (code === "VALIDATION" && error instanceof ValidationError) {

@@ -5,6 +5,7 @@
 // who can see the job) and retry of a dead job (admin). `error` is shown to admins only: it
 // can leak internals.
 import type { Elysia } from "elysia";
+import { publishJobStateEvent } from "../events/job-events.ts";
 import { stateToStatusRow, STATUS_COLUMNS, type StatusRow } from "../jobs/status-columns.ts";
 import type { JobState } from "../jobs/types.ts";
 import type { AuthUser } from "./auth.ts";
@@ -61,7 +62,10 @@ export function registerJobStatusRoutes(app: Elysia, ctx: AppContext, options: J
     if (result === "running") throw conflict("the job has already started; a running job cannot be cancelled");
     if (result === "finished") throw conflict(`the job has already finished (${state.status})`);
     if (result === "not_found") throw notFound("job");
-    return { data: wire(stateToStatusRow((await queue.getStatus(state.id))!), user) };
+    const cancelled = (await queue.getStatus(state.id))!;
+    const bus = ctx.services.bus;
+    if (bus) ctx.services.db.afterCommit(() => void publishJobStateEvent(bus, cancelled));
+    return { data: wire(stateToStatusRow(cancelled), user) };
   });
 
   app.post(`${item}/retry`, async ({ request, params }) => {

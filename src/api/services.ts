@@ -8,6 +8,7 @@ import type { Logger } from "../log.ts";
 import type { ModelStore } from "./model-store.ts";
 import type { Pipeline } from "./pipeline.ts";
 import type { TokenService } from "./auth.ts";
+import type { EventBus } from "../events/bus.ts";
 
 /** A queue whose enqueue is synchronous and joins the open transaction (SQLite, memory). */
 export type AppQueue = SyncQueue & Cancellable & Retryable & StatusReader & Prunable;
@@ -19,6 +20,8 @@ export interface Services {
   tokens: TokenService;
   clock: Clock;
   logger: Logger;
+  /** Where model-write and job events go; null when the app has no bus. */
+  bus: EventBus | null;
   /** The store of each model, by model name ("Book") and by table ("books"). */
   model(nameOrTable: string): ModelStore;
 }

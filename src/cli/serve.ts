@@ -11,6 +11,8 @@ import { seedCatalogue } from "../store/catalogue.ts";
 import { createMailer } from "../store/mailer.ts";
 import { DEFAULT_HOUSEKEEPING } from "../store/housekeeping.ts";
 import { Scheduler } from "../cron/scheduler.ts";
+import { jobEventSink } from "../events/job-events.ts";
+import { InProcessBus } from "../events/memory-bus.ts";
 import type { FlagSpec, FlagValues } from "./args.ts";
 import { ensureDevUsers, ensureFirstAdmin } from "./bootstrap.ts";
 
@@ -47,8 +49,9 @@ export async function serve(flags: FlagValues): Promise<void> {
   const outbox = (flags.outbox as string | undefined) ?? (memory ? "./outbox" : join(dirname(dbPath), "outbox"));
   const mailer = createMailer({ from: flags["mail-from"] as string, smtpUrl: (flags.smtp as string | undefined) ?? null, outbox });
   const scheduler = new Scheduler({ db, queue, logger });
+  const bus = new InProcessBus({ logger });
   const store = createStoreApp({
-    db, queue, mailer, logger, scheduler,
+    db, queue, mailer, logger, scheduler, bus,
     housekeeping: { reportTo: flags["report-to"] as string, keepJobsDays: flags["keep-jobs-days"] as number, keepDeadDays: flags["keep-dead-days"] as number },
   });
   scheduler.declare(store.schedules);
@@ -59,16 +62,16 @@ export async function serve(flags: FlagValues): Promise<void> {
   const admin = ensureFirstAdmin(store.services);
   if (admin) console.log(`Created the first admin user (${admin.email}). Its API token, shown only now:\n  ${admin.token}`);
 
-  const worker = new Worker({ source: queue, handlers: store.handlers, concurrency: flags.concurrency as number, logger }).start();
+  const worker = new Worker({ source: queue, handlers: store.handlers, concurrency: flags.concurrency as number, logger, status: jobEventSink(bus) }).start();
   scheduler.start();
-  const server = Bun.serve({
+  store.app.listen({
     hostname: flags.host as string,
     port: flags.port as number,
     // Well above our own limit, so an oversize body gets our 413 envelope (a declared length is
     // refused before the body is read); Bun itself cuts anything past this.
     maxRequestBodySize: store.bodyLimit * 8,
-    fetch: (request) => store.app.handle(request),
   });
+  const server = store.app.server!;
   const url = `http://${server.hostname}:${server.port}`;
   logger.log("info", "listening", { url, db: dbPath, outbox, smtp: flags.smtp ? "configured" : "off" });
   console.log(`Backroom listening on ${url} (database ${dbPath}, mail ${flags.smtp ? "via SMTP" : `to ${outbox}`})`);

@@ -15,7 +15,12 @@ export interface JobContext {
 
 export type Handler = (job: Job, context: JobContext) => Result | void | Promise<Result | void>;
 
-export type AttemptResult = { ok: true; result: Result } | { ok: false; error: string };
+export type AttemptResult = { ok: true; result: Result } | { ok: false; error: string; permanent: boolean };
+
+/** Thrown by a handler when retrying cannot help (the thing it works on is gone): the job is dead at once. */
+export class PermanentJobError extends Error {
+  override name = "PermanentJobError";
+}
 
 export class Attempt {
   readonly done: Promise<AttemptResult>;
@@ -48,11 +53,11 @@ export class Attempt {
       if (value && typeof (value as Promise<unknown>).then === "function") {
         (value as Promise<Result | void>).then(
           (result) => this.succeed(result),
-          (error) => this.fail(errorMessage(error)),
+          (error) => this.fail(errorMessage(error), error instanceof PermanentJobError),
         );
       } else this.succeed(value as Result | void);
     } catch (error) {
-      this.fail(errorMessage(error));
+      this.fail(errorMessage(error), error instanceof PermanentJobError);
     }
   }
 
@@ -79,10 +84,10 @@ export class Attempt {
     this.finish({ ok: true, result: value });
   }
 
-  private fail(error: string): void {
+  private fail(error: string, permanent = false): void {
     if (this.finished) return;
     this.finished = true;
-    this.finish({ ok: false, error });
+    this.finish({ ok: false, error, permanent });
   }
 }
 

@@ -4,7 +4,7 @@ export { STATUS_COLUMNS, stateToStatusRow, type StatusRow } from "./status-colum
 export { SqliteQueue, jobsMigrations } from "./sqlite.ts";
 export { MemoryQueue } from "./memory.ts";
 export { Worker, type WorkerOptions } from "./worker.ts";
-export type { Handler, JobContext } from "./attempt.ts";
+export { PermanentJobError, type Handler, type JobContext } from "./attempt.ts";
 export { backoffDelay, afterFailure, DEFAULT_BACKOFF, type BackoffOptions } from "./backoff.ts";
 export { InvalidJobError } from "./new-job.ts";
 export type { DeadLetterPayload } from "./dead-letter.ts";

@@ -217,7 +217,7 @@ export class Worker {
       if (this.running.get(job.id) !== attempt) return;
       this.running.delete(job.id);
       this.startBuffered();
-      this.finish(job, ended.ok ? { kind: "succeeded", job, result: ended.result, at: this.clock.now() } : this.failure(job, ended.error));
+      this.finish(job, ended.ok ? { kind: "succeeded", job, result: ended.result, at: this.clock.now() } : this.failure(job, ended.error, ended.permanent));
     });
   }
 
@@ -233,9 +233,9 @@ export class Worker {
     this.buffer = [];
   }
 
-  private failure(job: Job, error: string): Outcome {
+  private failure(job: Job, error: string, permanent = false): Outcome {
     const now = this.clock.now();
-    const next = afterFailure(job.attempt, job.maxRetry, now, this.options.backoff);
+    const next = permanent ? ({ status: "dead" } as const) : afterFailure(job.attempt, job.maxRetry, now, this.options.backoff);
     return next.status === "dead"
       ? { kind: "dead", job, error, at: now, deadLetterType: this.options.deadLetterType }
       : { kind: "failed", job, error, retryAt: next.retryAt, at: now };

@@ -4,6 +4,8 @@ import { appMigrations, createApp } from "../api/app.ts";
 import type { AppQueue } from "../api/services.ts";
 import type { Db } from "../db/open.ts";
 import { cronMigrations } from "../cron/store.ts";
+import type { EventBus } from "../events/bus.ts";
+import type { WebhookOptions } from "../events/webhooks.ts";
 import type { Scheduler } from "../cron/scheduler.ts";
 import { jobsMigrations } from "../jobs/sqlite.ts";
 import type { Handler } from "../jobs/attempt.ts";
@@ -28,6 +30,8 @@ export interface StoreOptions {
   /** When given, schedules are managed over REST (the caller declares `storeSchedules` on it). */
   scheduler?: Scheduler;
   housekeeping?: Partial<HousekeepingOptions>;
+  bus?: EventBus;
+  webhooks?: WebhookOptions;
 }
 
 export function createStoreApp(options: StoreOptions) {
@@ -40,8 +44,11 @@ export function createStoreApp(options: StoreOptions) {
     bodyLimit: options.bodyLimit,
     logger: options.logger,
     scheduler: options.scheduler,
+    bus: options.bus,
+    webhooks: options.webhooks,
   });
   const handlers: Record<string, Handler> = {
+    ...built.jobHandlers,
     [RECEIPT_JOB]: sendReceiptHandler(built.services, options.mailer),
     ...housekeepingHandlers(built.services, options.mailer, { ...DEFAULT_HOUSEKEEPING, ...options.housekeeping }),
   };

@@ -1,0 +1,53 @@
+// Job lifecycle events (the seeds' WorkerConfig.EventBus), published after each transition is
+// durable: job.{type}.started | completed | failed (a retry is scheduled) | dead | requeued
+// (put back by shutdown) — and job.{type}.cancelled, published by the cancel route.
+import type { StatusChange, StatusSink } from "../jobs/queue.ts";
+import type { JobState, JobStatus } from "../jobs/types.ts";
+import type { EventBus } from "./bus.ts";
+
+const EVENT_FOR: Partial<Record<JobStatus, string>> = {
+  running: "started",
+  succeeded: "completed",
+  failed: "failed",
+  dead: "dead",
+  enqueued: "requeued",
+  cancelled: "cancelled",
+};
+
+export interface JobEventData {
+  job_id: string;
+  type: string;
+  status: JobStatus;
+  attempts: number;
+  error: string | null;
+  result: { output?: unknown; url?: string; mime?: string } | null;
+  actor_id: string | null;
+  tenant_id: string | null;
+}
+
+export function jobEventSink(bus: EventBus): StatusSink {
+  return {
+    async record(changes) {
+      for (const change of changes) await publishJobEvent(bus, change);
+    },
+  };
+}
+
+export function publishJobEvent(bus: EventBus, change: StatusChange): Promise<unknown> {
+  const { job } = change;
+  const name = EVENT_FOR[change.status];
+  if (!name) return Promise.resolve();
+  const data: JobEventData = {
+    job_id: job.id, type: job.type, status: change.status, attempts: change.attempts, error: change.error,
+    result: change.result, actor_id: job.actorId, tenant_id: job.tenantId,
+  };
+  return bus.publish(`job.${job.type}.${name}`, data, {
+    subject: job.id, actorId: job.actorId, tenantId: job.tenantId, traceparent: job.traceId, visibility: job.actorId ? "owner" : "admin", time: change.at,
+  });
+}
+
+/** For transitions made outside the worker (a cancel over REST). */
+export function publishJobStateEvent(bus: EventBus, state: JobState): Promise<unknown> {
+  const job = { id: state.id, type: state.type, actorId: state.actorId, tenantId: state.tenantId, traceId: state.traceId } as StatusChange["job"];
+  return publishJobEvent(bus, { job, status: state.status, attempts: state.attempts, error: state.error, result: null, at: state.updatedAt });
+}

@@ -1,0 +1,121 @@
+// Webhooks (the seeds' service.Webhook). Each model event matching a subscription's pattern
+// enqueues a delivery job IN THE SAME TRANSACTION as the write: the job queue is the outbox,
+// so nothing is lost in a crash and a till offline for a day delivers when the line returns.
+// A delivery POSTs the event (CloudEvents JSON) signed Standard-Webhooks style; 2xx is
+// success, anything else (or a timeout) is retried with backoff over a long horizon.
+import { Type as t } from "@sinclair/typebox";
+import { defineModel } from "../api/model.ts";
+import type { Pipeline } from "../api/pipeline.ts";
+import type { Services } from "../api/services.ts";
+import { PermanentJobError, type Handler } from "../jobs/attempt.ts";
+import type { Event } from "./event.ts";
+import { compilePattern } from "./pattern.ts";
+import { maniflexSignature, signWebhook } from "./signature.ts";
+
+const adminOnly = { role: "admin" } as const;
+
+export const WebhookSubscription = defineModel({
+  name: "WebhookSubscription",
+  table: "webhook_subscriptions",
+  fields: t.Object({
+    url: t.String({ pattern: "^https?://[^\\s]+$", maxLength: 2000 }),
+    /** `whsec_<base64>` (Standard Webhooks) or any string of 16+ characters. */
+    secret: t.String({ minLength: 16, maxLength: 300 }),
+    /** Event pattern: `order.*`, `book.updated`, `>` for everything. */
+    pattern: t.String({ minLength: 1, maxLength: 200 }),
+    active: t.Optional(t.Boolean()),
+    /** "standard" (default) or "maniflex": adds `X-Webhook-Signature: sha256=<hex>` and `traceparent`. */
+    format: t.Optional(t.Union([t.Literal("standard"), t.Literal("maniflex")])),
+  }),
+  access: { list: adminOnly, get: adminOnly, create: adminOnly, update: adminOnly, delete: adminOnly },
+});
+
+export interface WebhookConfig {
+  name: string;
+  url: string;
+  secret: string;
+  pattern: string;
+  format?: "standard" | "maniflex";
+}
+
+export interface WebhookOptions {
+  /** Subscriptions configured in code (besides those created over REST). */
+  subscriptions?: WebhookConfig[];
+  /** Delivery attempts before a delivery is dead. Default 300: about a day at the 5-minute backoff cap. */
+  maxAttempts?: number;
+  /** A receiver that has not answered in this long fails the attempt. Default 10 s. */
+  timeoutMs?: number;
+}
+
+export const WEBHOOK_JOB = "webhook_delivery";
+
+interface Target {
+  key: string;
+  url: string;
+  secret: string;
+  format: "standard" | "maniflex";
+  matches: (type: string) => boolean;
+  active: boolean;
+}
+
+export class Webhooks {
+  private cached: Target[] | null = null;
+  private readonly maxAttempts: number;
+  private readonly timeoutMs: number;
+  private readonly code: Target[];
+
+  constructor(
+    private readonly services: () => Services,
+    options: WebhookOptions = {},
+  ) {
+    this.maxAttempts = options.maxAttempts ?? 300;
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.code = (options.subscriptions ?? []).map((s) => ({ key: `code:${s.name}`, url: s.url, secret: s.secret, format: s.format ?? "standard", matches: compilePattern(s.pattern), active: true }));
+  }
+
+  /** Validates patterns on write and drops the cached subscription list after any change. */
+  register(pipeline: Pipeline): void {
+    pipeline.register(({ record }) => {
+      if (typeof record.pattern === "string") compilePattern(record.pattern);
+    }, { model: WebhookSubscription.name, position: "before", operations: ["create", "update"] });
+    pipeline.register(({ services }) => services.db.afterCommit(() => (this.cached = null)), { model: WebhookSubscription.name, position: "after" });
+  }
+
+  /** Enqueues one delivery per matching subscription, inside the caller's transaction. */
+  enqueueFor(event: Event): void {
+    for (const target of this.targets()) {
+      if (!target.active || !target.matches(event.type)) continue;
+      this.services().queue.enqueue({ type: WEBHOOK_JOB, payload: { subscription: target.key, event }, maxRetry: this.maxAttempts, traceId: event.traceparent ?? null });
+    }
+  }
+
+  handler(): Handler {
+    return async (job, context) => {
+      const { subscription, event } = job.payload as { subscription: string; event: Event };
+      const target = this.targets().find((t) => t.key === subscription);
+      if (!target) throw new PermanentJobError(`webhook subscription ${subscription} no longer exists`);
+      if (!target.active) throw new PermanentJobError(`webhook subscription ${subscription} is not active`);
+      const body = JSON.stringify(event);
+      const headers: Record<string, string> = { "content-type": "application/json", "user-agent": "Backroom-Webhooks/1", ...signWebhook(target.secret, event.id, body) };
+      if (target.format === "maniflex") {
+        headers["x-webhook-signature"] = maniflexSignature(target.secret, body);
+        if (event.traceparent) headers.traceparent = event.traceparent;
+      }
+      const response = await fetch(target.url, { method: "POST", body, headers, redirect: "manual", signal: AbortSignal.any([context.signal, AbortSignal.timeout(this.timeoutMs)]) });
+      await response.body?.cancel();
+      if (response.status < 200 || response.status > 299) throw new Error(`receiver answered ${response.status}`);
+      return { output: { status: response.status, url: target.url } };
+    };
+  }
+
+  private targets(): Target[] {
+    if (!this.cached) {
+      const stored = this.services().model(WebhookSubscription.name).list({ where: [], sort: [], limit: 1_000, offset: 0 }).rows;
+      this.cached = [
+        ...this.code,
+        ...stored.map((s) => ({ key: `db:${s.id}`, url: s.url as string, secret: s.secret as string, format: (s.format as "standard" | "maniflex" | null) ?? "standard", matches: compilePattern(s.pattern as string), active: s.active !== false })),
+      ];
+    }
+    return this.cached;
+  }
+}

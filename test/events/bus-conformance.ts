@@ -1,0 +1,64 @@
+// One suite for every EventBus engine (in-process now; Redis, NATS, RabbitMQ later).
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import type { EventBus } from "../../src/events/bus.ts";
+import type { Event } from "../../src/events/event.ts";
+import { deferred, waitFor } from "../support/wait.ts";
+
+export function busConformance(name: string, factory: () => EventBus | Promise<EventBus>): void {
+  describe(`${name} event bus conformance`, () => {
+    let bus: EventBus;
+    beforeEach(async () => (bus = await factory()));
+    afterEach(() => bus.close());
+
+    test("delivers a CloudEvents-shaped envelope to matching subscribers only", async () => {
+      const got: Event[] = [];
+      bus.subscribe("order.*", (e) => void got.push(e));
+      bus.subscribe("book.*", () => {
+        throw new Error("must not be called");
+      });
+      const sent = await bus.publish("order.created", { id: "o1" }, { actorId: "u1", traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01" });
+      await waitFor(() => got.length === 1);
+      expect(got[0]).toEqual(sent);
+      expect(sent).toMatchObject({ specversion: "1.0", type: "order.created", source: "backroom", datacontenttype: "application/json", actorid: "u1", visibility: "owner", data: { id: "o1" } });
+      expect(sent.id).toMatch(/^[0-9A-Z]{26}$/);
+      expect(Date.parse(sent.time)).toBeGreaterThan(0);
+    });
+
+    test("each subscriber receives events in publish order", async () => {
+      const got: number[] = [];
+      bus.subscribe("tick", async (e) => {
+        if ((e.data as number) % 3 === 0) await Bun.sleep(1);
+        got.push(e.data as number);
+      });
+      for (let i = 0; i < 50; i++) await bus.publish("tick", i);
+      await waitFor(() => got.length === 50);
+      expect(got).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    });
+
+    test("a subscriber that throws or hangs holds up neither the publisher nor the others", async () => {
+      const hang = deferred();
+      const healthy: unknown[] = [];
+      bus.subscribe("x.>", () => {
+        throw new Error("broken subscriber");
+      });
+      bus.subscribe("x.>", () => hang.promise);
+      bus.subscribe("x.>", (e) => void healthy.push(e.data));
+      await bus.publish("x.a", 1);
+      await bus.publish("x.b.c", 2);
+      await waitFor(() => healthy.length === 2);
+      expect(healthy).toEqual([1, 2]);
+      hang.resolve();
+    });
+
+    test("unsubscribe stops delivery", async () => {
+      const got: unknown[] = [];
+      const off = bus.subscribe("a", (e) => void got.push(e.data));
+      await bus.publish("a", 1);
+      await waitFor(() => got.length === 1);
+      off();
+      await bus.publish("a", 2);
+      await Bun.sleep(20);
+      expect(got).toEqual([1]);
+    });
+  });
+}
