@@ -9,11 +9,11 @@ export class WebhookVerificationError extends Error {
   override name = "WebhookVerificationError";
 }
 
-export interface SignedHeaders {
+export type SignedHeaders = {
   "webhook-id": string;
   "webhook-timestamp": string;
   "webhook-signature": string;
-}
+};
 
 function key(secret: string): Buffer {
   return secret.startsWith("whsec_") ? Buffer.from(secret.slice(6), "base64") : Buffer.from(secret, "utf8");

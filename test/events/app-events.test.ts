@@ -1,0 +1,77 @@
+// Events from the app: model writes (only after commit), job lifecycle, cancel.
+import { afterEach, beforeEach, expect, test } from "bun:test";
+import type { Event } from "../../src/events/event.ts";
+import { jobEventSink } from "../../src/events/job-events.ts";
+import { InProcessBus } from "../../src/events/memory-bus.ts";
+import { Worker } from "../../src/jobs/worker.ts";
+import { silentLogger } from "../../src/log.ts";
+import { createStoreApp } from "../../src/store/app.ts";
+import { createMailer } from "../../src/store/mailer.ts";
+import { request } from "../api/support.ts";
+import { storeFixture, type StoreFixture } from "../store/support.ts";
+import { waitFor } from "../support/wait.ts";
+
+let store: StoreFixture;
+let bus: InProcessBus;
+let events: Event[];
+let app: ReturnType<typeof createStoreApp>;
+let call: ReturnType<typeof request>;
+let worker: Worker | null;
+beforeEach(() => {
+  store = storeFixture();
+  bus = new InProcessBus({ logger: silentLogger });
+  events = [];
+  bus.subscribe(">", (e) => void events.push(e));
+  app = createStoreApp({ db: store.db, queue: store.queue, mailer: createMailer({ from: "t@b.l", outbox: store.tmp.file("out") }), logger: silentLogger, bus });
+  call = request(app.app);
+  worker = null;
+});
+afterEach(async () => {
+  await worker?.shutdown(500);
+  await store.close();
+});
+const types = () => events.map((e) => e.type);
+
+test("a write publishes {model}.created|updated|deleted with the record, after the commit", async () => {
+  const admin = store.users.admin.token;
+  const created = (await call("POST", "/api/books", { token: admin, body: { title: "Emma", author: "Austen", price_cents: 900, stock: 2 } })).body.data;
+  await call("PATCH", `/api/books/${created.id}`, { token: admin, body: { stock: 1 } });
+  await call("DELETE", `/api/books/${created.id}`, { token: admin });
+  await waitFor(() => events.length === 3);
+  expect(types()).toEqual(["book.created", "book.updated", "book.deleted"]);
+  expect(events[0]).toMatchObject({ subject: created.id, visibility: "all", data: { title: "Emma", stock: 2 } });
+  expect(events[1]!.data).toMatchObject({ stock: 1 });
+});
+
+test("a rolled-back write publishes nothing", async () => {
+  const [book] = store.books();
+  store.queue.enqueue = () => {
+    throw new Error("disk full");
+  };
+  expect((await call("POST", "/api/orders", { token: store.users.ana.token, body: { lines: [{ book_id: book!.id, quantity: 1 }] } })).status).toBe(500);
+  await Bun.sleep(20);
+  expect(events).toEqual([]);
+});
+
+test("an order's events belong to its owner; the worker publishes started and completed; cancel publishes cancelled", async () => {
+  const [book] = store.books();
+  const placed = (await call("POST", "/api/orders", { token: store.users.ana.token, body: { lines: [{ book_id: book!.id, quantity: 1 }] } })).body.data;
+  const other = (await call("POST", "/api/orders", { token: store.users.ben.token, body: { lines: [{ book_id: book!.id, quantity: 1 }] } })).body.data;
+  expect((await call("POST", `/api/job_statuses/${other.job_id}/cancel`, { token: store.users.ben.token })).status).toBe(200);
+  worker = new Worker({ source: store.queue, handlers: app.handlers, logger: silentLogger, status: jobEventSink(bus) }).start();
+  await waitFor(() => types().includes("job.send_receipt.completed"));
+  const order = events.find((e) => e.type === "order.created" && e.subject === placed.order_id)!;
+  expect(order).toMatchObject({ visibility: "owner", actorid: store.users.ana.id });
+  expect(types().filter((t) => t.startsWith("job."))).toEqual(["job.send_receipt.cancelled", "job.send_receipt.started", "job.send_receipt.completed"]);
+  const completed = events.find((e) => e.type === "job.send_receipt.completed")!;
+  expect(completed).toMatchObject({ subject: placed.job_id, actorid: store.users.ana.id, data: { job_id: placed.job_id, status: "succeeded", attempts: 1, error: null } });
+});
+
+test("job events for a retry and a death", async () => {
+  let calls = 0;
+  worker = new Worker({ source: store.queue, handlers: { flaky: () => { throw new Error(`nope ${++calls}`); } }, logger: silentLogger, status: jobEventSink(bus), backoff: { baseMs: 1, jitter: 0 } }).start();
+  store.queue.enqueue({ type: "flaky", maxRetry: 2 });
+  await waitFor(() => types().includes("job.flaky.dead"));
+  expect(types()).toEqual(["job.flaky.started", "job.flaky.failed", "job.flaky.started", "job.flaky.dead"]);
+  expect(events.at(-1)!.data).toMatchObject({ status: "dead", attempts: 2, error: "nope 2" });
+});

@@ -1,0 +1,147 @@
+// Webhook delivery to a real HTTP receiver on 127.0.0.1, verified with the exported helper.
+import { afterEach, beforeEach, expect, test } from "bun:test";
+import { createHmac, randomBytes } from "node:crypto";
+import { signWebhook, verifyWebhook, WebhookVerificationError } from "../../src/events/signature.ts";
+import { openDatabase } from "../../src/db/index.ts";
+import { SqliteQueue } from "../../src/jobs/sqlite.ts";
+import { Worker } from "../../src/jobs/worker.ts";
+import { silentLogger } from "../../src/log.ts";
+import { createStoreApp, storeMigrations } from "../../src/store/app.ts";
+import { seedCatalogue } from "../../src/store/catalogue.ts";
+import { createMailer } from "../../src/store/mailer.ts";
+import type { WebhookOptions } from "../../src/events/webhooks.ts";
+import { addUser, request } from "../api/support.ts";
+import { tempDir } from "../support/temp.ts";
+import { waitFor } from "../support/wait.ts";
+
+interface Delivery {
+  headers: Headers;
+  body: string;
+}
+
+let tmp: ReturnType<typeof tempDir>;
+let receiver: ReturnType<typeof Bun.serve>;
+let deliveries: Delivery[];
+let failNext: number;
+const SECRET = `whsec_${randomBytes(24).toString("base64")}`;
+
+beforeEach(() => {
+  tmp = tempDir();
+  deliveries = [];
+  failNext = 0;
+  receiver = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    async fetch(req) {
+      const body = await req.text();
+      if (failNext > 0) {
+        failNext--;
+        return new Response("try later", { status: 503 });
+      }
+      deliveries.push({ headers: req.headers, body });
+      return new Response(null, { status: 204 });
+    },
+  });
+});
+afterEach(() => {
+  receiver.stop(true);
+  tmp.remove();
+});
+
+function openStore(webhooks: WebhookOptions = {}, seed = false) {
+  const db = openDatabase(tmp.file("shop.db"), { migrations: storeMigrations });
+  const queue = new SqliteQueue(db);
+  const store = createStoreApp({ db, queue, mailer: createMailer({ from: "t@b.l", outbox: tmp.file("out") }), logger: silentLogger, webhooks });
+  if (seed) seedCatalogue(store.services);
+  const worker = () => new Worker({ source: queue, handlers: store.handlers, logger: silentLogger, backoff: { baseMs: 5, jitter: 0 } }).start();
+  return { db, queue, store, call: request(store.app), worker };
+}
+
+const url = () => `http://127.0.0.1:${receiver.port}/hooks`;
+
+test("an order's event is delivered signed; the helper accepts it and refuses a tampered body or a stale timestamp", async () => {
+  const { store, call, worker, db } = openStore({}, true);
+  const admin = addUser(store.services, "root", ["admin"]);
+  const ana = addUser(store.services, "ana");
+  expect((await call("POST", "/api/webhook_subscriptions", { token: admin.token, body: { url: url(), secret: SECRET, pattern: "order.*" } })).status).toBe(201);
+  const book = store.services.model("books").list({ where: [], sort: [], limit: 1, offset: 0 }).rows[0]!;
+  const placed = (await call("POST", "/api/orders", { token: ana.token, body: { lines: [{ book_id: book.id, quantity: 1 }] } })).body.data;
+  const running = worker();
+  await waitFor(() => deliveries.length === 1);
+  const [d] = deliveries;
+  const event = verifyWebhook(SECRET, d!.headers, d!.body) as { id: string; type: string; data: { id: string } };
+  expect(event).toMatchObject({ specversion: "1.0", type: "order.created", data: { id: placed.order_id } });
+  expect(d!.headers.get("webhook-id")).toBe(event.id);
+  expect(() => verifyWebhook(SECRET, d!.headers, d!.body.replace(placed.order_id, "01ARZ3NDEKTSV4RRFFQ69G5FAV"))).toThrow(WebhookVerificationError);
+  expect(() => verifyWebhook(SECRET, d!.headers, d!.body, { now: Date.now() + 10 * 60_000 })).toThrow(/timestamp/);
+  expect(() => verifyWebhook("whsec_" + randomBytes(24).toString("base64"), d!.headers, d!.body)).toThrow(/no matching signature/);
+  expect(verifyWebhook(["whsec_" + randomBytes(24).toString("base64"), SECRET], d!.headers, d!.body)).toMatchObject({ id: event.id }); // rotation
+  await running.shutdown();
+  db.close();
+});
+
+test("a receiver that is down, then up, gets the event exactly once after de-duplication by id", async () => {
+  const { store, worker, db, queue } = openStore({ subscriptions: [{ name: "head-office", url: url(), secret: SECRET, pattern: "book.*" }] });
+  failNext = 3;
+  store.services.db.transaction(() => store.services.model("books").create({ title: "T", author: "A", price_cents: 1, stock: 1 }, { auth: null, services: store.services }));
+  const running = worker();
+  await waitFor(() => deliveries.length >= 1, 10_000, "the delivery after the receiver comes back");
+  await Bun.sleep(50);
+  const seen = new Set(deliveries.map((d) => d.headers.get("webhook-id")));
+  expect(seen.size).toBe(1);
+  const job = queue.listStatuses({ where: [[{ field: "type", op: "eq", value: "webhook_delivery" }]], sort: [], limit: 5, offset: 0 }).rows[0]!;
+  expect(job).toMatchObject({ status: "succeeded", attempts: 4 });
+  await running.shutdown();
+  db.close();
+});
+
+test("a crash after the commit and before the delivery: the delivery happens after the restart", async () => {
+  const first = openStore({ subscriptions: [{ name: "ho", url: url(), secret: SECRET, pattern: "book.created" }] });
+  first.store.services.db.transaction(() => first.store.services.model("books").create({ title: "Offline", author: "A", price_cents: 1, stock: 1 }, { auth: null, services: first.store.services }));
+  first.db.close(); // the till goes down before any worker ran: the delivery waits in the file
+  expect(deliveries).toEqual([]);
+  const second = openStore({ subscriptions: [{ name: "ho", url: url(), secret: SECRET, pattern: "book.created" }] });
+  const running = second.worker();
+  await waitFor(() => deliveries.length === 1);
+  expect((verifyWebhook(SECRET, deliveries[0]!.headers, deliveries[0]!.body) as { data: { title: string } }).data.title).toBe("Offline");
+  await running.shutdown();
+  second.db.close();
+});
+
+test("the maniflex format adds X-Webhook-Signature over the body", async () => {
+  const { store, worker, db } = openStore({ subscriptions: [{ name: "legacy", url: url(), secret: "a-plain-shared-secret", pattern: ">", format: "maniflex" }] });
+  store.services.db.transaction(() => store.services.model("books").create({ title: "M", author: "A", price_cents: 1, stock: 1 }, { auth: null, services: store.services }));
+  const running = worker();
+  await waitFor(() => deliveries.length === 1);
+  const [d] = deliveries;
+  expect(d!.headers.get("x-webhook-signature")).toBe(`sha256=${createHmac("sha256", "a-plain-shared-secret").update(d!.body).digest("hex")}`);
+  expect(verifyWebhook("a-plain-shared-secret", d!.headers, d!.body)).toBeTruthy();
+  await running.shutdown();
+  db.close();
+});
+
+test("subscriptions are admin-only, patterns are checked, and a deleted subscription's deliveries die at once", async () => {
+  const { store, call, worker, db, queue } = openStore();
+  const admin = addUser(store.services, "root", ["admin"]);
+  const ana = addUser(store.services, "ana");
+  expect((await call("POST", "/api/webhook_subscriptions", { token: ana.token, body: { url: url(), secret: SECRET, pattern: ">" } })).status).toBe(403);
+  const bad = await call("POST", "/api/webhook_subscriptions", { token: admin.token, body: { url: url(), secret: SECRET, pattern: "order.>.x" } });
+  expect([bad.status, bad.body.error.details[0].field]).toEqual([422, "pattern"]);
+  expect((await call("POST", "/api/webhook_subscriptions", { token: admin.token, body: { url: "ftp://x", secret: SECRET, pattern: ">" } })).status).toBe(422);
+  const sub = (await call("POST", "/api/webhook_subscriptions", { token: admin.token, body: { url: url(), secret: SECRET, pattern: "book.*" } })).body.data;
+  store.services.db.transaction(() => store.services.model("books").create({ title: "Gone", author: "A", price_cents: 1, stock: 1 }, { auth: null, services: store.services }));
+  expect((await call("DELETE", `/api/webhook_subscriptions/${sub.id}`, { token: admin.token })).status).toBe(204);
+  const running = worker();
+  await waitFor(() => queue.listStatuses({ where: [[{ field: "status", op: "eq", value: "dead" }]], sort: [], limit: 5, offset: 0 }).total === 1);
+  const dead = queue.listStatuses({ where: [[{ field: "status", op: "eq", value: "dead" }]], sort: [], limit: 5, offset: 0 }).rows[0]!;
+  expect(dead).toMatchObject({ type: "webhook_delivery", attempts: 1, error: expect.stringContaining("no longer exists") });
+  expect(deliveries).toEqual([]);
+  await running.shutdown();
+  db.close();
+});
+
+test("signWebhook and verifyWebhook agree, and refuse missing headers", () => {
+  const headers = signWebhook(SECRET, "msg_1", '{"a":1}');
+  expect(verifyWebhook(SECRET, headers, '{"a":1}')).toEqual({ a: 1 });
+  expect(() => verifyWebhook(SECRET, {}, "{}")).toThrow(/missing/);
+});
