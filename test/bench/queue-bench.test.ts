@@ -20,3 +20,11 @@ test("bench/million.ts processes every job it enqueues and reports memory", () =
   const line = JSON.parse(run.stdout.toString());
   expect(line).toMatchObject({ mode: "million", jobs: 2000, succeeded: 2000, rss_mb: { peak: expect.any(Number) } });
 });
+
+test("bench/events.ts delivers every event in-process and to every WebSocket client", () => {
+  const run = Bun.spawnSync([process.execPath, "bench/events.ts", "--events", "500", "--clients", "5", "--fanout", "10"], { stdout: "pipe", stderr: "pipe" });
+  expect(run.exitCode).toBe(0);
+  const [inProcess, fanout] = run.stdout.toString().trim().split("\n").map((l) => JSON.parse(l));
+  expect(inProcess).toMatchObject({ case: "in_process", events: 500, deliveries: 1800 });
+  expect(fanout).toMatchObject({ case: "realtime_fanout", messages: 50, expected: 50, p99_ms: expect.any(Number) });
+});
