@@ -96,7 +96,12 @@ export class Webhooks {
       if (!target) throw new PermanentJobError(`webhook subscription ${subscription} no longer exists`);
       if (!target.active) throw new PermanentJobError(`webhook subscription ${subscription} is not active`);
       const body = JSON.stringify(event);
-      const headers: Record<string, string> = { "content-type": "application/json", "user-agent": "Backroom-Webhooks/1", ...signWebhook(target.secret, event.id, body) };
+      const headers: Record<string, string> = {
+        "content-type": "application/json",
+        "user-agent": "Backroom-Webhooks/1",
+        "x-event-type": event.type,
+        ...signWebhook(target.secret, event.id, body),
+      };
       if (target.format === "maniflex") {
         headers["x-webhook-signature"] = maniflexSignature(target.secret, body);
         if (event.traceparent) headers.traceparent = event.traceparent;

@@ -72,6 +72,7 @@ test("an order's event is delivered signed; the helper accepts it and refuses a 
   const event = verifyWebhook(SECRET, d!.headers, d!.body) as { id: string; type: string; data: { id: string } };
   expect(event).toMatchObject({ specversion: "1.0", type: "order.created", data: { id: placed.order_id } });
   expect(d!.headers.get("webhook-id")).toBe(event.id);
+  expect(d!.headers.get("x-event-type")).toBe("order.created");
   expect(() => verifyWebhook(SECRET, d!.headers, d!.body.replace(placed.order_id, "01ARZ3NDEKTSV4RRFFQ69G5FAV"))).toThrow(WebhookVerificationError);
   expect(() => verifyWebhook(SECRET, d!.headers, d!.body, { now: Date.now() + 10 * 60_000 })).toThrow(/timestamp/);
   expect(() => verifyWebhook("whsec_" + randomBytes(24).toString("base64"), d!.headers, d!.body)).toThrow(/no matching signature/);
