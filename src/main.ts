@@ -1,41 +1,71 @@
 #!/usr/bin/env bun
-// Entry of the binary: pick the command, parse its flags, run it. Wiring only.
-import { flagHelp, parseFlags, UsageError } from "./cli/args.ts";
-import { serve, serveFlags } from "./cli/serve.ts";
-import { userCommand, userFlags } from "./cli/users.ts";
-import { describeError } from "./cli/errors.ts";
+// Entry of the binary: pick the command, parse its flags (command line, environment, config
+// file, defaults — in that order), run it. Wiring only.
 import packageJson from "../package.json" with { type: "json" };
+import { flagHelp, parseFlags, UsageError, type FlagSpec } from "./cli/args.ts";
+import { loadConfigFile, printableConfig } from "./cli/config.ts";
+import { describeError } from "./cli/errors.ts";
+import { jobFlags, jobsCommand } from "./cli/jobs.ts";
+import { serve, serveFlags } from "./cli/serve.ts";
+import { backupCommand, doctorCommand, migrateCommand, schedulesCommand, toolFlags } from "./cli/tools.ts";
+import { userCommand, userFlags } from "./cli/users.ts";
 
-const HELP = `backroom ${packageJson.version} — an embedded job-and-event runtime: one executable, one SQLite file
+const configFlag: Record<string, FlagSpec> = { config: { type: "string", env: "BACKROOM_CONFIG", help: "a JSON file of settings (keys as the flags)" } };
 
-Usage:
-  backroom [serve] [flags]                        run the REST API and the worker pool (default)
-  backroom user add --name N --email E [--role R]  add a user; prints its API token once
-  backroom user list                              list users
-  backroom user token --email E                   issue another token for a user
-  backroom --help | --version
+interface Command {
+  usage: string;
+  summary: string;
+  flags: Record<string, FlagSpec>;
+  run(positionals: string[], flags: Record<string, unknown>): Promise<void> | void;
+}
 
-serve flags:
-${flagHelp(serveFlags)}
+const commands: Record<string, Command> = {
+  serve: {
+    usage: "backroom [serve] [flags]",
+    summary: "run the REST API, the worker pool and the scheduler (the default command)",
+    flags: { ...serveFlags, "print-config": { type: "boolean", help: "print the resolved settings (secrets masked) and exit" }, ...configFlag },
+    run(positionals, flags) {
+      if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+      if (flags["print-config"]) return void console.log(JSON.stringify(printableConfig(flags as never), null, 2));
+      return serve(flags as never);
+    },
+  },
+  migrate: { usage: "backroom migrate", summary: "bring the database schema up to this release and exit", flags: { ...toolFlags, ...configFlag }, run: (_, f) => migrateCommand(f as never) },
+  user: { usage: "backroom user add --name N --email E [--role R] | list | token --email E", summary: "manage users; add and token print an API token once", flags: { ...userFlags, ...configFlag }, run: (p, f) => userCommand(p[0], f as never) },
+  jobs: { usage: "backroom jobs list [--status S] [--type T] | show <id> | retry <id> | cancel <id> | purge [--older-than-days N]", summary: "inspect and act on jobs", flags: { ...jobFlags, ...configFlag }, run: (p, f) => jobsCommand(p[0], p.slice(1), f as never) },
+  schedules: { usage: "backroom schedules list", summary: "list schedules with their next and last fire times", flags: { ...toolFlags, ...configFlag }, run: (p, f) => schedulesCommand(p[0], f as never) },
+  backup: { usage: "backroom backup <file>", summary: "write a consistent copy of the database (works while serving)", flags: { ...toolFlags, ...configFlag }, run: (p, f) => backupCommand(p[0], f as never) },
+  doctor: {
+    usage: "backroom doctor [--smtp URL]",
+    summary: "check the database file, schema, WAL, disk space and SMTP",
+    flags: { ...toolFlags, ...configFlag },
+    async run(_, f) {
+      if (!(await doctorCommand(f as never))) process.exit(1);
+    },
+  },
+};
 
-user flags:
-${flagHelp(userFlags)}
-`;
+function help(command?: string): string {
+  if (command && commands[command]) {
+    const c = commands[command];
+    return `Usage: ${c.usage}\n\n${c.summary}\n\nFlags:\n${flagHelp(c.flags)}\n`;
+  }
+  const list = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`).join("\n");
+  return `backroom ${packageJson.version} — an embedded job-and-event runtime: one executable, one SQLite file\n\nUsage: backroom <command> [flags]\n\nCommands:\n${list}\n\nbackroom <command> --help shows a command's flags. backroom --version prints the version.\n`;
+}
 
 async function main(argv: string[]): Promise<void> {
-  if (argv.includes("--help") || argv.includes("-h")) return void process.stdout.write(HELP);
-  if (argv.includes("--version")) return void console.log(packageJson.version);
-  const [command, ...rest] = argv[0] && !argv[0].startsWith("--") ? argv : ["serve", ...argv];
-  if (command === "serve") {
-    const { flags, positionals } = parseFlags(rest, serveFlags);
-    if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-    return serve(flags);
-  }
-  if (command === "user") {
-    const { flags, positionals } = parseFlags(rest, userFlags);
-    return userCommand(positionals[0], flags);
-  }
-  throw new UsageError(`unknown command "${command}"`);
+  if (argv[0] === "--version") return void console.log(packageJson.version);
+  const explicit = argv[0] !== undefined && !argv[0].startsWith("-");
+  const name = explicit ? argv[0]! : "serve";
+  const rest = explicit ? argv.slice(1) : argv;
+  if (name === "help" || (!explicit && (argv.includes("--help") || argv.includes("-h")))) return void process.stdout.write(help(explicit ? rest[0] : undefined));
+  const command = commands[name];
+  if (!command) throw new UsageError(`unknown command "${name}"`);
+  if (rest.includes("--help") || rest.includes("-h")) return void process.stdout.write(help(name));
+  const config = loadConfigFile(rest, process.env);
+  const { flags, positionals } = parseFlags(rest, command.flags, process.env, config.values);
+  await command.run(positionals, flags);
 }
 
 try {

@@ -16,6 +16,7 @@ import { DEFAULT_BODY_LIMIT, guardDeclaredLength, parseJsonBody } from "./http-g
 import { registerJobStatusRoutes } from "./job-status-routes.ts";
 import { registerScheduleRoutes } from "./schedule-routes.ts";
 import { registerRealtimeRoute } from "./realtime-route.ts";
+import { registerOpsRoutes, type OperationsOptions } from "./ops-routes.ts";
 import type { Scheduler } from "../cron/scheduler.ts";
 import type { EventBus } from "../events/bus.ts";
 import { emitModelEvents } from "../events/model-events.ts";
@@ -45,6 +46,8 @@ export interface AppOptions {
   bus?: EventBus;
   /** Webhook subscriptions (admin REST resource plus these in code); false: no webhooks. */
   webhooks?: WebhookOptions | false;
+  /** /healthz, /readyz (with these checks) and /metrics (with these metrics). */
+  operations?: OperationsOptions;
   logger?: Logger;
   clock?: Clock;
 }
@@ -100,8 +103,10 @@ export function createApp(options: AppOptions): BackroomApp {
 
   const ctx = new AppContext(services, options.adminRole ?? DEFAULT_ADMIN_ROLE);
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const startedAt = new WeakMap<Request, number>();
   const app = new Elysia()
     .onRequest(({ request, set }) => {
+      startedAt.set(request, performance.now());
       set.headers["x-request-id"] = ctx.requestId(request);
       guardDeclaredLength(request, bodyLimit);
     })
@@ -110,6 +115,12 @@ export function createApp(options: AppOptions): BackroomApp {
     // group-commit batch is open waits (at most one batch) for that commit.
     .onAfterHandle(async () => {
       await services.db.whenFlushed();
+    })
+    .onAfterResponse(({ request, route, set }) => {
+      const started = startedAt.get(request);
+      if (started !== undefined && options.operations?.metrics) {
+        options.operations.metrics.observeRequest(request.method, route || "unmatched", Number(set.status ?? 200), (performance.now() - started) / 1000);
+      }
     })
     .onError(({ code, error, request, set }) => {
       const { status, body } = errorResponse(code, error, request, ctx.requestId(request), services.logger);
@@ -130,6 +141,7 @@ export function createApp(options: AppOptions): BackroomApp {
     ...models.flatMap((model) => registerModelRoutes(routes, services.model(model.name), ctx)),
   ];
   if (options.bus) registerRealtimeRoute(routes, ctx, options.bus);
+  if (options.operations) paths.push(...registerOpsRoutes(routes, options.operations));
   for (const path of new Set(paths)) {
     routes.all(path, ({ request }) => {
       throw methodNotAllowed(request.method, new URL(request.url).pathname);

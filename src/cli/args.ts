@@ -1,3 +1,5 @@
+import { applyConfig } from "./config.ts";
+
 // A small flag parser for the binary: `--name value`, `--name=value`, boolean `--flag`, and
 // repeatable flags. Each flag may fall back to an environment variable, then to a default
 // (flags beat the environment, which beats defaults). Anything unknown is a usage error.
@@ -17,7 +19,12 @@ export interface FlagSpec {
 
 export type FlagValues = Record<string, string | number | boolean | string[] | undefined>;
 
-export function parseFlags(argv: readonly string[], spec: Record<string, FlagSpec>, env: Record<string, string | undefined> = process.env): { flags: FlagValues; positionals: string[] } {
+export function parseFlags(
+  argv: readonly string[],
+  spec: Record<string, FlagSpec>,
+  env: Record<string, string | undefined> = process.env,
+  config: Record<string, unknown> = {},
+): { flags: FlagValues; positionals: string[] } {
   const flags: FlagValues = {};
   const positionals: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -43,7 +50,10 @@ export function parseFlags(argv: readonly string[], spec: Record<string, FlagSpe
     if (flags[name] !== undefined) continue;
     const fromEnv = [flag.env ?? []].flat().map((key) => env[key]).find((v) => v !== undefined && v !== "");
     if (fromEnv !== undefined) flags[name] = flag.type === "boolean" ? /^(1|true|yes)$/i.test(fromEnv) : flag.type === "list" ? fromEnv.split(",") : convert(name, flag, fromEnv);
-    else if (flag.default !== undefined) flags[name] = flag.default;
+  }
+  applyConfig(flags, spec, config, new Set(Object.keys(flags).filter((k) => flags[k] !== undefined)));
+  for (const [name, flag] of Object.entries(spec)) {
+    if (flags[name] === undefined && flag.default !== undefined) flags[name] = flag.default;
   }
   return { flags, positionals };
 }

@@ -13,6 +13,8 @@ import { DEFAULT_HOUSEKEEPING } from "../store/housekeeping.ts";
 import { Scheduler } from "../cron/scheduler.ts";
 import { jobEventSink } from "../events/job-events.ts";
 import { InProcessBus } from "../events/memory-bus.ts";
+import { BackroomMetrics } from "../ops/backroom-metrics.ts";
+import { readinessChecks } from "../ops/readiness.ts";
 import type { FlagSpec, FlagValues } from "./args.ts";
 import { ensureDevUsers, ensureFirstAdmin } from "./bootstrap.ts";
 
@@ -50,8 +52,11 @@ export async function serve(flags: FlagValues): Promise<void> {
   const mailer = createMailer({ from: flags["mail-from"] as string, smtpUrl: (flags.smtp as string | undefined) ?? null, outbox });
   const scheduler = new Scheduler({ db, queue, logger });
   const bus = new InProcessBus({ logger });
+  const metrics = new BackroomMetrics(db);
+  let worker: Worker | null = null;
   const store = createStoreApp({
     db, queue, mailer, logger, scheduler, bus,
+    operations: { metrics, checks: readinessChecks(db, storeMigrations, () => worker?.isRunning ?? false) },
     housekeeping: { reportTo: flags["report-to"] as string, keepJobsDays: flags["keep-jobs-days"] as number, keepDeadDays: flags["keep-dead-days"] as number },
   });
   scheduler.declare(store.schedules);
@@ -62,7 +67,7 @@ export async function serve(flags: FlagValues): Promise<void> {
   const admin = ensureFirstAdmin(store.services);
   if (admin) console.log(`Created the first admin user (${admin.email}). Its API token, shown only now:\n  ${admin.token}`);
 
-  const worker = new Worker({ source: queue, handlers: store.handlers, concurrency: flags.concurrency as number, logger, status: jobEventSink(bus) }).start();
+  worker = new Worker({ source: queue, handlers: store.handlers, concurrency: flags.concurrency as number, logger, status: [jobEventSink(bus), metrics.sink] }).start();
   scheduler.start();
   store.app.listen({
     hostname: flags.host as string,
@@ -83,7 +88,7 @@ export async function serve(flags: FlagValues): Promise<void> {
     logger.log("info", "stopping", { signal });
     await server.stop();
     scheduler.stop();
-    await worker.shutdown(flags["grace-ms"] as number);
+    await worker?.shutdown(flags["grace-ms"] as number);
     mailer.close();
     db.close();
     logger.log("info", "stopped");

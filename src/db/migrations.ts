@@ -90,3 +90,9 @@ function validate(migrations: readonly Migration[]): void {
 function byComponentThenVersion(a: Migration, b: Migration): number {
   return a.component === b.component ? a.version - b.version : a.component < b.component ? -1 : 1;
 }
+
+/** Components whose recorded version is behind the migrations given (empty: all current). */
+export function pendingComponents(db: Database, migrations: readonly Migration[]): string[] {
+  const applied = appliedVersions(db);
+  return [...latestVersions(migrations)].filter(([component, version]) => (applied.get(component) ?? 0) < version).map(([c]) => c);
+}

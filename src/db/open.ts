@@ -102,6 +102,12 @@ export class Db {
 
   close(): void {
     this.group.flush();
+    // Fold the WAL back into the file, so a clean stop leaves one file and a short recovery.
+    if (!this.readonly && this.lock) {
+      try {
+        this.sqlite.run("PRAGMA wal_checkpoint(TRUNCATE)");
+      } catch {}
+    }
     this.sqlite.close();
     this.lock?.release();
   }

@@ -107,6 +107,11 @@ export class Worker {
     void this.pump();
   }
 
+  /** Started and not shutting down. */
+  get isRunning(): boolean {
+    return this.started && !this.stopping;
+  }
+
   /** Number of attempts whose handlers are running. */
   get activeCount(): number {
     return this.running.size;

@@ -6,6 +6,7 @@ import type { Db } from "../db/open.ts";
 import { cronMigrations } from "../cron/store.ts";
 import type { EventBus } from "../events/bus.ts";
 import type { WebhookOptions } from "../events/webhooks.ts";
+import type { OperationsOptions } from "../api/ops-routes.ts";
 import type { Scheduler } from "../cron/scheduler.ts";
 import { jobsMigrations } from "../jobs/sqlite.ts";
 import type { Handler } from "../jobs/attempt.ts";
@@ -32,6 +33,7 @@ export interface StoreOptions {
   housekeeping?: Partial<HousekeepingOptions>;
   bus?: EventBus;
   webhooks?: WebhookOptions;
+  operations?: OperationsOptions;
 }
 
 export function createStoreApp(options: StoreOptions) {
@@ -46,6 +48,7 @@ export function createStoreApp(options: StoreOptions) {
     scheduler: options.scheduler,
     bus: options.bus,
     webhooks: options.webhooks,
+    operations: options.operations,
   });
   const handlers: Record<string, Handler> = {
     ...built.jobHandlers,

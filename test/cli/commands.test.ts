@@ -39,7 +39,9 @@ test("mistakes exit non-zero with one line on stderr", () => {
     expect(r.err).toStartWith("backroom: ");
   }
   expect(run("--version").out.trim()).toMatch(/^\d+\.\d+\.\d+$/);
-  expect(run("--help").out).toContain("backroom user add");
+  expect(run("--help").out).toContain("Usage: backroom <command>");
+  expect(run("user", "--help").out).toContain("backroom user add");
+  expect(run("jobs", "--help").out).toContain("--older-than-days");
 });
 
 test("a database directory that does not exist is a clear error", () => {

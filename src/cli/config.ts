@@ -1,0 +1,46 @@
+// The optional config file: JSON with the same keys as the flags ({"port": 8080, "smtp": "…"}).
+// Precedence: flags, then environment variables, then this file, then defaults.
+import { existsSync, readFileSync } from "node:fs";
+import { UsageError, type FlagSpec, type FlagValues } from "./args.ts";
+
+export function loadConfigFile(argv: readonly string[], env: Record<string, string | undefined>): { path: string | null; values: Record<string, unknown> } {
+  const i = argv.findIndex((a) => a === "--config" || a.startsWith("--config="));
+  const path = i < 0 ? env.BACKROOM_CONFIG || null : argv[i]!.includes("=") ? argv[i]!.split("=", 2)[1]! : argv[i + 1];
+  if (!path) return { path: null, values: {} };
+  if (!existsSync(path)) throw new UsageError(`config file ${path} does not exist`);
+  let values: unknown;
+  try {
+    values = JSON.parse(readFileSync(path, "utf8"));
+  } catch (error) {
+    throw new UsageError(`config file ${path} is not valid JSON: ${(error as Error).message}`);
+  }
+  if (typeof values !== "object" || values === null || Array.isArray(values)) throw new UsageError(`config file ${path} must hold a JSON object`);
+  return { path, values: values as Record<string, unknown> };
+}
+
+/** Applies config-file values to flags still unset by the command line or the environment. */
+export function applyConfig(flags: FlagValues, spec: Record<string, FlagSpec>, config: Record<string, unknown>, fromCommandLineOrEnv: Set<string>): void {
+  for (const [name, value] of Object.entries(config)) {
+    const flag = spec[name];
+    if (!flag) throw new UsageError(`config file: unknown setting "${name}"`);
+    if (fromCommandLineOrEnv.has(name)) continue;
+    const expected = flag.type === "list" ? "object" : flag.type === "boolean" ? "boolean" : flag.type === "number" ? "number" : "string";
+    if (typeof value !== expected) throw new UsageError(`config file: "${name}" must be a ${flag.type}`);
+    if (flag.choices && !flag.choices.includes(String(value).toLowerCase())) throw new UsageError(`config file: "${name}" must be one of ${flag.choices.join(", ")}`);
+    flags[name] = (flag.choices ? String(value).toLowerCase() : value) as FlagValues[string];
+  }
+}
+
+/** The resolved settings with secrets masked, for `serve --print-config`. */
+export function printableConfig(flags: FlagValues): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(flags)) {
+    if (name === "print-config" || name === "config") continue;
+    out[name] = typeof value === "string" ? maskSecrets(value) : value;
+  }
+  return out;
+}
+
+function maskSecrets(value: string): string {
+  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@]*@/i, "$1***@");
+}

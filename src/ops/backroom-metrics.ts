@@ -1,0 +1,62 @@
+// Backroom's metrics: HTTP requests, the job lifecycle (a StatusSink), and gauges read from the
+// database when scraped (jobs by type and state, file and WAL size).
+import { statSync } from "node:fs";
+import type { Db } from "../db/open.ts";
+import type { StatusSink } from "../jobs/queue.ts";
+import { Counter, DURATION_BUCKETS, Gauge, Histogram, Registry } from "./metrics.ts";
+
+export class BackroomMetrics {
+  readonly registry = new Registry();
+  private readonly httpRequests = this.registry.add(new Counter("backroom_http_requests_total", "HTTP requests answered, by method, route and status."));
+  private readonly httpDuration = this.registry.add(new Histogram("backroom_http_request_duration_seconds", "Time to answer an HTTP request.", DURATION_BUCKETS));
+  private readonly jobsFinished = this.registry.add(new Counter("backroom_jobs_finished_total", "Job attempts finished, by type and outcome (succeeded, failed, dead, requeued)."));
+  private readonly jobRuntime = this.registry.add(new Histogram("backroom_job_run_seconds", "Time from an attempt's start to its outcome, by type.", DURATION_BUCKETS));
+  private readonly queueWait = this.registry.add(new Histogram("backroom_job_queue_wait_seconds", "Time from enqueue to the first attempt's start, by type.", [...DURATION_BUCKETS, 300, 3600]));
+  private readonly started = new Map<string, number>();
+
+  constructor(db: Db) {
+    this.registry.add(new Gauge("backroom_jobs", "Jobs in the database, by type and state.", () =>
+      (db.sqlite.query("SELECT type, status, count(*) AS n FROM jobs GROUP BY type, status").all() as { type: string; status: string; n: number }[]).map((r) => ({ labels: { type: r.type, state: r.status }, value: r.n })),
+    ));
+    this.registry.add(new Gauge("backroom_db_size_bytes", "Size of the database file.", () => [{ value: fileSize(db.path) }]));
+    this.registry.add(new Gauge("backroom_db_wal_size_bytes", "Size of the write-ahead log.", () => [{ value: fileSize(`${db.path}-wal`) }]));
+  }
+
+  /** For the worker: counts outcomes and times attempts. */
+  readonly sink: StatusSink = {
+    record: (changes) => {
+      for (const c of changes) {
+        const type = c.job.type;
+        if (c.status === "running") {
+          this.started.set(c.job.id, c.at);
+          if (c.job.attempt === 1) this.queueWait.observe({ type }, Math.max(0, c.at - c.job.createdAt) / 1000);
+          continue;
+        }
+        const outcome = c.status === "enqueued" ? "requeued" : c.status;
+        this.jobsFinished.inc({ type, outcome });
+        const start = this.started.get(c.job.id);
+        if (start !== undefined) {
+          this.jobRuntime.observe({ type }, Math.max(0, c.at - start) / 1000);
+          this.started.delete(c.job.id);
+        }
+      }
+    },
+  };
+
+  observeRequest(method: string, route: string, status: number, seconds: number): void {
+    this.httpRequests.inc({ method, route, status: String(status) });
+    this.httpDuration.observe({ method, route }, seconds);
+  }
+
+  render(): string {
+    return this.registry.render();
+  }
+}
+
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}

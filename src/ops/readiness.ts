@@ -1,0 +1,27 @@
+// What /readyz checks for the binary: the database takes a write lock, the worker runs, and
+// the file's schema is the one this release expects.
+import type { ReadinessCheck } from "../api/ops-routes.ts";
+import { pendingComponents, type Migration } from "../db/migrations.ts";
+import type { Db } from "../db/open.ts";
+
+export function readinessChecks(db: Db, migrations: readonly Migration[], workerRunning: () => boolean): ReadinessCheck[] {
+  return [
+    {
+      name: "database_writable",
+      check: () => {
+        if (db.sqlite.inTransaction) return true; // a write is in progress: evidently writable
+        db.sqlite.run("BEGIN IMMEDIATE");
+        db.sqlite.run("ROLLBACK");
+        return true;
+      },
+    },
+    { name: "worker_running", check: () => workerRunning() || "the worker is not running" },
+    {
+      name: "migrations_current",
+      check: () => {
+        const pending = pendingComponents(db.sqlite, migrations);
+        return pending.length === 0 || `pending migrations: ${pending.join(", ")}`;
+      },
+    },
+  ];
+}
