@@ -103,7 +103,14 @@ export function createApp(options: AppOptions): BackroomApp {
 
   const ctx = new AppContext(services, options.adminRole ?? DEFAULT_ADMIN_ROLE);
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  // Request timing for /metrics; each request is counted once (errors may not reach onAfterResponse).
   const startedAt = new WeakMap<Request, number>();
+  const observe = (request: Request, route: string, status: number) => {
+    const started = startedAt.get(request);
+    if (started === undefined || !options.operations?.metrics) return;
+    startedAt.delete(request);
+    options.operations.metrics.observeRequest(request.method, route || "unmatched", status, (performance.now() - started) / 1000);
+  };
   const app = new Elysia()
     .onRequest(({ request, set }) => {
       startedAt.set(request, performance.now());
@@ -116,14 +123,10 @@ export function createApp(options: AppOptions): BackroomApp {
     .onAfterHandle(async () => {
       await services.db.whenFlushed();
     })
-    .onAfterResponse(({ request, route, set }) => {
-      const started = startedAt.get(request);
-      if (started !== undefined && options.operations?.metrics) {
-        options.operations.metrics.observeRequest(request.method, route || "unmatched", Number(set.status ?? 200), (performance.now() - started) / 1000);
-      }
-    })
-    .onError(({ code, error, request, set }) => {
+    .onAfterResponse(({ request, route, set }) => observe(request, route, Number(set.status ?? 200)))
+    .onError(({ code, error, request, set, route }) => {
       const { status, body } = errorResponse(code, error, request, ctx.requestId(request), services.logger);
+      observe(request, code === "NOT_FOUND" ? "" : (route as string | undefined) ?? "", status);
       set.status = status;
       set.headers["x-request-id"] = ctx.requestId(request);
       return body;
