@@ -107,9 +107,11 @@ export function createApp(options: AppOptions): BackroomApp {
   const startedAt = new WeakMap<Request, number>();
   const observe = (request: Request, route: string, status: number) => {
     const started = startedAt.get(request);
-    if (started === undefined || !options.operations?.metrics) return;
+    if (started === undefined) return;
     startedAt.delete(request);
-    options.operations.metrics.observeRequest(request.method, route || "unmatched", status, (performance.now() - started) / 1000);
+    const seconds = (performance.now() - started) / 1000;
+    options.operations?.metrics?.observeRequest(request.method, route || "unmatched", status, seconds);
+    services.logger.log(status >= 500 ? "error" : "debug", "request", { request_id: ctx.requestId(request), method: request.method, route: route || "unmatched", status, ms: +(seconds * 1000).toFixed(2) });
   };
   const app = new Elysia()
     .onRequest(({ request, set }) => {
