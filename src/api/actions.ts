@@ -16,6 +16,8 @@ export interface ActionContext<Body> {
   query: URLSearchParams;
   request: Request;
   requestId: string;
+  /** The request's W3C traceparent (null when it sent none): give it to the jobs it enqueues. */
+  traceparent: string | null;
   services: Services;
   /** Runs a synchronous function as one atomic unit of the group commit; resolves once it is durable. */
   transaction<T>(fn: () => T): Promise<T>;
@@ -55,6 +57,7 @@ export function registerAction(app: Elysia, action: Action<never>, ctx: AppConte
       query: new URL(request.url).searchParams,
       request,
       requestId: ctx.requestId(request),
+      traceparent: ctx.traceparent(request),
       services: ctx.services,
       transaction: (fn) => ctx.services.db.write(fn),
     });

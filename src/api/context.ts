@@ -6,6 +6,8 @@ import { unauthorized } from "./errors.ts";
 import { requestIdOf } from "./http-guards.ts";
 import type { Services } from "./services.ts";
 
+const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
+
 export class AppContext {
   private readonly users = new WeakMap<Request, AuthUser | null>();
   private readonly ids = new WeakMap<Request, string>();
@@ -33,6 +35,12 @@ export class AppContext {
     if (token !== null && !user) throw unauthorized("the bearer token is not valid (unknown or revoked)");
     this.users.set(request, user);
     return user;
+  }
+
+  /** The request's W3C trace context, if it sent a well-formed one (else null: ignored). */
+  traceparent(request: Request): string | null {
+    const value = request.headers.get("traceparent")?.trim().toLowerCase() ?? null;
+    return value && TRACEPARENT.test(value) && !/^[0-9a-f]{2}-0{32}-/.test(value) && !/-0{16}-[0-9a-f]{2}$/.test(value) ? value : null;
   }
 
   isAdmin(user: AuthUser | null): boolean {

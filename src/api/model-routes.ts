@@ -25,7 +25,7 @@ export function registerModelRoutes(app: Elysia, store: ModelStore, ctx: AppCont
     authorize(model.access[operation], user, ctx.adminRole);
     return user;
   };
-  const write = (user: AuthUser | null) => ({ auth: user, services: ctx.services });
+  const write = (user: AuthUser | null, request: Request) => ({ auth: user, services: ctx.services, traceparent: ctx.traceparent(request) });
   // Writes join the group commit: the answer waits for the commit that holds them.
   const db = ctx.services.db;
 
@@ -47,7 +47,7 @@ export function registerModelRoutes(app: Elysia, store: ModelStore, ctx: AppCont
   if (model.access.create !== false) {
     app.post(base, async ({ request, body, set }) => {
       const user = caller(request, "create");
-      const record = await db.write(() => store.create(body, write(user)));
+      const record = await db.write(() => store.create(body, write(user, request)));
       set.status = 201;
       return { data: record };
     });
@@ -55,17 +55,17 @@ export function registerModelRoutes(app: Elysia, store: ModelStore, ctx: AppCont
   if (model.access.update !== false) {
     app.put(item, async ({ request, params, body }) => {
       const user = caller(request, "update");
-      return { data: await db.write(() => store.update(idOf(params), body, write(user), scope(user), "replace")) };
+      return { data: await db.write(() => store.update(idOf(params), body, write(user, request), scope(user), "replace")) };
     });
     app.patch(item, async ({ request, params, body }) => {
       const user = caller(request, "update");
-      return { data: await db.write(() => store.update(idOf(params), body, write(user), scope(user), "patch")) };
+      return { data: await db.write(() => store.update(idOf(params), body, write(user, request), scope(user), "patch")) };
     });
   }
   if (model.access.delete !== false) {
     app.delete(item, async ({ request, params, set }) => {
       const user = caller(request, "delete");
-      await db.write(() => store.remove(idOf(params), write(user), scope(user)));
+      await db.write(() => store.remove(idOf(params), write(user, request), scope(user)));
       set.status = 204;
       return new Response(null, { status: 204 });
     });

@@ -16,6 +16,7 @@ export type WireRecord = Record<string, unknown>;
 export interface WriteContext {
   auth: AuthUser | null;
   services: Services;
+  traceparent?: string | null;
 }
 
 /** Restricts reads and writes to one owner's rows (non-admin callers of an owned model). */
@@ -99,7 +100,7 @@ export class ModelStore {
   }
 
   private hooks(position: "before" | "after", operation: WriteOperation, record: WireRecord, previous: WireRecord | null, context: WriteContext): void {
-    this.pipeline.run(position, { model: this.model.name, operation, record, previous, auth: context.auth, services: context.services });
+    this.pipeline.run(position, { model: this.model.name, operation, record, previous, auth: context.auth, traceparent: context.traceparent ?? null, services: context.services });
   }
 
   /** Wire values to storage: booleans 0/1, JSON as text; only declared fields pass. */

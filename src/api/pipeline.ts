@@ -17,6 +17,8 @@ export interface WriteEvent {
   /** The record before an update or delete; null on create. */
   previous: Record<string, unknown> | null;
   auth: AuthUser | null;
+  /** The W3C traceparent of the request that made the write, if any. */
+  traceparent: string | null;
   services: Services;
 }
 

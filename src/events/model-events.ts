@@ -21,6 +21,7 @@ export function modelEvent(model: Model, write: WriteEvent): Event {
   const owner = model.ownerField ? (record[model.ownerField] as string | null) : null;
   return createEvent(`${model.name.toLowerCase()}.${PAST[write.operation]}`, record, {
     subject: String(record.id),
+    traceparent: write.traceparent,
     actorId: owner ?? write.auth?.id ?? null,
     visibility: modelVisibility(model),
   });

@@ -23,14 +23,23 @@ export function signature(secret: string, id: string, timestampSeconds: number, 
   return createHmac("sha256", key(secret)).update(`${id}.${timestampSeconds}.${body}`).digest("base64");
 }
 
-export function signWebhook(secret: string, id: string, body: string, now = Date.now()): SignedHeaders {
+/**
+ * Signs with every secret given — during a rotation the old and the new one — so receivers
+ * holding either accept the delivery. A subscription stores several secrets space-separated.
+ */
+export function signWebhook(secrets: string | readonly string[], id: string, body: string, now = Date.now()): SignedHeaders {
   const timestamp = Math.floor(now / 1000);
-  return { "webhook-id": id, "webhook-timestamp": String(timestamp), "webhook-signature": `v1,${signature(secret, id, timestamp, body)}` };
+  const signatures = splitSecrets(secrets).map((secret) => `v1,${signature(secret, id, timestamp, body)}`);
+  return { "webhook-id": id, "webhook-timestamp": String(timestamp), "webhook-signature": signatures.join(" ") };
+}
+
+export function splitSecrets(secrets: string | readonly string[]): string[] {
+  return [secrets].flat().flatMap((s) => s.split(/\s+/)).filter((s) => s !== "");
 }
 
 /** The maniflex compatibility header: `X-Webhook-Signature: sha256=<hex HMAC of the body>`. */
-export function maniflexSignature(secret: string, body: string): string {
-  return `sha256=${createHmac("sha256", key(secret)).update(body).digest("hex")}`;
+export function maniflexSignature(secrets: string, body: string): string {
+  return `sha256=${createHmac("sha256", key(splitSecrets(secrets)[0]!)).update(body).digest("hex")}`;
 }
 
 /**
@@ -53,7 +62,7 @@ export function verifyWebhook(
   const tolerance = options.toleranceSeconds ?? 300;
   if (!Number.isInteger(seconds) || Math.abs(now - seconds) > tolerance) throw new WebhookVerificationError("timestamp outside the tolerance (replayed or clock skew)");
   const given = header.split(" ").filter((s) => s.startsWith("v1,")).map((s) => Buffer.from(s.slice(3), "base64"));
-  for (const secret of [secrets].flat()) {
+  for (const secret of splitSecrets(secrets)) {
     const expected = Buffer.from(signature(secret, id, seconds, body), "base64");
     if (given.some((g) => g.length === expected.length && timingSafeEqual(g, expected))) return JSON.parse(body);
   }

@@ -19,8 +19,9 @@ export const WebhookSubscription = defineModel({
   table: "webhook_subscriptions",
   fields: t.Object({
     url: t.String({ pattern: "^https?://[^\\s]+$", maxLength: 2000 }),
-    /** `whsec_<base64>` (Standard Webhooks) or any string of 16+ characters. */
-    secret: t.String({ minLength: 16, maxLength: 300 }),
+    /** `whsec_<base64>` (Standard Webhooks) or any string of 16+ characters; during a rotation,
+     * the new and the old secret separated by a space (deliveries are signed with both). */
+    secret: t.String({ minLength: 16, maxLength: 600 }),
     /** Event pattern: `order.*`, `book.updated`, `>` for everything. */
     pattern: t.String({ minLength: 1, maxLength: 200 }),
     active: t.Optional(t.Boolean()),
@@ -102,10 +103,8 @@ export class Webhooks {
         "x-event-type": event.type,
         ...signWebhook(target.secret, event.id, body),
       };
-      if (target.format === "maniflex") {
-        headers["x-webhook-signature"] = maniflexSignature(target.secret, body);
-        if (event.traceparent) headers.traceparent = event.traceparent;
-      }
+      if (event.traceparent) headers.traceparent = event.traceparent;
+      if (target.format === "maniflex") headers["x-webhook-signature"] = maniflexSignature(target.secret, body);
       const response = await fetch(target.url, { method: "POST", body, headers, redirect: "manual", signal: AbortSignal.any([context.signal, AbortSignal.timeout(this.timeoutMs)]) });
       await response.body?.cancel();
       if (response.status < 200 || response.status > 299) throw new Error(`receiver answered ${response.status}`);

@@ -45,12 +45,12 @@ export const placeOrder = defineAction<Static<typeof PlaceOrder>>({
   path: "/orders",
   access: "user",
   body: PlaceOrder,
-  async handler({ auth, body, request, services, transaction }) {
+  async handler({ auth, body, request, services, transaction, traceparent }) {
     const user = auth!;
     const key = request.headers.get("idempotency-key");
     const answer = await transaction(() => once(services.db, { key, userId: user.id, fingerprint: body }, () => {
       const books = services.model("books");
-      const context = { auth: user, services };
+      const context = { auth: user, services, traceparent };
       const lines = body.lines.map(({ book_id, quantity }, i) => {
         const book = books.get(book_id);
         if (!book) throw validationError([{ field: `lines.${i}.book_id`, message: `no book with id ${book_id}` }]);
@@ -60,7 +60,7 @@ export const placeOrder = defineAction<Static<typeof PlaceOrder>>({
       });
       const total = lines.reduce((sum, l) => sum + l.quantity * l.unit_price_cents, 0);
       const order = services.model("orders").create({ lines, total_cents: total, status: "placed" }, context);
-      const jobId = services.queue.enqueue({ type: RECEIPT_JOB, payload: { order_id: order.id }, actorId: user.id });
+      const jobId = services.queue.enqueue({ type: RECEIPT_JOB, payload: { order_id: order.id }, actorId: user.id, traceId: traceparent });
       return { status: 202, data: { order_id: order.id, job_id: jobId } };
     }));
     return { status: answer.status, data: answer.data, headers: answer.replayed ? { "idempotent-replayed": "true" } : undefined };
