@@ -17,6 +17,7 @@ import { registerJobStatusRoutes } from "./job-status-routes.ts";
 import { registerScheduleRoutes } from "./schedule-routes.ts";
 import { registerRealtimeRoute } from "./realtime-route.ts";
 import { registerOpsRoutes, type OperationsOptions } from "./ops-routes.ts";
+import { buildOpenApi, DOCS_PAGE } from "./openapi.ts";
 import type { Scheduler } from "../cron/scheduler.ts";
 import type { EventBus } from "../events/bus.ts";
 import { emitModelEvents } from "../events/model-events.ts";
@@ -48,6 +49,9 @@ export interface AppOptions {
   webhooks?: WebhookOptions | false;
   /** /healthz, /readyz (with these checks) and /metrics (with these metrics). */
   operations?: OperationsOptions;
+  /** For the OpenAPI document served at /openapi.json (browsable at /docs). */
+  title?: string;
+  version?: string;
   logger?: Logger;
   clock?: Clock;
 }
@@ -147,6 +151,9 @@ export function createApp(options: AppOptions): BackroomApp {
   ];
   if (options.bus) registerRealtimeRoute(routes, ctx, options.bus);
   if (options.operations) paths.push(...registerOpsRoutes(routes, options.operations));
+  const openapi = buildOpenApi({ title: options.title ?? "Backroom", version: options.version ?? "0.0.0", models, actions: options.actions ?? [], schedules: Boolean(options.scheduler), realtime: Boolean(options.bus) });
+  routes.get("/openapi.json", () => openapi);
+  routes.get("/docs", () => new Response(DOCS_PAGE, { headers: { "content-type": "text/html; charset=utf-8" } }));
   for (const path of new Set(paths)) {
     routes.all(path, ({ request }) => {
       throw methodNotAllowed(request.method, new URL(request.url).pathname);

@@ -3,6 +3,7 @@
 import { appMigrations, createApp } from "../api/app.ts";
 import type { AppQueue } from "../api/services.ts";
 import type { Db } from "../db/open.ts";
+import packageJson from "../../package.json" with { type: "json" };
 import { cronMigrations } from "../cron/store.ts";
 import type { EventBus } from "../events/bus.ts";
 import type { WebhookOptions } from "../events/webhooks.ts";
@@ -49,6 +50,8 @@ export function createStoreApp(options: StoreOptions) {
     bus: options.bus,
     webhooks: options.webhooks,
     operations: options.operations,
+    title: "Backroom store terminal",
+    version: packageJson.version,
   });
   const handlers: Record<string, Handler> = {
     ...built.jobHandlers,
@@ -57,3 +60,6 @@ export function createStoreApp(options: StoreOptions) {
   };
   return { ...built, handlers, schedules: storeSchedules };
 }
+
+/** The store app's Elysia type, for Eden's treaty client (`treaty<StoreApp>(url)`). */
+export type StoreApp = ReturnType<typeof createStoreApp>["app"];
