@@ -61,5 +61,5 @@ export function createStoreApp(options: StoreOptions) {
   return { ...built, handlers, schedules: storeSchedules };
 }
 
-/** The store app's Elysia type, for Eden's treaty client (`treaty<StoreApp>(url)`). */
-export type StoreApp = ReturnType<typeof createStoreApp>["app"];
+/** The store app's REST surface as an Elysia type, for Eden's treaty client. */
+export type { StoreApp } from "./api-types.ts";

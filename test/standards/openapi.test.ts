@@ -2,7 +2,7 @@
 import { afterEach, beforeEach, expect, test } from "bun:test";
 import SwaggerParser from "@apidevtools/swagger-parser";
 import { treaty } from "@elysiajs/eden";
-import type { StoreApp } from "../../src/store/app.ts";
+import { storeSurface, type StoreApp } from "../../src/store/api-types.ts";
 import { Worker } from "../../src/jobs/worker.ts";
 import { silentLogger } from "../../src/log.ts";
 import { storeFixture, type StoreFixture } from "../store/support.ts";
@@ -31,22 +31,22 @@ test("Eden's treaty client places an order and polls its job to succeeded", asyn
   store.app.listen({ port: 0, hostname: "127.0.0.1" });
   const worker = new Worker({ source: store.queue, handlers: store.handlers, logger: silentLogger }).start();
   try {
-    const api = treaty<StoreApp>(`127.0.0.1:${store.app.server!.port}`, { headers: { authorization: `Bearer ${store.users.ana.token}` } }) as any;
+    const api = treaty<StoreApp>(`127.0.0.1:${store.app.server!.port}`, { headers: { authorization: `Bearer ${store.users.ana.token}` } });
     const [book] = store.books();
-    const placed = await api.api.orders.post({ lines: [{ book_id: book!.id, quantity: 1 }] });
+    const placed = await api.api.orders.post({ lines: [{ book_id: book!.id as string, quantity: 1 }] });
     expect(placed.status).toBe(202);
-    const jobId = placed.data.data.job_id as string;
-    let status = "";
-    await waitFor(async () => {
-      const reply = await api.api.job_statuses({ id: jobId }).get();
-      status = reply.data.data.status;
-      return status === "succeeded";
-    });
+    const jobId: string = placed.data!.data.job_id;
+    await waitFor(async () => (await api.api.job_statuses({ id: jobId }).get()).data?.data.status === "succeeded");
     const invalid = await api.api.orders.post({ lines: [] });
     expect(invalid.status).toBe(422);
-    expect(invalid.error.value.error.code).toBe("VALIDATION_ERROR");
+    expect((invalid.error?.value as unknown as { error: { code: string } }).error.code).toBe("VALIDATION_ERROR");
   } finally {
     await worker.shutdown();
     await store.app.stop();
   }
+});
+
+test("every route of the typed surface exists in the real app", () => {
+  const real = new Set((store.app as unknown as { routes: { method: string; path: string }[] }).routes.map((r) => `${r.method} ${r.path}`));
+  for (const route of (storeSurface as unknown as { routes: { method: string; path: string }[] }).routes) expect(real.has(`${route.method} ${route.path}`)).toBe(true);
 });
