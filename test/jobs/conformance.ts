@@ -10,9 +10,9 @@ import type { Job } from "../../src/jobs/types.ts";
 export type TestQueue = Queue & Source & Cancellable & Retryable & StatusReader;
 export interface QueueFixture {
   queue: TestQueue;
-  close(): void;
+  close(): void | Promise<void>;
 }
-export type QueueFactory = (clock: ManualClock) => QueueFixture;
+export type QueueFactory = (clock: ManualClock) => QueueFixture | Promise<QueueFixture>;
 
 const LEASE = 30_000;
 
@@ -21,9 +21,9 @@ export function queueConformance(name: string, factory: QueueFactory): void {
     let clock: ManualClock;
     let fixture: QueueFixture;
     let queue: TestQueue;
-    beforeEach(() => {
+    beforeEach(async () => {
       clock = new ManualClock();
-      fixture = factory(clock);
+      fixture = await factory(clock);
       queue = fixture.queue;
     });
     afterEach(() => fixture.close());
@@ -47,11 +47,19 @@ export function queueConformance(name: string, factory: QueueFactory): void {
     });
 
     test("bad input is refused with a clear error and nothing is stored", async () => {
-      expect(() => queue.enqueue({ type: "" })).toThrow(InvalidJobError);
-      expect(() => queue.enqueue({ type: "x", maxRetry: 0 })).toThrow(/maxRetry/);
-      expect(() => queue.enqueue({ type: "x", payload: { n: 1n } })).toThrow(/payload/);
-      expect(() => queue.enqueue({ type: "x", notBefore: Number.NaN })).toThrow(/notBefore/);
-      expect(() => queue.enqueueMany([{ type: "ok" }, { type: "" }])).toThrow(InvalidJobError);
+      const refused = async (fn: () => unknown): Promise<Error> => {
+        try {
+          await fn();
+        } catch (error) {
+          return error as Error;
+        }
+        throw new Error("expected the enqueue to be refused");
+      };
+      expect(await refused(() => queue.enqueue({ type: "" }))).toBeInstanceOf(InvalidJobError);
+      expect((await refused(() => queue.enqueue({ type: "x", maxRetry: 0 }))).message).toMatch(/maxRetry/);
+      expect((await refused(() => queue.enqueue({ type: "x", payload: { n: 1n } }))).message).toMatch(/payload/);
+      expect((await refused(() => queue.enqueue({ type: "x", notBefore: Number.NaN }))).message).toMatch(/notBefore/);
+      expect(await refused(() => queue.enqueueMany([{ type: "ok" }, { type: "" }]))).toBeInstanceOf(InvalidJobError);
       expect(await claim()).toEqual([]);
       expect(await queue.nextDueAt(clock.now())).toBeNull();
     });

@@ -14,15 +14,15 @@ export function workerConformance(name: string, factory: QueueFactory): void {
     let fixture: QueueFixture;
     let queue: TestQueue;
     let workers: Worker[];
-    beforeEach(() => {
+    beforeEach(async () => {
       clock = new ManualClock();
-      fixture = factory(clock);
+      fixture = await factory(clock);
       queue = fixture.queue;
       workers = [];
     });
     afterEach(async () => {
       await Promise.all(workers.map((w) => w.shutdown(100)));
-      fixture.close();
+      await fixture.close();
     });
 
     const start = (handlers: Record<string, Handler>, options: Partial<WorkerOptions> = {}) => {
@@ -154,7 +154,7 @@ export function workerConformance(name: string, factory: QueueFactory): void {
       });
       await queue.enqueue({ type: "t" });
       await worker.whenIdle();
-      await waitFor(() => changes.length === 2);
+      await waitFor(() => durable.length === 2);
       expect(changes).toEqual(["running:1", "succeeded:1"]);
       expect(durable).toEqual([true, true]);
     });
@@ -170,13 +170,13 @@ export function workerConformance(name: string, factory: QueueFactory): void {
     test("an idle worker wakes at the next not-before time", async () => {
       const realClock = { now: () => Date.now() };
       const done = deferred<number>();
-      const local = factory(realClock as ManualClock);
+      const local = await factory(realClock as ManualClock);
       const worker = new Worker({ source: local.queue, handlers: { t: () => done.resolve(Date.now()) }, logger: silentLogger, pollIntervalMs: 60_000 }).start();
       const due = Date.now() + 80;
       await local.queue.enqueueAt(due, { type: "t" });
       const ranAt = await Promise.race([done.promise, Bun.sleep(2_000).then(() => -1)]);
       await worker.shutdown(100);
-      local.close();
+      await local.close();
       expect(ranAt).toBeGreaterThanOrEqual(due);
       expect(ranAt - due).toBeLessThan(1_000);
     });

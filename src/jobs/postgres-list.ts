@@ -1,0 +1,25 @@
+// Listing status rows on PostgreSQL: the same ListQuery as SQLite (src/db/list-query.ts),
+// with $n placeholders. Identifiers only from the declared columns; values always bound.
+import type { SQL } from "bun";
+import type { Column, Condition, ListQuery } from "../db/list-query.ts";
+
+const OPS = { eq: "=", ne: "<>", gt: ">", gte: ">=", lt: "<", lte: "<=", like: "LIKE" } as const;
+
+export async function listRowsPostgres<Row>(sql: SQL, table: string, columns: readonly Column[], query: ListQuery): Promise<{ rows: Row[]; total: number }> {
+  const known = new Set(columns.map((c) => c.name));
+  const ident = (name: string) => {
+    if (!known.has(name)) throw new Error(`unknown column ${JSON.stringify(name)}`);
+    return `"${name}"`;
+  };
+  const params: unknown[] = [];
+  const bind = (v: unknown) => (params.push(v), `$${params.length}`);
+  const condition = (c: Condition) =>
+    c.op === "in" ? `${ident(c.field)} = ANY(${bind(c.value)})` : `${ident(c.field)} ${OPS[c.op]} ${bind(c.value)}`;
+  const where = query.where.map((group) => `(${group.map(condition).join(" OR ")})`).join(" AND ");
+  const whereSql = where ? ` WHERE ${where}` : "";
+  const direction = query.sort[0]?.direction ?? "asc";
+  const order = [...query.sort, { field: "id", direction }].map((s) => `${ident(s.field)} ${s.direction === "desc" ? "DESC" : "ASC"}`).join(", ");
+  const [count] = (await sql.unsafe(`SELECT count(*)::int AS n FROM ${table}${whereSql}`, params)) as { n: number }[];
+  const rows = (await sql.unsafe(`SELECT * FROM ${table}${whereSql} ORDER BY ${order} LIMIT ${bind(query.limit)} OFFSET ${bind(query.offset)}`, params)) as Row[];
+  return { rows, total: count?.n ?? 0 };
+}

@@ -1,0 +1,41 @@
+// The PostgreSQL queue's table: the SQLite schema's ideas (the status row is the job row,
+// partial indexes for what the claim and the rescue read), PostgreSQL's types. Times are
+// epoch milliseconds in DOUBLE PRECISION (exact to 2^53; Bun.SQL returns them as numbers).
+export function postgresMigrationSql(table: string): string {
+  const available = `status IN ('enqueued', 'failed')`;
+  return `
+    CREATE TABLE IF NOT EXISTS ${table} (
+      id               TEXT PRIMARY KEY,
+      type             TEXT NOT NULL,
+      status           TEXT NOT NULL CHECK (status IN ('enqueued','running','succeeded','failed','dead','cancelled')),
+      payload          TEXT NOT NULL,
+      headers          TEXT,
+      priority         INTEGER NOT NULL DEFAULT 0,
+      attempts         INTEGER NOT NULL DEFAULT 0,
+      max_retry        INTEGER NOT NULL,
+      run_at           DOUBLE PRECISION NOT NULL,
+      group_key        TEXT,
+      unique_key       TEXT,
+      trace_id         TEXT,
+      actor_id         TEXT,
+      tenant_id        TEXT,
+      timeout_ms       DOUBLE PRECISION,
+      lease_expires_at DOUBLE PRECISION,
+      claimed_by       TEXT,
+      error            TEXT,
+      result_url       TEXT,
+      result_mime      TEXT,
+      result_size      DOUBLE PRECISION,
+      output           TEXT,
+      created_at       DOUBLE PRECISION NOT NULL,
+      started_at       DOUBLE PRECISION,
+      completed_at     DOUBLE PRECISION,
+      updated_at       DOUBLE PRECISION NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS ${table}_available ON ${table} (priority DESC, run_at, id) WHERE ${available};
+    CREATE INDEX IF NOT EXISTS ${table}_due ON ${table} (run_at) WHERE ${available};
+    CREATE INDEX IF NOT EXISTS ${table}_holders ON ${table} (group_key) WHERE status IN ('running', 'failed') AND group_key IS NOT NULL;
+    CREATE INDEX IF NOT EXISTS ${table}_leases ON ${table} (lease_expires_at) WHERE status = 'running';
+    CREATE UNIQUE INDEX IF NOT EXISTS ${table}_unique ON ${table} (unique_key) WHERE unique_key IS NOT NULL AND status IN ('enqueued', 'running', 'failed');
+    CREATE INDEX IF NOT EXISTS ${table}_actor ON ${table} (actor_id, created_at) WHERE actor_id IS NOT NULL;`;
+}
