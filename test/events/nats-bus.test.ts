@@ -1,0 +1,30 @@
+// The NATS bus passes the same conformance suite as the in-process bus — when NATS_URL is set
+// (.ci/run sets it). Each test uses its own connection.
+import { describe, expect, test } from "bun:test";
+import { NatsBus } from "../../src/events/nats.ts";
+import { silentLogger } from "../../src/log.ts";
+import { waitFor } from "../support/wait.ts";
+import { busConformance } from "./bus-conformance.ts";
+
+const url = process.env.NATS_URL;
+if (!url) {
+  console.warn("SKIPPED: NATS event bus conformance (set NATS_URL, e.g. nats://127.0.0.1:4222)");
+  describe.skip("NATS bus (NATS_URL not set)", () => test("needs NATS", () => {}));
+} else {
+  busConformance("nats", () => NatsBus.connect(url, { logger: silentLogger }));
+
+  test("events cross processes: a bus in another connection receives them, with NATS's own wildcards", async () => {
+    const [a, b] = await Promise.all([NatsBus.connect(url, { logger: silentLogger }), NatsBus.connect(url, { logger: silentLogger })]);
+    const got: string[] = [];
+    b.subscribe("store7.order.*", (e) => void got.push(e.type));
+    b.subscribe("store7.job.>", (e) => void got.push(e.type));
+    await Bun.sleep(50); // the subscriptions reach the server
+    await a.publish("store7.order.created", {});
+    await a.publish("store7.job.send_receipt.completed", {});
+    await a.publish("store7.order.line.added", {}); // `*` is one token: not delivered to order.*
+    await waitFor(() => got.length === 2);
+    await Bun.sleep(50);
+    expect(got.sort()).toEqual(["store7.job.send_receipt.completed", "store7.order.created"]);
+    await Promise.all([a.close(), b.close()]);
+  });
+}
