@@ -5,7 +5,7 @@ import { openDatabase } from "../db/open.ts";
 import { MemoryQueue } from "../jobs/memory.ts";
 import { SqliteQueue } from "../jobs/sqlite.ts";
 import { Worker } from "../jobs/worker.ts";
-import { jsonLogger, type Level } from "../log.ts";
+import { jsonLogger, type Level, type Logger } from "../log.ts";
 import { createStoreApp, storeMigrations } from "../store/app.ts";
 import { seedCatalogue } from "../store/catalogue.ts";
 import { createMailer } from "../store/mailer.ts";
@@ -13,9 +13,11 @@ import { DEFAULT_HOUSEKEEPING } from "../store/housekeeping.ts";
 import { Scheduler } from "../cron/scheduler.ts";
 import { jobEventSink } from "../events/job-events.ts";
 import { InProcessBus } from "../events/memory-bus.ts";
+import { NatsBus } from "../events/nats.ts";
+import type { EventBus } from "../events/bus.ts";
 import { BackroomMetrics } from "../ops/backroom-metrics.ts";
 import { readinessChecks } from "../ops/readiness.ts";
-import type { FlagSpec, FlagValues } from "./args.ts";
+import { UsageError, type FlagSpec, type FlagValues } from "./args.ts";
 import { ensureDevUsers, ensureFirstAdmin } from "./bootstrap.ts";
 
 export const serveFlags: Record<string, FlagSpec> = {
@@ -35,6 +37,7 @@ export const serveFlags: Record<string, FlagSpec> = {
   "report-to": { type: "string", env: "BACKROOM_REPORT_TO", default: DEFAULT_HOUSEKEEPING.reportTo, help: "who receives the daily report" },
   "keep-jobs-days": { type: "number", env: "BACKROOM_KEEP_JOBS_DAYS", default: DEFAULT_HOUSEKEEPING.keepJobsDays, help: "days succeeded and cancelled jobs are kept" },
   "keep-dead-days": { type: "number", env: "BACKROOM_KEEP_DEAD_DAYS", default: DEFAULT_HOUSEKEEPING.keepDeadDays, help: "days dead jobs are kept" },
+  bus: { type: "string", env: "BACKROOM_BUS", help: "event bus: in-process (default) or nats://host:4222 to share events across processes" },
   "grace-ms": { type: "number", env: "BACKROOM_GRACE_MS", default: 10_000, help: "how long shutdown waits for running jobs" },
 };
 
@@ -51,7 +54,7 @@ export async function serve(flags: FlagValues): Promise<void> {
   const outbox = (flags.outbox as string | undefined) ?? (memory ? "./outbox" : join(dirname(dbPath), "outbox"));
   const mailer = createMailer({ from: flags["mail-from"] as string, smtpUrl: (flags.smtp as string | undefined) ?? null, outbox });
   const scheduler = new Scheduler({ db, queue, logger });
-  const bus = new InProcessBus({ logger });
+  const bus = await openBus(flags.bus as string | undefined, logger);
   const metrics = new BackroomMetrics(db);
   let worker: Worker | null = null;
   const store = createStoreApp({
@@ -88,6 +91,7 @@ export async function serve(flags: FlagValues): Promise<void> {
     logger.log("info", "stopping", { signal });
     await server.stop();
     scheduler.stop();
+    await bus.close();
     await worker?.shutdown(flags["grace-ms"] as number);
     mailer.close();
     db.close();
@@ -96,4 +100,10 @@ export async function serve(flags: FlagValues): Promise<void> {
   };
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
+}
+
+async function openBus(url: string | undefined, logger: Logger): Promise<EventBus> {
+  if (!url || url === "memory" || url === "in-process") return new InProcessBus({ logger });
+  if (url.startsWith("nats://")) return NatsBus.connect(url, { logger });
+  throw new UsageError(`--bus must be in-process or nats://host:port, not "${url}"`);
 }

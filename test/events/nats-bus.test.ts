@@ -5,6 +5,8 @@ import { NatsBus } from "../../src/events/nats.ts";
 import { silentLogger } from "../../src/log.ts";
 import { waitFor } from "../support/wait.ts";
 import { busConformance } from "./bus-conformance.ts";
+import { spawnBun } from "../support/child.ts";
+import { tempDir } from "../support/temp.ts";
 
 const url = process.env.NATS_URL;
 if (!url) {
@@ -26,5 +28,26 @@ if (!url) {
     await Bun.sleep(50);
     expect(got.sort()).toEqual(["store7.job.send_receipt.completed", "store7.order.created"]);
     await Promise.all([a.close(), b.close()]);
+  });
+
+  test("serve --bus nats:// publishes the till's events where another process can hear them", async () => {
+    const tmp = tempDir();
+    const listener = await NatsBus.connect(url, { logger: silentLogger });
+    const heard: { type: string; actorid?: string }[] = [];
+    listener.subscribe("order.created", (e) => void heard.push(e));
+    const server = spawnBun("src/main.ts", ["serve", "--port", "0", "--db", tmp.file("shop.db"), "--dev", "--bus", url, "--log-level", "error"]);
+    try {
+      const base = /(http:\/\/\S+)/.exec(await server.waitForLine(/^Backroom listening on /))![1]!;
+      const book = ((await (await fetch(`${base}/api/books?limit=1`)).json()) as { data: { id: string }[] }).data[0]!;
+      const placed = await fetch(`${base}/api/orders`, { method: "POST", headers: { authorization: "Bearer dev-ana-token", "content-type": "application/json" }, body: JSON.stringify({ lines: [{ book_id: book.id, quantity: 1 }] }) });
+      expect(placed.status).toBe(202);
+      await waitFor(() => heard.length === 1, 5_000, "order.created over NATS");
+      expect(heard[0]!.type).toBe("order.created");
+    } finally {
+      server.proc.kill("SIGTERM");
+      await server.proc.exited;
+      await listener.close();
+      tmp.remove();
+    }
   });
 }
