@@ -18,6 +18,8 @@ import { registerScheduleRoutes } from "./schedule-routes.ts";
 import { registerRealtimeRoute } from "./realtime-route.ts";
 import { registerOpsRoutes, type OperationsOptions } from "./ops-routes.ts";
 import { buildOpenApi, DOCS_PAGE } from "./openapi.ts";
+import { registerAdminRoutes } from "./admin-routes.ts";
+import type { Activity } from "../ops/activity.ts";
 import type { Scheduler } from "../cron/scheduler.ts";
 import type { EventBus } from "../events/bus.ts";
 import { emitModelEvents } from "../events/model-events.ts";
@@ -49,6 +51,8 @@ export interface AppOptions {
   webhooks?: WebhookOptions | false;
   /** /healthz, /readyz (with these checks) and /metrics (with these metrics). */
   operations?: OperationsOptions;
+  /** The last hour of job outcomes, for the dashboard at /admin (give the worker its sink). */
+  activity?: Activity;
   /** For the OpenAPI document served at /openapi.json (browsable at /docs). */
   title?: string;
   version?: string;
@@ -151,6 +155,7 @@ export function createApp(options: AppOptions): BackroomApp {
   ];
   if (options.bus) registerRealtimeRoute(routes, ctx, options.bus);
   if (options.operations) paths.push(...registerOpsRoutes(routes, options.operations));
+  paths.push(...registerAdminRoutes(routes, ctx, options.activity));
   const openapi = buildOpenApi({ title: options.title ?? "Backroom", version: options.version ?? "0.0.0", models, actions: options.actions ?? [], schedules: Boolean(options.scheduler), realtime: Boolean(options.bus) });
   routes.get("/openapi.json", () => openapi);
   routes.get("/docs", () => new Response(DOCS_PAGE, { headers: { "content-type": "text/html; charset=utf-8" } }));

@@ -2,7 +2,7 @@
 // Built once per app by createApp; nothing here is module-level state.
 import type { Clock } from "../clock.ts";
 import type { Db } from "../db/open.ts";
-import type { Cancellable, Prunable, Retryable, StatusReader } from "../jobs/queue.ts";
+import type { Cancellable, Prunable, Retryable, Source, StatusReader } from "../jobs/queue.ts";
 import type { SyncQueue } from "../jobs/sync-queue.ts";
 import type { Logger } from "../log.ts";
 import type { ModelStore } from "./model-store.ts";
@@ -11,7 +11,7 @@ import type { TokenService } from "./auth.ts";
 import type { EventBus } from "../events/bus.ts";
 
 /** A queue whose enqueue is synchronous and joins the open transaction (SQLite, memory). */
-export type AppQueue = SyncQueue & Cancellable & Retryable & StatusReader & Prunable;
+export type AppQueue = SyncQueue & Cancellable & Retryable & StatusReader & Prunable & Pick<Source, "nextDueAt">;
 
 export interface Services {
   db: Db;

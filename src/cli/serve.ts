@@ -16,6 +16,7 @@ import { InProcessBus } from "../events/memory-bus.ts";
 import { NatsBus } from "../events/nats.ts";
 import type { EventBus } from "../events/bus.ts";
 import { BackroomMetrics } from "../ops/backroom-metrics.ts";
+import { Activity } from "../ops/activity.ts";
 import { readinessChecks } from "../ops/readiness.ts";
 import { UsageError, type FlagSpec, type FlagValues } from "./args.ts";
 import { ensureDevUsers, ensureFirstAdmin } from "./bootstrap.ts";
@@ -56,9 +57,10 @@ export async function serve(flags: FlagValues): Promise<void> {
   const scheduler = new Scheduler({ db, queue, logger });
   const bus = await openBus(flags.bus as string | undefined, logger);
   const metrics = new BackroomMetrics(db);
+  const activity = new Activity();
   let worker: Worker | null = null;
   const store = createStoreApp({
-    db, queue, mailer, logger, scheduler, bus,
+    db, queue, mailer, logger, scheduler, bus, activity,
     operations: { metrics, checks: readinessChecks(db, storeMigrations, () => worker?.isRunning ?? false) },
     housekeeping: { reportTo: flags["report-to"] as string, keepJobsDays: flags["keep-jobs-days"] as number, keepDeadDays: flags["keep-dead-days"] as number },
   });
@@ -70,7 +72,7 @@ export async function serve(flags: FlagValues): Promise<void> {
   const admin = ensureFirstAdmin(store.services);
   if (admin) console.log(`Created the first admin user (${admin.email}). Its API token, shown only now:\n  ${admin.token}`);
 
-  worker = new Worker({ source: queue, handlers: store.handlers, concurrency: flags.concurrency as number, logger, status: [jobEventSink(bus), metrics.sink] }).start();
+  worker = new Worker({ source: queue, handlers: store.handlers, concurrency: flags.concurrency as number, logger, status: [jobEventSink(bus), metrics.sink, activity.sink] }).start();
   scheduler.start();
   store.app.listen({
     hostname: flags.host as string,

@@ -6,7 +6,7 @@ import { systemClock, type Clock } from "../clock.ts";
 import { deadLetterFor } from "./dead-letter.ts";
 import { toJobRecord, type JobRecord } from "./new-job.ts";
 import { listInMemory, type ListQuery } from "../db/list-query.ts";
-import type { CancelResult, Cancellable, Outcome, Prunable, Retryable, RetryResult, Source, StatusReader } from "./queue.ts";
+import type { CancelResult, Cancellable, Outcome, Prunable, Retryable, RetryResult, Source, StateCount, StatusReader } from "./queue.ts";
 import { stateToStatusRow, type StatusRow } from "./status-columns.ts";
 import { SyncQueue } from "./sync-queue.ts";
 import type { Job, JobState, JobStatus, NewJob } from "./types.ts";
@@ -90,6 +90,18 @@ export class MemoryQueue extends SyncQueue implements Source, Cancellable, Retry
       }
     }
     return deleted;
+  }
+
+  stateCounts(): StateCount[] {
+    const counts = new Map<string, StateCount>();
+    for (const { state } of this.entries.values()) {
+      if (state.status === "succeeded") continue;
+      const key = `${state.status}\u0000${state.type}`;
+      const c = counts.get(key);
+      if (c) c.n++;
+      else counts.set(key, { status: state.status, type: state.type, n: 1 });
+    }
+    return [...counts.values()];
   }
 
   listStatuses(query: ListQuery): { rows: StatusRow[]; total: number } {

@@ -16,7 +16,7 @@ import { deadLetterFor } from "./dead-letter.ts";
 import { toJobRecord } from "./new-job.ts";
 import { listRowsPostgres } from "./postgres-list.ts";
 import { postgresMigrationSql } from "./postgres-schema.ts";
-import type { CancelResult, Cancellable, Outcome, Prunable, Queue, Retryable, RetryResult, Source, StatusReader } from "./queue.ts";
+import type { CancelResult, Cancellable, Outcome, Prunable, Queue, Retryable, RetryResult, Source, StateCount, StatusReader } from "./queue.ts";
 import { rowToJob, rowToState, type JobRow, type StateRow } from "./rows.ts";
 import { STATUS_COLUMNS, type StatusRow } from "./status-columns.ts";
 import type { Job, JobState, NewJob } from "./types.ts";
@@ -161,6 +161,10 @@ export class PostgresQueue implements Queue, Source, Cancellable, Retryable, Sta
   async getStatus(id: string): Promise<JobState | null> {
     const [row] = (await this.sql.unsafe(`SELECT * FROM ${this.table} WHERE id = $1`, [id])) as StateRow[];
     return row ? rowToState(row) : null;
+  }
+
+  async stateCounts(): Promise<StateCount[]> {
+    return (await this.sql.unsafe(`SELECT status, type, count(*)::int AS n FROM ${this.table} WHERE status <> 'succeeded' GROUP BY status, type`)) as StateCount[];
   }
 
   listStatuses(query: ListQuery): Promise<{ rows: StatusRow[]; total: number }> {

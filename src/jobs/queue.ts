@@ -74,8 +74,16 @@ export interface Retryable {
   retry(id: string): Awaitable<RetryResult>;
 }
 
+/** Unfinished, dead and cancelled jobs by state and type (succeeded ones are not counted: there may be millions). */
+export interface StateCount {
+  status: JobStatus;
+  type: string;
+  n: number;
+}
+
 /** Reads status rows. */
 export interface StatusReader {
+  stateCounts(): Awaitable<StateCount[]>;
   getStatus(id: string): Awaitable<JobState | null>;
   /** One page of status rows (storage form: see status-columns.ts) and the number matching. */
   listStatuses(query: ListQuery): Awaitable<{ rows: StatusRow[]; total: number }>;

@@ -169,6 +169,17 @@ export const SQL = {
     DELETE FROM jobs WHERE rowid IN (
       SELECT rowid FROM jobs WHERE status IN (SELECT value FROM json_each(?1)) AND completed_at < ?2 LIMIT ?3)`,
 
+  // Jobs by state and type for the dashboard, each part read through the partial index of its
+  // states — bounded by the jobs in those states, never a scan of the finished ones.
+  stateCounts: `
+    SELECT status, type, count(*) AS n FROM jobs INDEXED BY jobs_available WHERE ${CLAIMABLE} GROUP BY status, type
+    UNION ALL
+    SELECT status, type, count(*) FROM jobs INDEXED BY jobs_parked WHERE ${AVAILABLE} AND parked = 1 GROUP BY status, type
+    UNION ALL
+    SELECT status, type, count(*) FROM jobs INDEXED BY jobs_active WHERE ${HOLDING} AND status = 'running' GROUP BY status, type
+    UNION ALL
+    SELECT status, type, count(*) FROM jobs INDEXED BY jobs_troubled WHERE status IN ('dead', 'cancelled') GROUP BY status, type`,
+
   // Index: primary key.
   retryDead: `
     UPDATE jobs SET status = 'enqueued', attempts = 0, run_at = ?2, completed_at = NULL, updated_at = ?2, parked = 0

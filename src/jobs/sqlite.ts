@@ -11,7 +11,7 @@ import { systemClock, type Clock } from "../clock.ts";
 import { deadLetterFor } from "./dead-letter.ts";
 import { toJobRecord } from "./new-job.ts";
 import { listRows, type ListQuery } from "../db/list-query.ts";
-import type { CancelResult, Cancellable, Outcome, Prunable, Retryable, RetryResult, Source, StatusReader } from "./queue.ts";
+import type { CancelResult, Cancellable, Outcome, Prunable, Retryable, RetryResult, Source, StateCount, StatusReader } from "./queue.ts";
 import { STATUS_COLUMNS, type StatusRow } from "./status-columns.ts";
 import { rowToJob, rowToState, type JobRow, type StateRow } from "./rows.ts";
 import { SQL } from "./sqlite-schema.ts";
@@ -103,6 +103,17 @@ export class SqliteQueue extends SyncQueue implements Source, Cancellable, Retry
   getStatus(id: string): JobState | null {
     const row = this.statement(SQL.state).get(id) as StateRow | null;
     return row ? rowToState(row) : null;
+  }
+
+  stateCounts(): StateCount[] {
+    const merged = new Map<string, StateCount>();
+    for (const row of this.statement(SQL.stateCounts).all() as StateCount[]) {
+      const key = `${row.status}\u0000${row.type}`;
+      const seen = merged.get(key);
+      if (seen) seen.n += row.n;
+      else merged.set(key, { ...row });
+    }
+    return [...merged.values()];
   }
 
   listStatuses(query: ListQuery): { rows: StatusRow[]; total: number } {

@@ -8,6 +8,7 @@ import { cronMigrations } from "../cron/store.ts";
 import type { EventBus } from "../events/bus.ts";
 import type { WebhookOptions } from "../events/webhooks.ts";
 import type { OperationsOptions } from "../api/ops-routes.ts";
+import type { Activity } from "../ops/activity.ts";
 import type { Scheduler } from "../cron/scheduler.ts";
 import { jobsMigrations } from "../jobs/sqlite.ts";
 import type { Handler } from "../jobs/attempt.ts";
@@ -35,6 +36,7 @@ export interface StoreOptions {
   bus?: EventBus;
   webhooks?: WebhookOptions;
   operations?: OperationsOptions;
+  activity?: Activity;
 }
 
 export function createStoreApp(options: StoreOptions) {
@@ -50,6 +52,7 @@ export function createStoreApp(options: StoreOptions) {
     bus: options.bus,
     webhooks: options.webhooks,
     operations: options.operations,
+    activity: options.activity,
     title: "Backroom store terminal",
     version: packageJson.version,
   });

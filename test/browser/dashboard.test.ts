@@ -1,0 +1,100 @@
+// The dashboard in a real browser (Debian's chromium driven by playwright-core): sign in, see
+// an order's job appear and succeed without reloading, retry a dead job from its page, cancel
+// a queued one. Screenshots go to test/artifacts/.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdirSync } from "node:fs";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { SMTPServer } from "smtp-server";
+import { spawnBun, type Child } from "../support/child.ts";
+import { tempDir } from "../support/temp.ts";
+import { waitFor } from "../support/wait.ts";
+
+const executablePath = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => Bun.file(p).size > 0);
+if (!executablePath) console.warn("SKIPPED: dashboard browser tests (install Debian's chromium; .ci/run does)");
+
+describe.skipIf(!executablePath)("dashboard", () => {
+  const ARTIFACTS = "test/artifacts";
+  let tmp: ReturnType<typeof tempDir>;
+  let server: Child;
+  let base: string;
+  let browser: Browser;
+  let page: Page;
+  let smtp: SMTPServer;
+  const admin = { authorization: "Bearer dev-admin-token", "content-type": "application/json" };
+  const api = async (path: string, init: RequestInit = {}) => (await fetch(`${base}${path}`, { ...init, headers: { ...admin, ...init.headers } })).json() as Promise<any>;
+  const order = async () => {
+    const book = (await api("/api/books?limit=1")).data[0];
+    return (await api("/api/orders", { method: "POST", headers: { authorization: "Bearer dev-ana-token" }, body: JSON.stringify({ lines: [{ book_id: book.id, quantity: 1 }] }) })).data as { order_id: string; job_id: string };
+  };
+
+  beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    tmp = tempDir();
+    smtp = new SMTPServer({ authOptional: true, disabledCommands: ["STARTTLS"], logger: false, onData: (stream, _s, done) => (stream.resume(), stream.on("end", () => done())) });
+    await new Promise<void>((resolve) => smtp.listen(0, "127.0.0.1", resolve));
+    const smtpPort = (smtp.server.address() as { port: number }).port;
+    server = spawnBun("src/main.ts", ["serve", "--port", "0", "--db", tmp.file("shop.db"), "--dev", "--smtp", `smtp://127.0.0.1:${smtpPort}`, "--log-level", "error"]);
+    base = /(http:\/\/\S+)/.exec(await server.waitForLine(/^Backroom listening on /))![1]!;
+    browser = await chromium.launch({ executablePath, args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"] });
+    page = await browser.newPage({ viewport: { width: 1024, height: 768 } });
+  }, 30_000);
+  afterAll(async () => {
+    await browser?.close();
+    server?.proc.kill("SIGTERM");
+    await server?.proc.exited;
+    await new Promise<void>((resolve) => smtp.close(() => resolve()));
+    tmp?.remove();
+  });
+
+  test("sign in, and an order's job appears and turns succeeded live", async () => {
+    await page.goto(`${base}/admin`);
+    await page.getByLabel("Admin API token").fill("dev-admin-token");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("heading", { name: "Overview" }).waitFor();
+    await page.getByRole("status").filter({ hasText: "Live" }).waitFor();
+    await page.screenshot({ path: `${ARTIFACTS}/dashboard-overview.png` });
+    await page.getByRole("link", { name: "Jobs", exact: true }).click();
+    await page.getByRole("heading", { name: "Jobs" }).waitFor();
+    await page.evaluate(() => ((globalThis as unknown as { marker: number }).marker = 42));
+    const { job_id } = await order();
+    const row = page.getByRole("row").filter({ hasText: job_id });
+    await row.waitFor({ timeout: 5_000 }); // appeared without a reload
+    expect(await page.evaluate(() => (globalThis as unknown as { marker: number }).marker)).toBe(42);
+    await row.getByText("succeeded", { exact: true }).waitFor({ timeout: 10_000 }); // turned succeeded, live
+    await page.screenshot({ path: `${ARTIFACTS}/dashboard-jobs.png` });
+  }, 30_000);
+
+  test("retry a dead job from its page", async () => {
+    // A job nobody handles dies at once: an easy dead job to retry.
+    await api("/api/schedules", { method: "POST", body: JSON.stringify({ name: "orphan", schedule: "0 0 1 1 *", type: "no_such_job" }) });
+    const { job_id } = (await api("/api/schedules/orphan/run", { method: "POST" })).data;
+    await waitFor(async () => (await api(`/api/job_statuses/${job_id}`)).data.status === "dead", 10_000, "the job to die");
+    const before = (await api(`/api/job_statuses/${job_id}`)).data.updated_at;
+    await page.goto(`${base}/admin#/jobs/${job_id}`);
+    await page.getByRole("heading", { name: `Job ${job_id}` }).waitFor();
+    await page.getByText("no handler registered", { exact: false }).waitFor();
+    await page.screenshot({ path: `${ARTIFACTS}/dashboard-dead-job.png` });
+    await page.getByRole("button", { name: "Retry" }).click();
+    await page.getByRole("status").filter({ hasText: "Job retried" }).waitFor();
+    await waitFor(async () => (await api(`/api/job_statuses/${job_id}`)).data.updated_at !== before, 5_000, "the job to run again");
+  }, 30_000);
+
+  test("cancel a queued job from its page", async () => {
+    // A webhook to a receiver that is down: its delivery waits between ever longer retries.
+    await api("/api/webhook_subscriptions", { method: "POST", body: JSON.stringify({ url: "http://127.0.0.1:9/hook", secret: "a-long-enough-secret", pattern: "order.created" }) });
+    await order();
+    let delivery: { id: string } | undefined;
+    await waitFor(async () => {
+      delivery = (await api("/api/job_statuses?type=webhook_delivery&status=failed")).data[0];
+      return Boolean(delivery);
+    }, 15_000, "a delivery waiting for its retry");
+    await page.goto(`${base}/admin#/jobs/${delivery!.id}`);
+    await page.getByRole("button", { name: "Cancel" }).click();
+    await page.getByRole("status").filter({ hasText: "Job cancelled" }).waitFor();
+    await page.getByText("cancelled", { exact: true }).waitFor();
+    expect((await api(`/api/job_statuses/${delivery!.id}`)).data.status).toBe("cancelled");
+    await page.goto(`${base}/admin#/schedules`);
+    await page.getByRole("heading", { name: "Schedules" }).waitFor();
+    await page.screenshot({ path: `${ARTIFACTS}/dashboard-schedules.png` });
+  }, 30_000);
+});
