@@ -95,7 +95,7 @@ async function jobs(params) {
     h("table", {}, h("caption", { class: "sr" }, meta.total + " job(s)"),
       h("thead", {}, h("tr", {}, ...["Job", "Type", "State", "Attempts", "Group", "Actor", "Created"].map((c) => h("th", { scope: "col" }, c)))),
       h("tbody", {}, data.length ? data.map((j) => h("tr", {}, h("td", {}, h("a", { href: "#/jobs/" + j.id }, j.id)), h("td", {}, j.type), h("td", {}, statusCell(j.status)), h("td", { class: "num" }, j.attempts + "/" + j.max_retry), h("td", {}, j.group_key ?? ""), h("td", {}, j.actor_id ?? ""), h("td", {}, when(j.created_at)))) : h("tr", {}, h("td", { colspan: 7 }, "No jobs match.")))),
-    h("div", { class: "row" }, h("button", { disabled: page <= 1, onclick: () => go(page - 1) }, "Previous"), h("span", {}, "Page " + page + " of " + pages + " (" + meta.total + " jobs)"), h("button", { disabled: page >= pages, onclick: () => go(page + 1) }, "Next")));
+    h("div", { class: "row" }, h("button", { disabled: page <= 1, onclick: () => go(page - 1) }, "Previous"), h("span", {}, "Page " + page + " of " + pages + (meta.total_is_lower_bound ? "+" : "") + " (" + meta.total + (meta.total_is_lower_bound ? "+" : "") + " jobs)"), h("button", { disabled: page >= pages, onclick: () => go(page + 1) }, "Next")));
 }
 
 async function job(id) {

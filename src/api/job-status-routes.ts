@@ -15,6 +15,8 @@ import { parseListParams } from "./list-params.ts";
 import { idOf, listEnvelope } from "./model-routes.ts";
 import { rowToJson } from "./serialize.ts";
 
+const COUNT_LIMIT = 1_000;
+
 export interface JobStatusRouteOptions {
   /** Whether callers without a token may read statuses (all of them). Default true, as in the seeds. */
   anonymousRead: boolean;
@@ -47,8 +49,11 @@ export function registerJobStatusRoutes(app: Elysia, ctx: AppContext, options: J
     const user = reader(request);
     const query = parseListParams(new URL(request.url).searchParams, STATUS_COLUMNS);
     if (user && !ctx.isAdmin(user)) query.where.push([{ field: "actor_id", op: "eq", value: user.id }]);
+    // The jobs table may hold millions of finished jobs: count at most COUNT_LIMIT per request.
+    query.countLimit = COUNT_LIMIT;
     const { rows, total } = await queue.listStatuses(query);
-    return listEnvelope(rows.map((r) => wire(r, user)), total, query);
+    const envelope = listEnvelope(rows.map((r) => wire(r, user)), total, query);
+    return total >= COUNT_LIMIT ? { ...envelope, meta: { ...envelope.meta, total_is_lower_bound: true } } : envelope;
   });
 
   app.get(item, async ({ request, params }) => {

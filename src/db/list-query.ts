@@ -29,21 +29,34 @@ export interface ListQuery {
   sort: { field: string; direction: "asc" | "desc" }[];
   limit: number;
   offset: number;
+  /** Count matching rows only up to this many (a table of a million jobs is not counted per page). */
+  countLimit?: number;
 }
 
 const SQL_OPS: Record<Exclude<FilterOp, "in">, string> = { eq: "=", ne: "<>", gt: ">", gte: ">=", lt: "<", lte: "<=", like: "LIKE" };
 
+/** Where rows come from, when not simply the table: an INDEXED BY clause and the (literal)
+ * condition of its partial index, so a filter on a small state reads only that index. */
+export interface ListSource {
+  from: string;
+  condition: string;
+}
+
 /** Returns one page of rows and the total number of matching rows. */
-export function listRows<Row>(db: Database, table: string, columns: readonly Column[], query: ListQuery): { rows: Row[]; total: number } {
+export function listRows<Row>(db: Database, table: string, columns: readonly Column[], query: ListQuery, source?: ListSource): { rows: Row[]; total: number } {
   const known = new Map(columns.map((c) => [c.name, c]));
   const params: Scalar[] = [];
   const where = query.where
     .map((group) => `(${group.map((c) => condition(known, c, params)).join(" OR ")})`)
     .join(" AND ");
-  const whereSql = where ? ` WHERE ${where}` : "";
+  const clauses = [source?.condition, where].filter(Boolean);
+  const whereSql = clauses.length ? ` WHERE ${clauses.join(" AND ")}` : "";
   const order = [...query.sort, tieBreaker(query)].map((s) => `${ident(known, s.field)} ${s.direction === "desc" ? "DESC" : "ASC"}`).join(", ");
-  const tableSql = quote(table);
-  const total = (db.query(`SELECT count(*) AS n FROM ${tableSql}${whereSql}`).get(...params) as { n: number }).n;
+  const tableSql = source?.from ?? quote(table);
+  const countSql = query.countLimit
+    ? `SELECT count(*) AS n FROM (SELECT 1 FROM ${tableSql}${whereSql} LIMIT ${Math.floor(query.countLimit)})`
+    : `SELECT count(*) AS n FROM ${tableSql}${whereSql}`;
+  const total = (db.query(countSql).get(...params) as { n: number }).n;
   const rows = db.query(`SELECT * FROM ${tableSql}${whereSql} ORDER BY ${order} LIMIT ? OFFSET ?`).all(...params, query.limit, query.offset) as Row[];
   return { rows, total };
 }
@@ -87,7 +100,7 @@ export function listInMemory<Row extends Record<string, unknown>>(all: Iterable<
     }
     return 0;
   });
-  return { rows: matching.slice(query.offset, query.offset + query.limit), total: matching.length };
+  return { rows: matching.slice(query.offset, query.offset + query.limit), total: query.countLimit ? Math.min(query.countLimit, matching.length) : matching.length };
 }
 
 function matches(value: unknown, c: Condition): boolean {

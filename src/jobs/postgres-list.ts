@@ -19,7 +19,10 @@ export async function listRowsPostgres<Row>(sql: SQL, table: string, columns: re
   const whereSql = where ? ` WHERE ${where}` : "";
   const direction = query.sort[0]?.direction ?? "asc";
   const order = [...query.sort, { field: "id", direction }].map((s) => `${ident(s.field)} ${s.direction === "desc" ? "DESC" : "ASC"}`).join(", ");
-  const [count] = (await sql.unsafe(`SELECT count(*)::int AS n FROM ${table}${whereSql}`, params)) as { n: number }[];
+  const countSql = query.countLimit
+    ? `SELECT count(*)::int AS n FROM (SELECT 1 FROM ${table}${whereSql} LIMIT ${Math.floor(query.countLimit)}) AS capped`
+    : `SELECT count(*)::int AS n FROM ${table}${whereSql}`;
+  const [count] = (await sql.unsafe(countSql, params)) as { n: number }[];
   const rows = (await sql.unsafe(`SELECT * FROM ${table}${whereSql} ORDER BY ${order} LIMIT ${bind(query.limit)} OFFSET ${bind(query.offset)}`, params)) as Row[];
   return { rows, total: count?.n ?? 0 };
 }

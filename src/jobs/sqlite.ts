@@ -10,7 +10,7 @@ import type { Db } from "../db/open.ts";
 import { systemClock, type Clock } from "../clock.ts";
 import { deadLetterFor } from "./dead-letter.ts";
 import { toJobRecord } from "./new-job.ts";
-import { listRows, type ListQuery } from "../db/list-query.ts";
+import { listRows, type ListQuery, type ListSource } from "../db/list-query.ts";
 import type { CancelResult, Cancellable, Outcome, Prunable, Retryable, RetryResult, Source, StateCount, StatusReader } from "./queue.ts";
 import { STATUS_COLUMNS, type StatusRow } from "./status-columns.ts";
 import { rowToJob, rowToState, type JobRow, type StateRow } from "./rows.ts";
@@ -117,7 +117,7 @@ export class SqliteQueue extends SyncQueue implements Source, Cancellable, Retry
   }
 
   listStatuses(query: ListQuery): { rows: StatusRow[]; total: number } {
-    return listRows<StatusRow>(this.db.sqlite, "job_statuses", STATUS_COLUMNS, query);
+    return listRows<StatusRow>(this.db.sqlite, "job_statuses", STATUS_COLUMNS, query, statusIndexFor(query));
   }
 
   // ── internals ───────────────────────────────────────────────────────────────────────────
@@ -218,4 +218,18 @@ export class SqliteQueue extends SyncQueue implements Source, Cancellable, Retry
     }
     return statement;
   }
+}
+
+/**
+ * A filter to dead/cancelled or to running jobs reads the partial index of those states
+ * (bounded by how many there are) instead of walking a table of a million finished jobs.
+ */
+function statusIndexFor(query: ListQuery): ListSource | undefined {
+  for (const group of query.where) {
+    if (group.length !== 1 || group[0]!.field !== "status" || (group[0]!.op !== "eq" && group[0]!.op !== "in")) continue;
+    const values = [group[0]!.value].flat();
+    if (values.every((v) => v === "dead" || v === "cancelled")) return { from: "jobs INDEXED BY jobs_troubled", condition: "status IN ('dead', 'cancelled')" };
+    if (values.every((v) => v === "running")) return { from: "jobs INDEXED BY jobs_active", condition: "status IN ('running', 'failed')" };
+  }
+  return undefined;
 }

@@ -1,0 +1,54 @@
+// The dashboard's queries on a database holding a million finished jobs (plus a few thousand
+// waiting, running and dead ones): each must stay bounded. Prints one JSON line of
+// milliseconds per request (median of 5), answered through app.handle.
+//   npm run bench:dashboard     bun bench/dashboard.ts --finished 1000000
+import { openDatabase } from "../src/db/index.ts";
+import { SqliteQueue } from "../src/jobs/index.ts";
+import { silentLogger } from "../src/log.ts";
+import { ensureDevUsers } from "../src/cli/bootstrap.ts";
+import { createStoreApp, storeMigrations } from "../src/store/app.ts";
+import { createMailer } from "../src/store/mailer.ts";
+import { freshPath, median } from "./lib/files.ts";
+
+const args = process.argv.slice(2);
+const FINISHED = args.includes("--finished") ? Number(args[args.indexOf("--finished") + 1]) : 1_000_000;
+const db = openDatabase(freshPath("dashboard"), { synchronous: "NORMAL", migrations: storeMigrations });
+const queue = new SqliteQueue(db);
+const app = createStoreApp({ db, queue, mailer: createMailer({ from: "b@b.l", outbox: "/tmp/backroom-bench-outbox" }), logger: silentLogger });
+ensureDevUsers(app.services);
+
+const t0 = performance.now();
+for (let done = 0; done < FINISHED; done += 50_000) {
+  queue.enqueueMany(Array.from({ length: Math.min(50_000, FINISHED - done) }, (_, i) => ({ type: i % 10 === 0 ? "webhook_delivery" : "send_receipt", payload: { i } })));
+}
+db.sqlite.run("UPDATE jobs SET status = 'succeeded', completed_at = created_at + 5, started_at = created_at + 1 WHERE status = 'enqueued'");
+queue.enqueueMany(Array.from({ length: 3_000 }, (_, i) => ({ type: i % 3 ? "send_receipt" : "daily_report", notBefore: Date.now() + 3_600_000 })));
+db.sqlite.run("UPDATE jobs SET status = 'dead', error = 'x', completed_at = created_at WHERE rowid IN (SELECT rowid FROM jobs WHERE status = 'succeeded' LIMIT 500)");
+const seeded = Math.round(performance.now() - t0);
+
+const time = async (path: string) => {
+  const samples: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const t = performance.now();
+    const res = await app.app.handle(new Request(`http://localhost${path}`, { headers: { authorization: "Bearer dev-admin-token" } }));
+    await res.text();
+    if (res.status !== 200) throw new Error(`${path}: ${res.status}`);
+    samples.push(performance.now() - t);
+  }
+  return +median(samples).toFixed(1);
+};
+console.log(JSON.stringify({
+  bench: "dashboard",
+  finished_jobs: FINISHED,
+  seed_ms: seeded,
+  ms: {
+    overview: await time("/api/admin/overview"),
+    jobs_page_1: await time("/api/job_statuses?sort=-id&limit=25"),
+    jobs_page_40: await time("/api/job_statuses?sort=-id&limit=25&page=40"),
+    jobs_dead: await time("/api/job_statuses?status=dead&sort=-id&limit=25"),
+    jobs_by_type: await time("/api/job_statuses?type=webhook_delivery&sort=-id&limit=25"),
+    job_detail: await time(`/api/admin/jobs/${(db.sqlite.query("SELECT id FROM jobs LIMIT 1").get() as { id: string }).id}`),
+    webhooks_failures: await time("/api/job_statuses?type=webhook_delivery&filter=status:in:failed,dead&sort=-id&limit=20"),
+  },
+}));
+db.close();
