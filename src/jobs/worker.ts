@@ -72,7 +72,10 @@ export class Worker {
   private wakeTimer: Timer | null = null;
   private flushTimer: Timer | null = null;
   private leaseTimer: Timer | null = null;
-  private idleWaiters: (() => void)[] = [];
+  /** Waiters for idleness, each answered only by a pump that started after it asked
+   * (a pump already in flight may have looked at the queue before the caller's change). */
+  private idleWaiters: { after: number; resolve: () => void }[] = [];
+  private pumpRuns = 0;
 
   constructor(private readonly options: WorkerOptions) {
     this.source = options.source;
@@ -120,7 +123,8 @@ export class Worker {
   /** Resolves when nothing is running, nothing waits to be written, and no job is due now. */
   whenIdle(): Promise<void> {
     if (!this.started || this.stopping) return Promise.reject(new Error("whenIdle() needs a started, running worker"));
-    const idle = new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    const after = this.pumpRuns;
+    const idle = new Promise<void>((resolve) => this.idleWaiters.push({ after, resolve }));
     this.wake();
     return idle;
   }
@@ -173,6 +177,7 @@ export class Worker {
   }
 
   private async pumpLoop(): Promise<void> {
+    const run = ++this.pumpRuns;
     this.clearTimer("flushTimer");
     let claimedAt = this.clock.now();
     for (;;) {
@@ -202,7 +207,7 @@ export class Worker {
       if (claimed.length === 0 && this.running.size > 0) return; // remaining outcomes flush on their timer
     }
     if (this.stopping) return;
-    if (this.running.size === 0 && this.buffer.length === 0) this.resolveIdleWaiters();
+    if (this.running.size === 0 && this.buffer.length === 0) this.resolveIdleWaiters(run);
     const next = await this.source.nextDueAt(claimedAt);
     const delay = next === null ? this.pollIntervalMs : Math.min(this.pollIntervalMs, Math.max(0, next - this.clock.now()));
     this.scheduleWake(delay);
@@ -309,10 +314,11 @@ export class Worker {
     }
   }
 
-  private resolveIdleWaiters(): void {
-    const waiters = this.idleWaiters;
-    this.idleWaiters = [];
-    for (const resolve of waiters) resolve();
+  private resolveIdleWaiters(run: number): void {
+    const ready = this.idleWaiters.filter((w) => w.after < run);
+    this.idleWaiters = this.idleWaiters.filter((w) => w.after >= run);
+    for (const w of ready) w.resolve();
+    if (this.idleWaiters.length > 0) this.wake(); // someone asked after this pump began: look again
   }
 
   private scheduleWake(delayMs: number): void {
