@@ -5,6 +5,8 @@ export type LogFields = Record<string, unknown>;
 
 export interface Logger {
   log(level: Level, msg: string, fields?: LogFields): void;
+  /** Whether `level` would be written: lets hot paths skip building fields nobody reads. */
+  enabled?(level: Level): boolean;
 }
 
 const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -15,10 +17,11 @@ export function jsonLogger(minLevel: Level = "info", write: (line: string) => vo
       if (ORDER[level] < ORDER[minLevel]) return;
       write(JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields }));
     },
+    enabled: (level) => ORDER[level] >= ORDER[minLevel],
   };
 }
 
-export const silentLogger: Logger = { log() {} };
+export const silentLogger: Logger = { log() {}, enabled: () => false };
 
 export function errorMessage(error: unknown): string {
   if (error instanceof Error) return error.message || error.name;

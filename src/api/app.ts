@@ -119,7 +119,9 @@ export function createApp(options: AppOptions): BackroomApp {
     startedAt.delete(request);
     const seconds = (performance.now() - started) / 1000;
     options.operations?.metrics?.observeRequest(request.method, route || "unmatched", status, seconds);
-    services.logger.log(status >= 500 ? "error" : "debug", "request", { request_id: ctx.requestId(request), trace_id: ctx.traceparent(request), method: request.method, route: route || "unmatched", status, ms: +(seconds * 1000).toFixed(2) });
+    const level = status >= 500 ? "error" : "debug";
+    if (services.logger.enabled?.(level) === false) return;
+    services.logger.log(level, "request", { request_id: ctx.requestId(request), trace_id: ctx.traceparent(request), method: request.method, route: route || "unmatched", status, ms: +(seconds * 1000).toFixed(2) });
   };
   const app = new Elysia()
     .onRequest(({ request, set }) => {
