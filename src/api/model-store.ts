@@ -57,10 +57,10 @@ export class ModelStore {
       const now = this.clock.now();
       const row: Record<string, unknown> = { id: this.nextId(now), ...this.toStorage(record), created_at: now, updated_at: now };
       const names = Object.keys(row);
-      this.db.sqlite
-        .query(`INSERT INTO ${this.table} (${names.map((n) => `"${n}"`).join(", ")}) VALUES (${names.map(() => "?").join(", ")})`)
-        .run(...(Object.values(row) as never[]));
-      const stored = this.mustGet(row.id as string);
+      const inserted = this.db.sqlite
+        .query(`INSERT INTO ${this.table} (${names.map((n) => `"${n}"`).join(", ")}) VALUES (${names.map(() => "?").join(", ")}) RETURNING *`)
+        .get(...(Object.values(row) as never[])) as Record<string, unknown>;
+      const stored = rowToJson(inserted, this.model.columns);
       this.hooks("after", "create", stored, null, context);
       return stored;
     });
@@ -79,10 +79,10 @@ export class ModelStore {
       this.hooks("before", "update", record, previous, context);
       const values = { ...this.toStorage(record), updated_at: this.clock.now() };
       const names = Object.keys(values);
-      this.db.sqlite
-        .query(`UPDATE ${this.table} SET ${names.map((n) => `"${n}" = ?`).join(", ")} WHERE "id" = ?`)
-        .run(...(Object.values(values) as never[]), id);
-      const stored = this.mustGet(id);
+      const updated = this.db.sqlite
+        .query(`UPDATE ${this.table} SET ${names.map((n) => `"${n}" = ?`).join(", ")} WHERE "id" = ? RETURNING *`)
+        .get(...(Object.values(values) as never[]), id) as Record<string, unknown>;
+      const stored = rowToJson(updated, this.model.columns);
       this.hooks("after", "update", stored, previous, context);
       return stored;
     });
@@ -119,11 +119,6 @@ export class ModelStore {
     return !scope || !this.model.ownerField || row[this.model.ownerField] === scope.ownerId;
   }
 
-  private mustGet(id: string): WireRecord {
-    const record = this.get(id);
-    if (!record) throw new Error(`${this.model.name} ${id} vanished inside its own transaction`);
-    return record;
-  }
 
   private selectById(): Statement {
     return this.db.sqlite.query(`SELECT * FROM ${this.table} WHERE "id" = ?`);
