@@ -132,8 +132,9 @@ export function createApp(options: AppOptions): BackroomApp {
     .onParse(({ request }) => parseJsonBody(request, bodyLimit))
     // No answer leaves before everything it could have seen is durable: a read served while a
     // group-commit batch is open waits (at most one batch) for that commit.
-    .onAfterHandle(async () => {
-      await services.db.whenFlushed();
+    .onAfterHandle(() => {
+      const pending = services.db.pendingFlush();
+      if (pending) return pending.then(() => undefined);
     })
     .onAfterResponse(({ request, route, set }) => observe(request, route, Number(set.status ?? 200)))
     .onError(({ code, error, request, set, route }) => {

@@ -58,6 +58,11 @@ export class Db {
     return this.group.whenFlushed();
   }
 
+  /** Like whenFlushed, but null (no promise, no tick) when no group batch is open: the common case. */
+  pendingFlush(): Promise<void> | null {
+    return this.group.open ? this.group.whenFlushed() : null;
+  }
+
   /**
    * Before a write outside `write()` and outside a transaction: commits an open group batch
    * first, so that this write is not silently deferred into it.

@@ -119,3 +119,20 @@ test("after-commit callbacks run once the work is durable, and never for work ro
   await dropped;
   expect(ran).toEqual(["outer sees 1 row(s)", "unit sees 2 row(s)"]);
 });
+
+test("an HTTP answer given while a batch is open waits for that batch's commit", async () => {
+  const { createApp } = await import("../../src/api/app.ts");
+  const { MemoryQueue } = await import("../../src/jobs/memory.ts");
+  const { silentLogger } = await import("../../src/log.ts");
+  db.close();
+  db = openDatabase(tmp.file("g.db"), { groupCommit: { windowMs: 150, maxBatch: 1_000 } });
+  const app = createApp({ db, queue: new MemoryQueue(), logger: silentLogger }).app;
+  const order: string[] = [];
+  const write = db.write(() => db.sqlite.run("INSERT INTO t (n) VALUES (7)")).then(() => order.push("committed"));
+  const read = app.handle(new Request("http://localhost/openapi.json")).then(() => order.push("answered"));
+  await Promise.all([write, read]);
+  expect(order).toEqual(["committed", "answered"]);
+  const quick = performance.now();
+  await app.handle(new Request("http://localhost/openapi.json")); // no batch open: no wait
+  expect(performance.now() - quick).toBeLessThan(100);
+});
