@@ -11,5 +11,8 @@ export interface EventBus {
   publishEvent(event: Event): Promise<void>;
   /** Calls `handler` for every event whose type matches `pattern`; returns the unsubscribe. */
   subscribe(pattern: string, handler: EventHandler): () => void;
+  /** Resolves once every subscription made so far receives events (engines that bind
+   * subscriptions over the network; in-process ones are ready at once). */
+  ready?(): Promise<void>;
   close(): Promise<void>;
 }

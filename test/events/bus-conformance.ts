@@ -16,6 +16,7 @@ export function busConformance(name: string, factory: () => EventBus | Promise<E
       bus.subscribe("book.*", () => {
         throw new Error("must not be called");
       });
+      await bus.ready?.();
       const sent = await bus.publish("order.created", { id: "o1" }, { actorId: "u1", traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01" });
       await waitFor(() => got.length === 1);
       expect(got[0]).toEqual(sent);
@@ -30,6 +31,7 @@ export function busConformance(name: string, factory: () => EventBus | Promise<E
         if ((e.data as number) % 3 === 0) await Bun.sleep(1);
         got.push(e.data as number);
       });
+      await bus.ready?.();
       for (let i = 0; i < 50; i++) await bus.publish("tick", i);
       await waitFor(() => got.length === 50);
       expect(got).toEqual(Array.from({ length: 50 }, (_, i) => i));
@@ -43,6 +45,7 @@ export function busConformance(name: string, factory: () => EventBus | Promise<E
       });
       bus.subscribe("x.>", () => hang.promise);
       bus.subscribe("x.>", (e) => void healthy.push(e.data));
+      await bus.ready?.();
       await bus.publish("x.a", 1);
       await bus.publish("x.b.c", 2);
       await waitFor(() => healthy.length === 2);
@@ -53,6 +56,7 @@ export function busConformance(name: string, factory: () => EventBus | Promise<E
     test("unsubscribe stops delivery", async () => {
       const got: unknown[] = [];
       const off = bus.subscribe("a", (e) => void got.push(e.data));
+      await bus.ready?.();
       await bus.publish("a", 1);
       await waitFor(() => got.length === 1);
       off();
