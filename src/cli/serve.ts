@@ -14,6 +14,8 @@ import { Scheduler } from "../cron/scheduler.ts";
 import { jobEventSink } from "../events/job-events.ts";
 import { InProcessBus } from "../events/memory-bus.ts";
 import { NatsBus } from "../events/nats.ts";
+import { RabbitMqBus } from "../events/rabbitmq.ts";
+import { RedisStreamsBus } from "../events/redis.ts";
 import type { EventBus } from "../events/bus.ts";
 import { BackroomMetrics } from "../ops/backroom-metrics.ts";
 import { Activity } from "../ops/activity.ts";
@@ -38,7 +40,7 @@ export const serveFlags: Record<string, FlagSpec> = {
   "report-to": { type: "string", env: "BACKROOM_REPORT_TO", default: DEFAULT_HOUSEKEEPING.reportTo, help: "who receives the daily report" },
   "keep-jobs-days": { type: "number", env: "BACKROOM_KEEP_JOBS_DAYS", default: DEFAULT_HOUSEKEEPING.keepJobsDays, help: "days succeeded and cancelled jobs are kept" },
   "keep-dead-days": { type: "number", env: "BACKROOM_KEEP_DEAD_DAYS", default: DEFAULT_HOUSEKEEPING.keepDeadDays, help: "days dead jobs are kept" },
-  bus: { type: "string", env: "BACKROOM_BUS", help: "event bus: in-process (default) or nats://host:4222 to share events across processes" },
+  bus: { type: "string", env: "BACKROOM_BUS", help: "event bus: in-process (default), or nats://…, redis://… (Streams) or amqp://… to share events across processes" },
   "grace-ms": { type: "number", env: "BACKROOM_GRACE_MS", default: 10_000, help: "how long shutdown waits for running jobs" },
 };
 
@@ -107,5 +109,7 @@ export async function serve(flags: FlagValues): Promise<void> {
 async function openBus(url: string | undefined, logger: Logger): Promise<EventBus> {
   if (!url || url === "memory" || url === "in-process") return new InProcessBus({ logger });
   if (url.startsWith("nats://")) return NatsBus.connect(url, { logger });
-  throw new UsageError(`--bus must be in-process or nats://host:port, not "${url}"`);
+  if (url.startsWith("redis://") || url.startsWith("rediss://")) return new RedisStreamsBus(url, { logger });
+  if (url.startsWith("amqp://") || url.startsWith("amqps://")) return RabbitMqBus.connect(url, { logger });
+  throw new UsageError(`--bus must be in-process, nats://…, redis://… or amqp://…, not "${url}"`);
 }
