@@ -1,25 +1,54 @@
 // The event bus on NATS (the `nats` package): the same EventBus, across processes. Our
 // patterns are NATS's own subject wildcards (`*` one token, `>` the rest), so subscriptions
-// map one to one. Core NATS is at-most-once: a subscriber that is down misses what is
-// published meanwhile — for must-not-lose deliveries use webhooks (the job queue is the outbox).
-import { connect, type NatsConnection, type Subscription } from "nats";
+// map one to one (under a subject prefix, "backroom." by default). Core NATS is at-most-once:
+// a subscriber that is down misses what is published meanwhile. With `stream` set, events are
+// also kept in a JetStream stream, and `subscribe(…, { durable: "name" })` reads through a
+// durable consumer: what was published while the subscriber was away is delivered when it
+// comes back.
+import { AckPolicy, connect, DeliverPolicy, type JetStreamClient, type JetStreamManager, type NatsConnection } from "nats";
 import { jsonLogger, type Logger } from "../log.ts";
 import type { EventBus, EventHandler } from "./bus.ts";
 import { createEvent, type Event, type EventMeta } from "./event.ts";
 import { compilePattern } from "./pattern.ts";
 import { SubscriberQueue } from "./subscriber-queue.ts";
 
+export interface NatsBusOptions {
+  logger?: Logger;
+  name?: string;
+  /** Subjects are `<prefix><event type>`. Default "backroom.". */
+  subjectPrefix?: string;
+  /** A JetStream stream to keep events in (created if missing); enables durable subscriptions. */
+  stream?: string;
+}
+
+interface Subscribed {
+  stop(): void;
+  queue: SubscriberQueue;
+  ready: Promise<unknown>;
+}
+
 export class NatsBus implements EventBus {
-  private readonly subscriptions = new Set<{ subscription: Subscription; queue: SubscriberQueue }>();
+  private readonly subscriptions = new Set<Subscribed>();
 
   private constructor(
     private readonly nc: NatsConnection,
     private readonly logger: Logger,
+    private readonly prefix: string,
+    private readonly jetstream: { js: JetStreamClient; jsm: JetStreamManager; stream: string } | null,
   ) {}
 
-  static async connect(url: string, options: { logger?: Logger; name?: string } = {}): Promise<NatsBus> {
+  static async connect(url: string, options: NatsBusOptions = {}): Promise<NatsBus> {
     const nc = await connect({ servers: url, name: options.name ?? "backroom" });
-    return new NatsBus(nc, options.logger ?? jsonLogger());
+    const prefix = options.subjectPrefix ?? "backroom.";
+    let jetstream = null;
+    if (options.stream) {
+      const jsm = await nc.jetstreamManager();
+      await jsm.streams.add({ name: options.stream, subjects: [`${prefix}>`] }).catch(async (error: Error) => {
+        if (!/already in use|exists/i.test(error.message)) throw error;
+      });
+      jetstream = { js: nc.jetstream(), jsm, stream: options.stream };
+    }
+    return new NatsBus(nc, options.logger ?? jsonLogger(), prefix, jetstream);
   }
 
   async publish<Data>(type: string, data: Data, meta?: EventMeta): Promise<Event<Data>> {
@@ -29,13 +58,17 @@ export class NatsBus implements EventBus {
   }
 
   async publishEvent(event: Event): Promise<void> {
-    this.nc.publish(event.type, JSON.stringify(event));
+    const subject = this.prefix + event.type;
+    const body = JSON.stringify(event);
+    if (this.jetstream) await this.jetstream.js.publish(subject, new TextEncoder().encode(body), { msgID: event.id });
+    else this.nc.publish(subject, body);
   }
 
-  subscribe(pattern: string, handler: EventHandler): () => void {
+  subscribe(pattern: string, handler: EventHandler, options: { durable?: string } = {}): () => void {
     compilePattern(pattern); // the same validation as every bus
     const queue = new SubscriberQueue(pattern, handler, this.logger);
-    const subscription = this.nc.subscribe(pattern, {
+    if (options.durable) return this.subscribeDurable(pattern, options.durable, queue);
+    const subscription = this.nc.subscribe(this.prefix + pattern, {
       callback: (error, message) => {
         if (error) return this.logger.log("error", "NATS subscription failed", { pattern, error: error.message });
         try {
@@ -45,21 +78,57 @@ export class NatsBus implements EventBus {
         }
       },
     });
-    const entry = { subscription, queue };
-    this.subscriptions.add(entry);
-    return () => {
-      this.subscriptions.delete(entry);
-      subscription.unsubscribe();
-      queue.close();
-    };
+    return this.track({ stop: () => subscription.unsubscribe(), queue, ready: this.nc.flush() });
+  }
+
+  async ready(): Promise<void> {
+    await Promise.all([...this.subscriptions].map((s) => s.ready));
   }
 
   async close(): Promise<void> {
-    for (const { subscription, queue } of this.subscriptions) {
-      subscription.unsubscribe();
-      queue.close();
+    for (const s of this.subscriptions) {
+      s.stop();
+      s.queue.close();
     }
     this.subscriptions.clear();
     await this.nc.drain();
+  }
+
+  private subscribeDurable(pattern: string, durable: string, queue: SubscriberQueue): () => void {
+    const jetstream = this.jetstream;
+    if (!jetstream) throw new Error("durable NATS subscriptions need a JetStream stream: NatsBus.connect(url, { stream })");
+    let stopMessages: (() => void) | null = null;
+    let stopped = false;
+    const ready = (async () => {
+      await jetstream.jsm.consumers
+        .add(jetstream.stream, { durable_name: durable, filter_subject: this.prefix + pattern, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.New })
+        .catch((error: Error) => {
+          if (!/already|exists/i.test(error.message)) throw error;
+        });
+      const consumer = await jetstream.js.consumers.get(jetstream.stream, durable);
+      const messages = await consumer.consume();
+      stopMessages = () => messages.stop();
+      if (stopped) messages.stop();
+      void (async () => {
+        for await (const message of messages) {
+          try {
+            queue.push(JSON.parse(message.string()) as Event);
+          } catch (error) {
+            this.logger.log("warn", "ignored a JetStream message that is not a Backroom event", { error: (error as Error).message });
+          }
+          message.ack();
+        }
+      })();
+    })();
+    return this.track({ stop: () => ((stopped = true), stopMessages?.()), queue, ready });
+  }
+
+  private track(entry: Subscribed): () => void {
+    this.subscriptions.add(entry);
+    return () => {
+      this.subscriptions.delete(entry);
+      entry.stop();
+      entry.queue.close();
+    };
   }
 }
