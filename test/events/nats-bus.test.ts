@@ -5,6 +5,7 @@ import { NatsBus } from "../../src/events/nats.ts";
 import { silentLogger } from "../../src/log.ts";
 import { waitFor } from "../support/wait.ts";
 import { busConformance } from "./bus-conformance.ts";
+import { durableSubscriberTest } from "./durable-conformance.ts";
 import { spawnBun } from "../support/child.ts";
 import { tempDir } from "../support/temp.ts";
 
@@ -30,31 +31,16 @@ if (!url) {
     await Promise.all([a.close(), b.close()]);
   });
 
-  test("with a JetStream stream, a durable subscriber that was down receives what it missed", async () => {
-    const stream = `BACKROOM_TEST_${process.pid}`;
-    const options = { logger: silentLogger, stream, subjectPrefix: `bt${process.pid}.` };
-    const publisher = await NatsBus.connect(url, options);
-    const first = await NatsBus.connect(url, options);
-    const seen: string[] = [];
-    first.subscribe("till.order.*", (e) => void seen.push(e.type), { durable: "head-office" });
-    await first.ready();
-    await publisher.publish("till.order.created", {});
-    await waitFor(() => seen.length === 1);
-    await first.close();
-    await publisher.publish("till.order.updated", {});
-    await publisher.publish("till.order.line.added", {}); // `*` is one token: not for this subscription
-    await publisher.publish("till.order.deleted", {});
-    const again = await NatsBus.connect(url, options);
-    const later: string[] = [];
-    again.subscribe("till.order.*", (e) => void later.push(e.type), { durable: "head-office" });
-    await waitFor(() => later.length === 2, 5_000, "the missed events");
-    expect(later).toEqual(["till.order.updated", "till.order.deleted"]);
-    await again.close();
-    const { connect } = await import("nats");
-    const admin = await connect({ servers: url });
-    await (await admin.jetstreamManager()).streams.delete(stream);
-    await admin.close();
-    await publisher.close();
+  const stream = `BACKROOM_TEST_${process.pid}`;
+  durableSubscriberTest("nats jetstream", {
+    open: () => NatsBus.connect(url, { logger: silentLogger, stream, subjectPrefix: `bt${process.pid}.` }),
+    subscribeDurable: (bus, pattern, handler) => bus.subscribe(pattern, handler, { durable: "head-office" }),
+    async cleanup() {
+      const { connect } = await import("nats");
+      const admin = await connect({ servers: url });
+      await (await admin.jetstreamManager()).streams.delete(stream);
+      await admin.close();
+    },
   });
 
   test("serve --bus nats:// publishes the till's events where another process can hear them", async () => {
