@@ -1,6 +1,6 @@
 // The NATS bus passes the same conformance suite as the in-process bus — when NATS_URL is set
 // (.ci/run sets it). Each test uses its own connection.
-import { describe, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { NatsBus } from "../../src/events/nats.ts";
 import { silentLogger } from "../../src/log.ts";
 import { waitFor } from "../support/wait.ts";
@@ -8,12 +8,10 @@ import { busConformance } from "./bus-conformance.ts";
 import { durableSubscriberTest } from "./durable-conformance.ts";
 import { spawnBun } from "../support/child.ts";
 import { tempDir } from "../support/temp.ts";
+import { engineUrl } from "../support/engines.ts";
 
-const url = process.env.NATS_URL;
-if (!url) {
-  console.warn("SKIPPED: NATS event bus conformance (set NATS_URL, e.g. nats://127.0.0.1:4222)");
-  describe.skip("NATS bus (NATS_URL not set)", () => test("needs NATS", () => {}));
-} else {
+const url = engineUrl("NATS_URL", "NATS event bus tests", "nats://127.0.0.1:4222");
+if (url) {
   busConformance("nats", () => NatsBus.connect(url, { logger: silentLogger }));
 
   test("events cross processes: a bus in another connection receives them, with NATS's own wildcards", async () => {

@@ -1,17 +1,14 @@
 // The Redis Streams bus passes the bus conformance suite — when REDIS_URL is set (.ci/run sets
 // it) — and its durable subscriptions (consumer groups) keep what a subscriber missed.
-import { describe, test } from "bun:test";
 import { RedisClient } from "bun";
 import { RedisStreamsBus } from "../../src/events/redis.ts";
 import { silentLogger } from "../../src/log.ts";
 import { busConformance } from "./bus-conformance.ts";
 import { durableSubscriberTest } from "./durable-conformance.ts";
+import { engineUrl } from "../support/engines.ts";
 
-const url = process.env.REDIS_URL;
-if (!url) {
-  console.warn("SKIPPED: Redis event bus tests (set REDIS_URL, e.g. redis://127.0.0.1:6379)");
-  describe.skip("Redis bus (REDIS_URL not set)", () => test("needs Redis", () => {}));
-} else {
+const url = engineUrl("REDIS_URL", "Redis event bus tests", "redis://127.0.0.1:6379");
+if (url) {
   let n = 0;
   busConformance("redis streams", () => new RedisStreamsBus(url, { logger: silentLogger, stream: `backroom:test:${process.pid}:${++n}` }));
 

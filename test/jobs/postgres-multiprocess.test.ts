@@ -1,16 +1,14 @@
 // Two worker processes on one PostgreSQL queue: no job runs twice while both are alive, group
 // keys hold across them, and killing one hands its jobs to the other after the lease.
-import { afterAll, afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { afterAll, afterEach, beforeEach, expect, test } from "bun:test";
 import { SQL } from "bun";
 import { PostgresQueue } from "../../src/jobs/postgres.ts";
 import { spawnBun, type Child } from "../support/child.ts";
 import { waitFor } from "../support/wait.ts";
+import { engineUrl } from "../support/engines.ts";
 
-const url = process.env.DATABASE_URL;
-if (!url) {
-  console.warn("SKIPPED: PostgreSQL multi-process tests (set DATABASE_URL)");
-  describe.skip("postgres multi-process (DATABASE_URL not set)", () => test("needs PostgreSQL", () => {}));
-} else {
+const url = engineUrl("DATABASE_URL", "PostgreSQL multi-process tests", "postgres://postgres@127.0.0.1:5432/test");
+if (url) {
   const sql = new SQL(url, { max: 4 });
   afterAll(() => sql.close());
   let table: string;
