@@ -3,15 +3,15 @@
 import type { Clock } from "../clock.ts";
 import type { Db } from "../db/open.ts";
 import type { Cancellable, Prunable, Retryable, Source, StatusReader } from "../jobs/queue.ts";
-import type { SyncQueue } from "../jobs/sync-queue.ts";
+import type { SyncEnqueue } from "../jobs/sync-queue.ts";
 import type { Logger } from "../log.ts";
 import type { ModelStore } from "./model-store.ts";
 import type { Pipeline } from "./pipeline.ts";
 import type { TokenService } from "./auth.ts";
 import type { EventBus } from "../events/bus.ts";
 
-/** A queue whose enqueue is synchronous and joins the open transaction (SQLite, memory). */
-export type AppQueue = SyncQueue & Cancellable & Retryable & StatusReader & Prunable & Pick<Source, "nextDueAt">;
+/** A queue whose enqueue is synchronous and joins the open transaction (SQLite, memory, forwarding). */
+export type AppQueue = SyncEnqueue & Cancellable & Retryable & StatusReader & Prunable & Pick<Source, "nextDueAt">;
 
 export interface Services {
   db: Db;

@@ -2,8 +2,6 @@
 // SIGTERM — then stop accepting requests, drain the worker, close the file, exit 0.
 import { dirname, join } from "node:path";
 import { openDatabase } from "../db/open.ts";
-import { MemoryQueue } from "../jobs/memory.ts";
-import { SqliteQueue } from "../jobs/sqlite.ts";
 import { Worker } from "../jobs/worker.ts";
 import { jsonLogger, type Level, type Logger } from "../log.ts";
 import { createStoreApp, storeMigrations } from "../store/app.ts";
@@ -22,6 +20,7 @@ import { Activity } from "../ops/activity.ts";
 import { readinessChecks } from "../ops/readiness.ts";
 import { UsageError, type FlagSpec, type FlagValues } from "./args.ts";
 import { ensureDevUsers, ensureFirstAdmin } from "./bootstrap.ts";
+import { openJobBackend } from "./job-backend.ts";
 
 export const serveFlags: Record<string, FlagSpec> = {
   db: { type: "string", env: "BACKROOM_DB", default: "./backroom.db", help: "database file" },
@@ -40,6 +39,8 @@ export const serveFlags: Record<string, FlagSpec> = {
   "report-to": { type: "string", env: "BACKROOM_REPORT_TO", default: DEFAULT_HOUSEKEEPING.reportTo, help: "who receives the daily report" },
   "keep-jobs-days": { type: "number", env: "BACKROOM_KEEP_JOBS_DAYS", default: DEFAULT_HOUSEKEEPING.keepJobsDays, help: "days succeeded and cancelled jobs are kept" },
   "keep-dead-days": { type: "number", env: "BACKROOM_KEEP_DEAD_DAYS", default: DEFAULT_HOUSEKEEPING.keepDeadDays, help: "days dead jobs are kept" },
+  queue: { type: "string", env: "BACKROOM_QUEUE", help: "job queue: sqlite (the database file, default), or postgres://… (jobs forwarded from the file to a shared PostgreSQL queue)" },
+  node: { type: "string", env: "BACKROOM_NODE", help: "with --queue postgres://…: this till's partition, whose jobs only it runs (default: the host name)" },
   bus: { type: "string", env: "BACKROOM_BUS", help: "event bus: in-process (default), or nats://…, redis://… (Streams) or amqp://… to share events across processes" },
   "grace-ms": { type: "number", env: "BACKROOM_GRACE_MS", default: 10_000, help: "how long shutdown waits for running jobs" },
 };
@@ -53,10 +54,11 @@ export async function serve(flags: FlagValues): Promise<void> {
     migrations: storeMigrations,
     groupCommit: { windowMs: flags["group-commit-ms"] as number, maxBatch: Math.max(1, flags["group-commit-max"] as number) },
   });
-  const queue: SqliteQueue | MemoryQueue = memory ? new MemoryQueue() : new SqliteQueue(db);
+  const jobs = openJobBackend({ db, memory, url: flags.queue as string | undefined, node: flags.node as string | undefined, logger });
+  const queue = jobs.queue;
   const outbox = (flags.outbox as string | undefined) ?? (memory ? "./outbox" : join(dirname(dbPath), "outbox"));
   const mailer = createMailer({ from: flags["mail-from"] as string, smtpUrl: (flags.smtp as string | undefined) ?? null, outbox });
-  const scheduler = new Scheduler({ db, queue, logger });
+  const scheduler = new Scheduler({ db, queue: jobs.local, logger });
   const bus = await openBus(flags.bus as string | undefined, logger);
   const metrics = new BackroomMetrics(db);
   const activity = new Activity();
@@ -74,7 +76,7 @@ export async function serve(flags: FlagValues): Promise<void> {
   const admin = ensureFirstAdmin(store.services);
   if (admin) console.log(`Created the first admin user (${admin.email}). Its API token, shown only now:\n  ${admin.token}`);
 
-  worker = new Worker({ source: queue, handlers: store.handlers, concurrency: flags.concurrency as number, logger, status: [jobEventSink(bus), metrics.sink, activity.sink] }).start();
+  worker = new Worker({ source: jobs.source, handlers: store.handlers, concurrency: flags.concurrency as number, logger, status: [jobEventSink(bus), metrics.sink, activity.sink] }).start();
   scheduler.start();
   store.app.listen({
     hostname: flags.host as string,
@@ -85,7 +87,7 @@ export async function serve(flags: FlagValues): Promise<void> {
   });
   const server = store.app.server!;
   const url = `http://${server.hostname}:${server.port}`;
-  logger.log("info", "listening", { url, db: dbPath, outbox, smtp: flags.smtp ? "configured" : "off" });
+  logger.log("info", "listening", { url, db: dbPath, queue: jobs.describe, outbox, smtp: flags.smtp ? "configured" : "off" });
   console.log(`Backroom listening on ${url} (database ${dbPath}, mail ${flags.smtp ? "via SMTP" : `to ${outbox}`})`);
 
   let stopping = false;
@@ -97,6 +99,7 @@ export async function serve(flags: FlagValues): Promise<void> {
     scheduler.stop();
     await bus.close();
     await worker?.shutdown(flags["grace-ms"] as number);
+    await jobs.close();
     mailer.close();
     db.close();
     logger.log("info", "stopped");

@@ -7,7 +7,7 @@
 // and re-checks at least once a minute in case the wall clock was moved.
 import { systemClock, type Clock } from "../clock.ts";
 import type { Db } from "../db/open.ts";
-import type { SyncQueue } from "../jobs/sync-queue.ts";
+import type { SyncEnqueue } from "../jobs/sync-queue.ts";
 import { errorMessage, jsonLogger, type Logger } from "../log.ts";
 import { compileSchedule, InvalidScheduleError } from "./expression.ts";
 import { CATCH_UP_POLICIES, rowToSchedule, type CatchUp, type ScheduleRow, type ScheduleState } from "./store.ts";
@@ -27,7 +27,7 @@ export interface ScheduleDefinition {
 
 export interface SchedulerOptions {
   db: Db;
-  queue: SyncQueue;
+  queue: SyncEnqueue;
   clock?: Clock;
   logger?: Logger;
   /** A due tick older than this counts as missed (for catch-up). Default 60 s. */
@@ -48,7 +48,7 @@ const MAX_SLEEP_MS = 60_000;
 
 export class Scheduler {
   private readonly db: Db;
-  private readonly queue: SyncQueue;
+  private readonly queue: SyncEnqueue;
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly missedAfterMs: number;

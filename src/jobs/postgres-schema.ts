@@ -32,10 +32,17 @@ export function postgresMigrationSql(table: string): string {
       completed_at     DOUBLE PRECISION,
       updated_at       DOUBLE PRECISION NOT NULL
     );
-    CREATE INDEX IF NOT EXISTS ${table}_available ON ${table} (priority DESC, run_at, id) WHERE ${available};
-    CREATE INDEX IF NOT EXISTS ${table}_due ON ${table} (run_at) WHERE ${available};
+    -- Partitions (added after the first release, hence ALTER): a process claims only the jobs of
+    -- its own partition, so a till that forwards its jobs here runs the ones that read its own
+    -- file; '' is the partition of everything else. Every claim-side index leads with it.
+    ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS partition_key TEXT NOT NULL DEFAULT '';
+    DROP INDEX IF EXISTS ${table}_available;
+    DROP INDEX IF EXISTS ${table}_due;
+    DROP INDEX IF EXISTS ${table}_leases;
+    CREATE INDEX IF NOT EXISTS ${table}_claim ON ${table} (partition_key, priority DESC, run_at, id) WHERE ${available};
+    CREATE INDEX IF NOT EXISTS ${table}_next ON ${table} (partition_key, run_at) WHERE ${available};
     CREATE INDEX IF NOT EXISTS ${table}_holders ON ${table} (group_key) WHERE status IN ('running', 'failed') AND group_key IS NOT NULL;
-    CREATE INDEX IF NOT EXISTS ${table}_leases ON ${table} (lease_expires_at) WHERE status = 'running';
+    CREATE INDEX IF NOT EXISTS ${table}_lease ON ${table} (partition_key, lease_expires_at) WHERE status = 'running';
     CREATE UNIQUE INDEX IF NOT EXISTS ${table}_unique ON ${table} (unique_key) WHERE unique_key IS NOT NULL AND status IN ('enqueued', 'running', 'failed');
     CREATE INDEX IF NOT EXISTS ${table}_actor ON ${table} (actor_id, created_at) WHERE actor_id IS NOT NULL;`;
 }

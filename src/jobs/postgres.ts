@@ -27,6 +27,12 @@ export interface PostgresQueueOptions {
   sql: SQL;
   /** Table name (a plain identifier). Default "backroom_jobs". */
   table?: string;
+  /**
+   * Jobs this instance enqueues carry its partition, and it claims (and takes over) only jobs of
+   * that partition — for handlers that need local state, like a till's orders. Reads, cancel
+   * and retry see every partition. Default "" (shared by all instances without one).
+   */
+  partition?: string;
   clock?: Clock;
 }
 
@@ -35,6 +41,7 @@ export class PostgresQueue implements Queue, Source, Cancellable, Retryable, Sta
   private readonly sql: SQL;
   private readonly table: string;
   private readonly channel: string;
+  private readonly partition: string;
   private readonly clock: Clock;
   private readonly nextId = monotonicFactory();
   private readonly available = new AvailabilitySignal();
@@ -46,6 +53,8 @@ export class PostgresQueue implements Queue, Source, Cancellable, Retryable, Sta
     this.table = options.table ?? "backroom_jobs";
     if (!/^[a-z_][a-z0-9_]{0,50}$/.test(this.table)) throw new Error(`table must be a plain lower-case identifier, got "${this.table}"`);
     this.channel = `${this.table}_available`;
+    this.partition = options.partition ?? "";
+    if (this.partition.length > 200) throw new Error("partition must be at most 200 characters");
     this.clock = options.clock ?? systemClock;
   }
 
@@ -108,26 +117,43 @@ export class PostgresQueue implements Queue, Source, Cancellable, Retryable, Sta
     const now = this.clock.now();
     const rows = (await this.sql.unsafe(
       `UPDATE ${this.table} SET claimed_by = $1, lease_expires_at = $3
-       WHERE id IN (SELECT id FROM ${this.table} WHERE status = 'running' AND lease_expires_at <= $2 FOR UPDATE SKIP LOCKED)
+       WHERE id IN (SELECT id FROM ${this.table} WHERE status = 'running' AND partition_key = $4 AND lease_expires_at <= $2 FOR UPDATE SKIP LOCKED)
        RETURNING ${COLUMNS}`,
-      [this.ownerId, now, now + leaseMs],
+      [this.ownerId, now, now + leaseMs, this.partition],
     )) as JobRow[];
     return rows.map(rowToJob);
   }
 
   async nextDueAt(after: number): Promise<number | null> {
-    const [row] = (await this.sql.unsafe(`SELECT min(run_at) AS at FROM ${this.table} WHERE status IN ('enqueued', 'failed') AND run_at > $1`, [after])) as { at: number | null }[];
+    const [row] = (await this.sql.unsafe(`SELECT min(run_at) AS at FROM ${this.table} WHERE status IN ('enqueued', 'failed') AND partition_key = $2 AND run_at > $1`, [after, this.partition])) as { at: number | null }[];
     return row?.at ?? null;
   }
 
   /** Wakes on NOTIFY from any process's enqueue (and on local changes). */
   onAvailable(listener: () => void): () => void {
     const off = this.available.subscribe(listener);
-    if (this.listeners++ === 0) this.unlisten = this.sql.listen(this.channel, () => this.available.notify()) as never;
+    if (this.listeners++ === 0) this.listen();
     return () => {
       off();
       if (--this.listeners === 0) void this.unlisten?.then((l) => l.unlisten()).catch(() => {});
     };
+  }
+
+  /**
+   * LISTENs for other processes' NOTIFY. While the server cannot be reached the attempt is
+   * repeated every second (a rejected LISTEN must not take the process down); local wake-ups
+   * and the worker's own polling go on meanwhile.
+   */
+  private listen(): void {
+    const attempt = this.sql.listen(this.channel, () => this.available.notify()) as Promise<{ unlisten(): Promise<void> }>;
+    this.unlisten = attempt;
+    attempt.catch(() => {
+      if (this.unlisten !== attempt) return;
+      this.unlisten = null;
+      setTimeout(() => {
+        if (this.listeners > 0 && this.unlisten === null) this.listen();
+      }, 1_000).unref();
+    });
   }
 
   // ── Cancellable, Retryable, StatusReader, Prunable ──────────────────────────────────────
@@ -173,10 +199,39 @@ export class PostgresQueue implements Queue, Source, Cancellable, Retryable, Sta
 
   async pruneFinished(statuses: readonly string[], before: number, limit: number): Promise<number> {
     const rows = (await this.sql.unsafe(
-      `DELETE FROM ${this.table} WHERE id IN (SELECT id FROM ${this.table} WHERE status = ANY($1::text[]) AND completed_at < $2 LIMIT $3) RETURNING id`,
-      [statuses, before, limit],
+      `DELETE FROM ${this.table} WHERE id IN (
+         SELECT id FROM ${this.table} WHERE status = ANY($1::text[]) AND completed_at < $2 AND partition_key = $4 LIMIT $3) RETURNING id`,
+      [statuses, before, limit, this.partition],
     )) as unknown[];
     return rows.length;
+  }
+
+  // ── Adopt, for the forwarding queue ────────────────────────────────────────────────────
+
+  /**
+   * Stores jobs that were enqueued elsewhere (a till's SQLite outbox) as they are: same id,
+   * times, attempts and state, in this instance's partition — one statement, one commit. A row
+   * whose id (or unfinished unique key) is here already is skipped, so copying twice after a
+   * crash is harmless. Returns the ids stored now.
+   */
+  async adopt(rows: readonly StateRow[]): Promise<string[]> {
+    if (rows.length === 0) return [];
+    const stored = (await this.sql.unsafe(
+      `WITH adopted AS (
+         INSERT INTO ${this.table} (id, type, status, payload, headers, priority, attempts, max_retry, run_at, group_key, unique_key,
+                                    trace_id, actor_id, tenant_id, timeout_ms, error, created_at, updated_at, partition_key)
+         SELECT id, type, status, payload, headers, priority, attempts, max_retry, run_at, group_key, unique_key,
+                trace_id, actor_id, tenant_id, timeout_ms, error, created_at, updated_at, $2
+         FROM jsonb_to_recordset($1::text::jsonb) AS r(id text, type text, status text, payload text, headers text, priority int, attempts int,
+              max_retry int, run_at float8, group_key text, unique_key text, trace_id text, actor_id text, tenant_id text,
+              timeout_ms float8, error text, created_at float8, updated_at float8)
+         ORDER BY id
+         ON CONFLICT DO NOTHING
+         RETURNING id)
+       SELECT id, pg_notify($3, '') FROM adopted`,
+      [JSON.stringify(rows), this.partition, this.channel],
+    )) as { id: string }[];
+    return stored.map((r) => r.id);
   }
 
   // ── internals ───────────────────────────────────────────────────────────────────────────
@@ -189,12 +244,12 @@ export class PostgresQueue implements Queue, Source, Cancellable, Retryable, Sta
     const rows = (await sql.unsafe(
       `WITH inserted AS (
          INSERT INTO ${this.table} (id, type, status, payload, headers, priority, max_retry, run_at, group_key, unique_key,
-                                    trace_id, actor_id, tenant_id, timeout_ms, created_at, updated_at)
-         VALUES ($1, $2, 'enqueued', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)
+                                    trace_id, actor_id, tenant_id, timeout_ms, created_at, updated_at, partition_key)
+         VALUES ($1, $2, 'enqueued', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $16)
          ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL AND status IN ('enqueued', 'running', 'failed') DO NOTHING
          RETURNING id)
        SELECT id, pg_notify($15, '') FROM inserted`,
-      [r.id, r.type, r.payload, r.headers, r.priority, r.maxRetry, r.runAt, r.groupKey, r.uniqueKey, r.traceId, r.actorId, r.tenantId, r.timeoutMs, r.createdAt, this.channel],
+      [r.id, r.type, r.payload, r.headers, r.priority, r.maxRetry, r.runAt, r.groupKey, r.uniqueKey, r.traceId, r.actorId, r.tenantId, r.timeoutMs, r.createdAt, this.channel, this.partition],
     )) as { id: string }[];
     if (rows[0]) return rows[0].id;
     const [existing] = (await sql.unsafe(`SELECT id FROM ${this.table} WHERE unique_key = $1 AND status IN ('enqueued', 'running', 'failed')`, [r.uniqueKey])) as { id: string }[];
@@ -211,9 +266,9 @@ export class PostgresQueue implements Queue, Source, Cancellable, Retryable, Sta
     const now = this.clock.now();
     const candidates = (await tx.unsafe(
       `SELECT id, group_key FROM ${this.table}
-       WHERE status IN ('enqueued', 'failed') AND run_at <= $1
+       WHERE partition_key = $3 AND status IN ('enqueued', 'failed') AND run_at <= $1
        ORDER BY priority DESC, run_at, id LIMIT $2 FOR UPDATE SKIP LOCKED`,
-      [now, max * 4 + 8],
+      [now, max * 4 + 8, this.partition],
     )) as { id: string; group_key: string | null }[];
     const chosen: string[] = [];
     const keys = new Set<string>();

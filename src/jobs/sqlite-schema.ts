@@ -182,6 +182,14 @@ export const SQL = {
     UNION ALL
     SELECT status, type, count(*) FROM jobs INDEXED BY jobs_troubled WHERE status IN ('dead', 'cancelled') GROUP BY status, type`,
 
+  // The forwarding queue's outbox (src/jobs/forwarding-queue.ts): waiting jobs as stored, in
+  // claim order whatever their run_at (the queue they move to keeps the delay). Index:
+  // jobs_available, stopping at LIMIT.
+  outbox: `SELECT * FROM jobs INDEXED BY jobs_available WHERE ${CLAIMABLE} ORDER BY priority DESC, run_at, id LIMIT ?1`,
+  // A forwarded row leaves the outbox only if nothing changed it since it was read (a cancel,
+  // a retry): status and updated_at are its version. Index: primary key.
+  removeForwarded: `DELETE FROM jobs WHERE id = ?1 AND status = ?2 AND updated_at = ?3`,
+
   // Index: primary key.
   retryDead: `
     UPDATE jobs SET status = 'enqueued', attempts = 0, run_at = ?2, completed_at = NULL, updated_at = ?2, parked = 0

@@ -15,6 +15,7 @@ import type { CancelResult, Cancellable, Outcome, Prunable, Retryable, RetryResu
 import { STATUS_COLUMNS, type StatusRow } from "./status-columns.ts";
 import { rowToJob, rowToState, type JobRow, type StateRow } from "./rows.ts";
 import { SQL } from "./sqlite-schema.ts";
+import { mergeStateCounts } from "./state-counts.ts";
 import { SyncQueue } from "./sync-queue.ts";
 import type { Job, JobState, NewJob } from "./types.ts";
 
@@ -106,18 +107,32 @@ export class SqliteQueue extends SyncQueue implements Source, Cancellable, Retry
   }
 
   stateCounts(): StateCount[] {
-    const merged = new Map<string, StateCount>();
-    for (const row of this.statement(SQL.stateCounts).all() as StateCount[]) {
-      const key = `${row.status}\u0000${row.type}`;
-      const seen = merged.get(key);
-      if (seen) seen.n += row.n;
-      else merged.set(key, { ...row });
-    }
-    return [...merged.values()];
+    return mergeStateCounts(this.statement(SQL.stateCounts).all() as StateCount[]);
   }
 
   listStatuses(query: ListQuery): { rows: StatusRow[]; total: number } {
     return listRows<StatusRow>(this.db.sqlite, "job_statuses", STATUS_COLUMNS, query, statusIndexFor(query));
+  }
+
+  // ── Outbox, for the forwarding queue ────────────────────────────────────────────────────
+
+  /**
+   * Up to `limit` committed waiting jobs as stored (due or not), for copying to another queue.
+   * Waits for an open group-commit batch to commit by itself rather than cutting it short.
+   */
+  async outbox(limit: number): Promise<StateRow[]> {
+    for (let i = 0; i < 3; i++) await (this.db.pendingFlush() ?? Promise.resolve());
+    this.db.settlePending(); // a batch that opened again meanwhile: commit it, never read past it
+    return this.statement(SQL.outbox).all(limit) as StateRow[];
+  }
+
+  /**
+   * Deletes rows that were copied elsewhere, in one transaction — each only if nothing changed
+   * it since `outbox` read it. Returns the rows that did change (cancelled meanwhile, say).
+   */
+  removeForwarded(rows: readonly StateRow[]): StateRow[] {
+    const remove = this.statement(SQL.removeForwarded);
+    return this.db.transaction(() => rows.filter((row) => remove.run(row.id, row.status, row.updated_at).changes === 0));
   }
 
   // ── internals ───────────────────────────────────────────────────────────────────────────

@@ -5,7 +5,19 @@ import { AvailabilitySignal } from "./availability.ts";
 import type { Queue } from "./queue.ts";
 import type { NewJob } from "./types.ts";
 
-export abstract class SyncQueue implements Queue {
+/**
+ * What code running inside a synchronous SQLite transaction needs of a queue: an enqueue that
+ * answers at once and joins that transaction. The SQLite and memory queues are one; so is
+ * the forwarding queue, whose outbox is the SQLite queue (src/jobs/forwarding-queue.ts).
+ */
+export interface SyncEnqueue {
+  enqueue(job: NewJob): string;
+  enqueueAt(at: number | Date, job: NewJob): string;
+  enqueueMany(jobs: readonly NewJob[]): string[];
+  onAvailable(listener: () => void): () => void;
+}
+
+export abstract class SyncQueue implements Queue, SyncEnqueue {
   private readonly available = new AvailabilitySignal();
 
   /** Stores one job (or finds the unfinished one with its unique key) and returns its id. */

@@ -1,0 +1,56 @@
+// Which queue `serve` runs on: the database file's own (the default), memory (`--memory`), or
+// — with `--queue postgres://…` — a shared PostgreSQL queue fed from the file by store and
+// forward (src/jobs/forwarding-queue.ts): orders and their jobs still commit together in the
+// till's file, and keep doing so while PostgreSQL is out of reach.
+import { hostname } from "node:os";
+import { SQL } from "bun";
+import type { AppQueue } from "../api/services.ts";
+import type { Db } from "../db/open.ts";
+import { Forwarder } from "../jobs/forwarder.ts";
+import { ForwardingQueue } from "../jobs/forwarding-queue.ts";
+import { MemoryQueue } from "../jobs/memory.ts";
+import { PostgresQueue } from "../jobs/postgres.ts";
+import type { Source } from "../jobs/queue.ts";
+import { SqliteQueue } from "../jobs/sqlite.ts";
+import type { SyncEnqueue } from "../jobs/sync-queue.ts";
+import type { Logger } from "../log.ts";
+import { UsageError } from "./args.ts";
+
+export interface JobBackend {
+  /** What the REST layer and the store's actions use. */
+  queue: AppQueue;
+  /** What the worker claims from. */
+  source: Source;
+  /** What the cron scheduler enqueues into: always synchronous, in the schedule's transaction. */
+  local: SyncEnqueue;
+  /** Where the jobs run, for the start-up line. */
+  describe: string;
+  close(): Promise<void>;
+}
+
+export function openJobBackend(options: { db: Db; memory: boolean; url: string | undefined; node: string | undefined; logger: Logger }): JobBackend {
+  const { db, memory, url, logger } = options;
+  if (!url || url === "sqlite") {
+    const queue = memory ? new MemoryQueue() : new SqliteQueue(db);
+    return { queue, source: queue, local: queue, describe: memory ? "memory" : "sqlite", close: async () => {} };
+  }
+  if (!/^postgres(ql)?:\/\//.test(url)) throw new UsageError(`--queue must be sqlite or postgres://…, not "${url}"`);
+  if (memory) throw new UsageError("--queue postgres://… forwards from the database file; it cannot be used with --memory");
+  const node = options.node || hostname();
+  const sql = new SQL(url, { max: 8 });
+  const outbox = new SqliteQueue(db);
+  // This till's partition: its worker claims only the jobs it enqueued, whose handlers read
+  // its own file (a receipt needs the order); head office still sees and manages them all.
+  const remote = new PostgresQueue({ sql, partition: node });
+  const forwarder = new Forwarder({ outbox, remote, logger }).start();
+  return {
+    queue: new ForwardingQueue(outbox, remote),
+    source: remote,
+    local: outbox,
+    describe: `postgres (partition ${node})`,
+    async close() {
+      await forwarder.stop();
+      await sql.close();
+    },
+  };
+}

@@ -1,0 +1,80 @@
+// The queue of a till whose jobs run on a shared PostgreSQL queue: store and forward.
+//
+// enqueue stays SYNCHRONOUS and joins the caller's SQLite transaction: the job is written to
+// the till's own file (the outbox, a SqliteQueue that no worker claims from) in the same
+// commit as the order, so a till that cannot reach PostgreSQL keeps taking orders. A
+// Forwarder (forwarder.ts) then moves each job to PostgreSQL with the same id, so the job id
+// a client was given stays good. Reads look in the outbox first (a job not forwarded yet,
+// answered in microseconds), then in PostgreSQL; cancel likewise. Listings read PostgreSQL
+// only: a job still in the outbox is found by id, and counted as waiting, but not listed.
+import type { PostgresQueue } from "./postgres.ts";
+import type { CancelResult, Cancellable, Prunable, Retryable, RetryResult, Source, StateCount, StatusReader } from "./queue.ts";
+import type { SqliteQueue } from "./sqlite.ts";
+import { mergeStateCounts } from "./state-counts.ts";
+import type { StatusRow } from "./status-columns.ts";
+import type { SyncEnqueue } from "./sync-queue.ts";
+import type { JobState, NewJob } from "./types.ts";
+import type { ListQuery } from "../db/list-query.ts";
+
+export class ForwardingQueue implements SyncEnqueue, Cancellable, Retryable, StatusReader, Prunable, Pick<Source, "nextDueAt"> {
+  /** The job is in the till's file with the caller's writes, or neither is. */
+  readonly transactionalEnqueue = true;
+
+  constructor(
+    readonly outbox: SqliteQueue,
+    readonly remote: PostgresQueue,
+  ) {}
+
+  enqueue(job: NewJob): string {
+    return this.outbox.enqueue(job);
+  }
+
+  enqueueAt(at: number | Date, job: NewJob): string {
+    return this.outbox.enqueueAt(at, job);
+  }
+
+  enqueueMany(jobs: readonly NewJob[]): string[] {
+    return this.outbox.enqueueMany(jobs);
+  }
+
+  /** Fires when a job enters the outbox (the forwarder listens; workers listen to PostgreSQL). */
+  onAvailable(listener: () => void): () => void {
+    return this.outbox.onAvailable(listener);
+  }
+
+  async getStatus(id: string): Promise<JobState | null> {
+    return this.outbox.getStatus(id) ?? (await this.remote.getStatus(id));
+  }
+
+  /**
+   * A job still in the outbox is cancelled there; the forwarder then sees the row changed and
+   * cancels the copy it may have made meanwhile (forwarder.ts).
+   */
+  async cancel(id: string): Promise<CancelResult> {
+    const local = this.outbox.cancel(id);
+    return local === "not_found" ? this.remote.cancel(id) : local;
+  }
+
+  async retry(id: string): Promise<RetryResult> {
+    const remote = await this.remote.retry(id);
+    return remote === "not_found" ? this.outbox.retry(id) : remote;
+  }
+
+  async stateCounts(): Promise<StateCount[]> {
+    return mergeStateCounts([...(await this.remote.stateCounts()), ...this.outbox.stateCounts()]);
+  }
+
+  listStatuses(query: ListQuery): Promise<{ rows: StatusRow[]; total: number }> {
+    return this.remote.listStatuses(query);
+  }
+
+  nextDueAt(after: number): Promise<number | null> {
+    return this.remote.nextDueAt(after);
+  }
+
+  /** Retention applies to both: cancelled rows left in the outbox, and this partition's jobs in PostgreSQL. */
+  async pruneFinished(statuses: readonly ("succeeded" | "dead" | "cancelled")[], before: number, limit: number): Promise<number> {
+    const local = this.outbox.pruneFinished(statuses, before, limit);
+    return local + (await this.remote.pruneFinished(statuses, before, limit));
+  }
+}
