@@ -28,6 +28,7 @@ import type { Handler } from "../jobs/attempt.ts";
 import type { Model } from "./model.ts";
 import { registerModelRoutes } from "./model-routes.ts";
 import { ModelStore } from "./model-store.ts";
+import { ScheduledFields } from "./scheduled-runner.ts";
 import { Pipeline } from "./pipeline.ts";
 import type { AppQueue, Services } from "./services.ts";
 
@@ -66,6 +67,8 @@ export interface BackroomApp {
   bodyLimit: number;
   /** Job handlers the app's features need (webhook delivery): give them to the worker. */
   jobHandlers: Record<string, Handler>;
+  /** Applies the models' scheduled transitions: start it beside the worker, stop it before closing the db. */
+  scheduledFields: ScheduledFields;
 }
 
 /** The migrations an app needs: its models', the built-in users' and webhook subscriptions', idempotency keys. */
@@ -167,5 +170,6 @@ export function createApp(options: AppOptions): BackroomApp {
       throw methodNotAllowed(request.method, new URL(request.url).pathname);
     });
   }
-  return { app: routes, services, bodyLimit, jobHandlers: webhooks ? { [WEBHOOK_JOB]: webhooks.handler() } : {} };
+  const scheduledFields = new ScheduledFields({ services, models });
+  return { app: routes, services, bodyLimit, jobHandlers: webhooks ? { [WEBHOOK_JOB]: webhooks.handler() } : {}, scheduledFields };
 }

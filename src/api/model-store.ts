@@ -8,10 +8,14 @@ import { notFound } from "./errors.ts";
 import type { Model } from "./model.ts";
 import type { Pipeline, WriteOperation } from "./pipeline.ts";
 import { rowToJson } from "./serialize.ts";
+import { parseTime } from "./time-field.ts";
 import { validateBody } from "./validate.ts";
 import type { Services } from "./services.ts";
 
 export type WireRecord = Record<string, unknown>;
+
+/** Thrown inside updateIf's savepoint to roll back a write whose expected state went away. */
+const STALE = Symbol("stale");
 
 export interface WriteContext {
   auth: AuthUser | null;
@@ -73,19 +77,48 @@ export class ModelStore {
   update(id: string, changes: unknown, context: WriteContext, scope?: Scope, mode: "patch" | "replace" = "patch"): WireRecord {
     const valid = validateBody<WireRecord>(mode === "patch" ? this.model.validateUpdate : this.model.validateCreate, changes);
     return this.db.transaction(() => {
-      const previous = this.get(id, scope);
-      if (!previous) throw notFound(this.model.name);
-      const record = { ...valid };
-      this.hooks("before", "update", record, previous, context);
-      const values = { ...this.toStorage(record), updated_at: this.clock.now() };
-      const names = Object.keys(values);
-      const updated = this.db.sqlite
-        .query(`UPDATE ${this.table} SET ${names.map((n) => `"${n}" = ?`).join(", ")} WHERE "id" = ? RETURNING *`)
-        .get(...(Object.values(values) as never[]), id) as Record<string, unknown>;
-      const stored = rowToJson(updated, this.model.columns);
-      this.hooks("after", "update", stored, previous, context);
-      return stored;
+      const updated = this.write(id, valid, context, scope, {});
+      if (!updated || updated === STALE) throw notFound(this.model.name);
+      return updated;
     });
+  }
+
+  /**
+   * A compare-and-set patch: changes the record only while it still holds every `expected`
+   * value (wire form; null matches NULL), re-checked in the UPDATE itself. Null when it does
+   * not, or no longer exists — then nothing was written and no hook's work is kept.
+   */
+  updateIf(id: string, expected: WireRecord, changes: unknown, context: WriteContext): WireRecord | null {
+    const valid = validateBody<WireRecord>(this.model.validateUpdate, changes);
+    try {
+      return this.db.transaction(() => {
+        const updated = this.write(id, valid, context, undefined, expected);
+        // A before-hook changed the row out of the expected state: undo whatever it did.
+        if (updated === STALE) throw STALE;
+        return updated;
+      });
+    } catch (error) {
+      if (error === STALE) return null;
+      throw error;
+    }
+  }
+
+  /** One update inside the caller's transaction: null when absent, STALE when `expected` no longer holds. */
+  private write(id: string, valid: WireRecord, context: WriteContext, scope: Scope | undefined, expected: WireRecord): WireRecord | null | typeof STALE {
+    const previous = this.get(id, scope);
+    if (!previous || !Object.entries(expected).every(([name, value]) => previous[name] === value)) return null;
+    const record = { ...valid };
+    this.hooks("before", "update", record, previous, context);
+    const values = { ...this.toStorage(record), updated_at: this.clock.now() };
+    const names = Object.keys(values);
+    const guard = Object.entries(this.toStorage(expected));
+    const updated = this.db.sqlite
+      .query(`UPDATE ${this.table} SET ${names.map((n) => `"${n}" = ?`).join(", ")} WHERE "id" = ?${guard.map(([n, v]) => (v === null ? ` AND "${n}" IS NULL` : ` AND "${n}" = ?`)).join("")} RETURNING *`)
+      .get(...(Object.values(values) as never[]), id, ...(guard.map(([, v]) => v).filter((v) => v !== null) as never[])) as Record<string, unknown> | null;
+    if (!updated) return STALE;
+    const stored = rowToJson(updated, this.model.columns);
+    this.hooks("after", "update", stored, previous, context);
+    return stored;
   }
 
   /** Deletes a record; 404 when it does not exist (or is not the caller's). */
@@ -110,7 +143,7 @@ export class ModelStore {
       if (!(column.name in record) || !this.model.fieldNames.includes(column.name)) continue;
       const value = record[column.name];
       if (value === undefined) continue;
-      out[column.name] = value === null ? null : column.type === "json" ? JSON.stringify(value) : column.type === "boolean" ? (value ? 1 : 0) : value;
+      out[column.name] = value === null ? null : column.type === "json" ? JSON.stringify(value) : column.type === "boolean" ? (value ? 1 : 0) : column.type === "time" ? parseTime(column.name, value as string) : value;
     }
     return out;
   }

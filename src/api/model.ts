@@ -1,14 +1,26 @@
 // A model is declared once with a TypeBox schema and becomes a migrated table, a validated
 // store and CRUD routes under /api/<table>. Field names are used as they are declared, on
-// the wire and in the database alike: declare them in snake_case.
+// the wire and in the database alike: declare them in snake_case. A field declared
+// `t.String({ format: "date-time" })` is a time (ISO-8601 on the wire, epoch ms stored).
 import { Kind, OptionalKind, Type, type TObject, type TSchema } from "@sinclair/typebox";
 import { TypeCompiler, type TypeCheck } from "@sinclair/typebox/compiler";
 import type { Migration } from "../db/migrations.ts";
 import type { Column, ColumnType } from "../db/list-query.ts";
+import { compileScheduled, type ScheduledDeclaration, type ScheduledTransition } from "./scheduled.ts";
+import { validationSchema } from "./time-field.ts";
 
 /** Who may do something: anyone, any signed-in user, a role (admins always may), or nobody (no route). */
 export type Access = "public" | "user" | { role: string } | false;
 export type Operation = "list" | "get" | "create" | "update" | "delete";
+
+/** A later version of a model's schema. */
+export interface ModelMigration extends Omit<Migration, "component"> {
+  /**
+   * Declared fields whose columns this migration's `up` adds. Version 1's CREATE TABLE is
+   * generated from the fields, so it leaves these out: it must stay what was released.
+   */
+  fields?: string[];
+}
 
 export interface ModelDefinition<Fields extends TObject = TObject> {
   /** Singular, as in the seeds' ForModel("Order"). */
@@ -25,7 +37,9 @@ export interface ModelDefinition<Fields extends TObject = TObject> {
   /** Unique indexes, each a list of column names; a duplicate write answers 409. */
   uniques?: string[][];
   /** Schema changes after the first version: versions 2, 3, … of component `model:<name>`. */
-  migrations?: Omit<Migration, "component">[];
+  migrations?: ModelMigration[];
+  /** Transitions that fall due at a time field (docs/scheduled-fields.md). */
+  scheduled?: ScheduledDeclaration[];
 }
 
 export interface Model {
@@ -41,6 +55,7 @@ export interface Model {
   validateCreate: TypeCheck<TSchema>;
   validateUpdate: TypeCheck<TSchema>;
   migrations: Migration[];
+  scheduled: ScheduledTransition[];
 }
 
 const DEFAULT_ACCESS: Record<Operation, Access> = { list: "user", get: "user", create: { role: "admin" }, update: { role: "admin" }, delete: { role: "admin" } };
@@ -65,24 +80,56 @@ export function defineModel<Fields extends TObject>(definition: ModelDefinition<
   });
   const ownerField = definition.ownerField ?? null;
   // The owner is set from the caller, never from the body.
-  const input = Type.Omit(definition.fields as TObject, ownerField ? [ownerField] : ([] as string[]), { additionalProperties: false });
+  const checked = Type.Object(Object.fromEntries(fieldNames.map((name) => [name, validationSchema(properties[name]!)])));
+  const input = Type.Omit(checked, ownerField ? [ownerField] : ([] as string[]), { additionalProperties: false });
+  const columns = [SYSTEM_COLUMNS[0]!, ...fields, ...SYSTEM_COLUMNS.slice(1)];
+  const validateUpdate = TypeCompiler.Compile(Type.Partial(input, { additionalProperties: false, minProperties: 1 }));
+  const generic = definition as unknown as ModelDefinition;
+  const addedIn = fieldsAddedLater(generic, fieldNames);
+  const scheduled = compileScheduled(generic.scheduled ?? [], {
+    model: definition.name,
+    table: definition.table,
+    columns,
+    properties,
+    validateUpdate,
+    migrationVersions: (generic.migrations ?? []).map((m) => m.version),
+    addedIn,
+  });
   return {
     name: definition.name,
     table: definition.table,
-    definition: definition as unknown as ModelDefinition,
-    columns: [SYSTEM_COLUMNS[0]!, ...fields, ...SYSTEM_COLUMNS.slice(1)],
+    definition: generic,
+    columns,
     fieldNames,
     access: { ...DEFAULT_ACCESS, ...definition.access },
     ownerField,
     validateCreate: TypeCompiler.Compile(input),
-    validateUpdate: TypeCompiler.Compile(Type.Partial(input, { additionalProperties: false, minProperties: 1 })),
-    migrations: modelMigrations(definition as unknown as ModelDefinition, properties),
+    validateUpdate,
+    migrations: modelMigrations(generic, properties, addedIn, scheduled),
+    scheduled,
   };
 }
 
-function modelMigrations(definition: ModelDefinition, properties: Record<string, TSchema>): Migration[] {
+/** Which migration adds each field that version 1 leaves out. */
+function fieldsAddedLater(definition: ModelDefinition, fieldNames: readonly string[]): Map<string, number> {
+  const addedIn = new Map<string, number>();
+  for (const m of definition.migrations ?? []) {
+    for (const name of m.fields ?? []) {
+      if (!fieldNames.includes(name)) throw new Error(`model ${definition.name}: migration ${m.version} adds "${name}", which is not a declared field`);
+      if (addedIn.has(name)) throw new Error(`model ${definition.name}: "${name}" is added by two migrations`);
+      addedIn.set(name, m.version);
+    }
+  }
+  for (const cols of [...(definition.indexes ?? []), ...(definition.uniques ?? [])]) {
+    const late = cols.find((c) => addedIn.has(c));
+    if (late) throw new Error(`model ${definition.name}: the index on (${cols.join(", ")}) needs "${late}", added by migration ${addedIn.get(late)}: create it in that migration`);
+  }
+  return addedIn;
+}
+
+function modelMigrations(definition: ModelDefinition, properties: Record<string, TSchema>, addedIn: ReadonlyMap<string, number>, scheduled: readonly ScheduledTransition[]): Migration[] {
   const component = `model:${definition.table}`;
-  const columns = Object.entries(properties).map(([name, schema]) => {
+  const columns = Object.entries(properties).filter(([name]) => !addedIn.has(name)).map(([name, schema]) => {
     const sqlType = { text: "TEXT", integer: "INTEGER", real: "REAL", boolean: "INTEGER", time: "INTEGER", json: "TEXT" }[columnType(schema)];
     return `"${name}" ${sqlType}${isOptional(schema) ? "" : " NOT NULL"}`;
   });
@@ -92,16 +139,27 @@ function modelMigrations(definition: ModelDefinition, properties: Record<string,
   // An owner's rows, newest first: the list every non-admin caller of an owned model gets.
   if (definition.ownerField) indexes.push(`CREATE INDEX "${definition.table}_owner" ON "${definition.table}" ("${definition.ownerField}", "created_at");`);
   const create = `CREATE TABLE "${definition.table}" ("id" TEXT PRIMARY KEY, ${columns.join(", ")}, "created_at" INTEGER NOT NULL, "updated_at" INTEGER NOT NULL);`;
+  // Each transition's index ends the version that introduced it (see ScheduledDeclaration.since).
+  const dueIndexes = (version: number) => scheduled.filter((s) => s.since === version).map((s) => s.sql.createIndex);
   return [
-    { component, version: 1, name: `create ${definition.table}`, up: [create, ...indexes].join("\n") },
-    ...(definition.migrations ?? []).map((m) => ({ ...m, component })),
+    { component, version: 1, name: `create ${definition.table}`, up: [create, ...indexes, ...dueIndexes(1)].join("\n") },
+    ...(definition.migrations ?? []).map(({ fields: _fields, ...m }) => ({ ...m, component, up: withStatements(m.up, dueIndexes(m.version)) })),
   ];
+}
+
+function withStatements(up: Migration["up"], statements: string[]): Migration["up"] {
+  if (statements.length === 0) return up;
+  if (typeof up === "string") return [up, ...statements].join("\n");
+  return (db) => {
+    up(db);
+    for (const statement of statements) db.run(statement);
+  };
 }
 
 function columnType(schema: TSchema): ColumnType {
   switch (schema[Kind]) {
     case "String":
-      return "text";
+      return schema.format === "date-time" ? "time" : "text";
     case "Integer":
       return "integer";
     case "Number":

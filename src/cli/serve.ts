@@ -78,6 +78,7 @@ export async function serve(flags: FlagValues): Promise<void> {
 
   worker = new Worker({ source: jobs.source, handlers: store.handlers, concurrency: flags.concurrency as number, logger, status: [jobEventSink(bus), metrics.sink, activity.sink] }).start();
   scheduler.start();
+  store.scheduledFields.start();
   store.app.listen({
     hostname: flags.host as string,
     port: flags.port as number,
@@ -97,6 +98,7 @@ export async function serve(flags: FlagValues): Promise<void> {
     logger.log("info", "stopping", { signal });
     await server.stop();
     scheduler.stop();
+    await store.scheduledFields.stop(); // its last batch commits and publishes before the bus and the file close
     await bus.close();
     await worker?.shutdown(flags["grace-ms"] as number);
     await jobs.close();

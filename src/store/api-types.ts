@@ -14,6 +14,8 @@ interface Book {
   author: string;
   price_cents: number;
   stock: number;
+  status: "draft" | "published";
+  publish_at: string | null;
   created_at: string;
   updated_at: string;
 }

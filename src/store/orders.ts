@@ -54,6 +54,7 @@ export const placeOrder = defineAction<Static<typeof PlaceOrder>>({
       const lines = body.lines.map(({ book_id, quantity }, i) => {
         const book = books.get(book_id);
         if (!book) throw validationError([{ field: `lines.${i}.book_id`, message: `no book with id ${book_id}` }]);
+        if (book.status === "draft") throw conflict(`"${book.title}" is not on sale yet`);
         if ((book.stock as number) < quantity) throw conflict(`not enough stock for "${book.title}": ${book.stock} left, ${quantity} asked`);
         books.update(book_id, { stock: (book.stock as number) - quantity }, context);
         return { book_id, title: book.title as string, quantity, unit_price_cents: book.price_cents as number };
