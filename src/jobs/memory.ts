@@ -21,6 +21,7 @@ const AVAILABLE: ReadonlySet<JobStatus> = new Set(["enqueued", "failed"]);
 const HOLDING: ReadonlySet<JobStatus> = new Set(["running", "failed"]);
 
 export class MemoryQueue extends SyncQueue implements Source, Cancellable, Retryable, StatusReader, Prunable {
+  readonly transactionalEnqueue = false;
   private readonly clock: Clock;
   private readonly nextId = monotonicFactory();
   private entries = new Map<string, Entry>();

@@ -37,6 +37,7 @@ export interface PostgresQueueOptions {
 }
 
 export class PostgresQueue implements Queue, Source, Cancellable, Retryable, StatusReader, Prunable {
+  readonly transactionalEnqueue = true;
   readonly ownerId = monotonicFactory()();
   private readonly sql: SQL;
   private readonly table: string;

@@ -10,6 +10,12 @@ import type { Job, JobState, JobStatus, NewJob, Result } from "./types.ts";
 export type Awaitable<T> = T | Promise<T>;
 
 export interface Queue {
+  /**
+   * Whether enqueue can join the caller's database transaction, so that a rollback leaves no
+   * job (SQLite, PostgreSQL). When false, an enqueue is kept whatever the caller's transaction
+   * does: enqueue after the commit.
+   */
+  readonly transactionalEnqueue: boolean;
   /** Adds a job and returns its id (or the id of the unfinished job with the same uniqueKey). */
   enqueue(job: NewJob): Awaitable<string>;
   /** Shortcut for `enqueue({ ...job, notBefore: at })`. */

@@ -26,6 +26,7 @@ export interface SqliteQueueOptions {
 }
 
 export class SqliteQueue extends SyncQueue implements Source, Cancellable, Retryable, StatusReader, Prunable {
+  readonly transactionalEnqueue = true;
   private readonly clock: Clock;
   private readonly nextId = monotonicFactory();
   private readonly statements = new Map<string, Statement>();

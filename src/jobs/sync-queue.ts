@@ -19,6 +19,7 @@ export interface SyncEnqueue {
 
 export abstract class SyncQueue implements Queue, SyncEnqueue {
   private readonly available = new AvailabilitySignal();
+  abstract readonly transactionalEnqueue: boolean;
 
   /** Stores one job (or finds the unfinished one with its unique key) and returns its id. */
   protected abstract insert(job: NewJob): string;

@@ -5,18 +5,27 @@ import { ManualClock } from "../../src/clock.ts";
 import type { Cancellable, Outcome, Queue, Retryable, Source, StatusReader } from "../../src/jobs/queue.ts";
 import { InvalidJobError } from "../../src/jobs/new-job.ts";
 import type { Condition, ListQuery } from "../../src/db/list-query.ts";
-import type { Job } from "../../src/jobs/types.ts";
+import type { Job, NewJob } from "../../src/jobs/types.ts";
 
 export type TestQueue = Queue & Source & Cancellable & Retryable & StatusReader;
 export interface QueueFixture {
   queue: TestQueue;
   close(): void | Promise<void>;
+  /**
+   * Engines with transactional enqueue: enqueues `job` inside one of the engine's own
+   * transactions, then commits it or rolls it back; resolves with the id enqueue answered.
+   */
+  enqueueInTransaction?(job: NewJob, end: "commit" | "rollback"): Promise<string>;
 }
 export type QueueFactory = (clock: ManualClock) => QueueFixture | Promise<QueueFixture>;
+/** What an engine offers beyond the common suite; declared so a missing feature shows in the test names. */
+export interface QueueFeatures {
+  transactionalEnqueue: boolean;
+}
 
 const LEASE = 30_000;
 
-export function queueConformance(name: string, factory: QueueFactory): void {
+export function queueConformance(name: string, factory: QueueFactory, features: QueueFeatures): void {
   describe(`${name} queue conformance`, () => {
     let clock: ManualClock;
     let fixture: QueueFixture;
@@ -272,6 +281,24 @@ export function queueConformance(name: string, factory: QueueFactory): void {
       const { rows } = await queue.listStatuses({ where: [[{ field: "id", op: "eq", value: b }]], sort: [], limit: 1, offset: 0 });
       expect(rows[0]).toMatchObject({ id: b, type: "webhook", status: "enqueued", actor_id: "ben", group_key: "g1", attempts: 0, max_retry: 3, started_at: null });
     });
+
+    if (features.transactionalEnqueue) {
+      test("transactional enqueue: a rollback leaves no job and frees its unique key; a commit keeps it", async () => {
+        expect(queue.transactionalEnqueue).toBe(true);
+        expect(fixture.enqueueInTransaction).toBeFunction();
+        const rolledBack = await fixture.enqueueInTransaction!({ type: "send_receipt", uniqueKey: "order-1" }, "rollback");
+        expect(await queue.getStatus(rolledBack)).toBeNull();
+        expect(await claim()).toEqual([]);
+        const committed = await fixture.enqueueInTransaction!({ type: "send_receipt", uniqueKey: "order-1" }, "commit");
+        expect(committed).not.toBe(rolledBack);
+        expect(await status(committed)).toBe("enqueued");
+        expect((await claim()).map((j) => j.id)).toEqual([committed]);
+      });
+    } else {
+      test(`transactional enqueue: unsupported by ${name} (an enqueue is kept whatever the caller's transaction does)`, () => {
+        expect(queue.transactionalEnqueue).toBe(false);
+      });
+    }
 
     test("enqueue wakes subscribers; an unsubscribed listener is not called", async () => {
       let wakes = 0;

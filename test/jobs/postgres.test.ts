@@ -16,8 +16,23 @@ if (url) {
     const table = `conf_${process.pid}_${++n}`;
     const queue = new PostgresQueue({ sql, table, clock });
     await queue.migrate();
-    return { queue, close: async () => void (await sql.unsafe(`DROP TABLE IF EXISTS ${table}`)) };
+    return {
+      queue,
+      close: async () => void (await sql.unsafe(`DROP TABLE IF EXISTS ${table}`)),
+      enqueueInTransaction: async (job, end) => {
+        let id = "";
+        await sql
+          .begin(async (tx) => {
+            id = await queue.enqueue(job, tx);
+            if (end === "rollback") throw new Error("rolled back by the test");
+          })
+          .catch((error) => {
+            if (end === "commit") throw error;
+          });
+        return id;
+      },
+    };
   };
-  queueConformance("postgres", postgres);
+  queueConformance("postgres", postgres, { transactionalEnqueue: true });
   workerConformance("postgres", postgres);
 }

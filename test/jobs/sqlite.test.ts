@@ -5,7 +5,23 @@ import { workerConformance } from "./worker-conformance.ts";
 
 const sqlite: QueueFactory = (clock) => {
   const db = openDatabase(":memory:", { migrations: jobsMigrations });
-  return { queue: new SqliteQueue(db, { clock }), close: () => db.close() };
+  const queue = new SqliteQueue(db, { clock });
+  return {
+    queue,
+    close: () => db.close(),
+    enqueueInTransaction: async (job, end) => {
+      let id = "";
+      try {
+        db.transaction(() => {
+          id = queue.enqueue(job);
+          if (end === "rollback") throw new Error("rolled back by the test");
+        });
+      } catch (error) {
+        if (end === "commit") throw error;
+      }
+      return id;
+    },
+  };
 };
-queueConformance("sqlite", sqlite);
+queueConformance("sqlite", sqlite, { transactionalEnqueue: true });
 workerConformance("sqlite", sqlite);

@@ -1,0 +1,301 @@
+// Every write of the Redis queue as one Lua script, so that no client, in any process, ever
+// sees half a transition. Redis runs a script to the end without interleaving, but a script
+// that fails part-way keeps the writes it already made: so the TypeScript side validates every
+// value first, every script reads what it needs before it writes, and each starts with the
+// `#!lua` line, which makes Redis (≥ 7.0) refuse a writing script up front when memory is full
+// instead of at its first write. All times are arguments (the injected clock), never TIME.
+//
+// Arguments: ARGV[1] is the key prefix, ARGV[2] a JSON object (numbers as strings, so that
+// Lua's 14-digit number formatting never rounds a value on its way into a hash or a score).
+//
+// Keys, under "<prefix>:":
+//   job:<id>          hash: the job and its status row (redis-rows.ts)
+//   jobs              set of every stored id (listings; retention keeps it bounded)
+//   ready             due, claimable jobs; score −priority, member `order` (claim order)
+//   delayed           jobs not yet due, and failed ones waiting for their retry; score run_at
+//   parked:<key>      due jobs of a group key held by another job; same scores and members
+//   groups            group key → the job holding it (running, or failed awaiting its retry)
+//   unique            unique key → the unfinished job holding it
+//   leases            running job id → lease deadline
+//   dispatch          stream of claims; consumer group "workers", one consumer per RedisQueue
+//   finished:<status> succeeded / dead / cancelled ids by completed_at (retention)
+//   counts            "<status>|<type>" → number of jobs, all but succeeded (stateCounts)
+//   available         pub/sub channel: jobs may have become claimable
+import { ORDER_DIGITS } from "./redis-rows.ts";
+
+const PRELUDE = `#!lua
+local P = ARGV[1]
+local A = cjson.decode(ARGV[2])
+local GROUP = 'workers'
+local K = { ready = P .. ':ready', delayed = P .. ':delayed', groups = P .. ':groups', unique = P .. ':unique', leases = P .. ':leases',
+  jobs = P .. ':jobs', counts = P .. ':counts', dispatch = P .. ':dispatch', channel = P .. ':available' }
+local function job(id) return P .. ':job:' .. id end
+local function parked(gk) return P .. ':parked:' .. gk end
+
+-- Succeeded jobs are not counted: there may be millions, and stateCounts leaves them out.
+local function tally(status, jtype, delta)
+  if status == 'succeeded' then return end
+  local field = status .. '|' .. jtype
+  if redis.call('HINCRBY', K.counts, field, delta) <= 0 then redis.call('HDEL', K.counts, field) end
+end
+
+local function set_status(id, jtype, from, to)
+  redis.call('HSET', job(id), 'status', to)
+  tally(from, jtype, -1)
+  tally(to, jtype, 1)
+end
+
+-- A due job joins the claim order, unless its group key is held by another job: then it waits
+-- in the key's parked set, so that claims step over a busy key's backlog once, not every time.
+local function make_ready(id)
+  local j = redis.call('HMGET', job(id), 'group_key', 'priority', 'order')
+  if not j[3] then return end
+  if j[1] then
+    local holder = redis.call('HGET', K.groups, j[1])
+    if holder and holder ~= id then
+      redis.call('ZADD', parked(j[1]), -tonumber(j[2]), j[3])
+      return
+    end
+  end
+  redis.call('ZADD', K.ready, -tonumber(j[2]), j[3])
+end
+
+local function place(id, now)
+  local run_at = redis.call('HGET', job(id), 'run_at')
+  if tonumber(run_at) <= now then make_ready(id) else redis.call('ZADD', K.delayed, run_at, id) end
+end
+
+-- Frees a group key (if this job held it) and, once free, moves the first parked job of the key
+-- back into the claim order, where it competes with any other job of the key by claim order.
+local function release_key(gk, id)
+  if redis.call('HGET', K.groups, gk) == id then redis.call('HDEL', K.groups, gk) end
+  if redis.call('HEXISTS', K.groups, gk) == 1 then return end
+  local head = redis.call('ZPOPMIN', parked(gk))
+  if head[1] then redis.call('ZADD', K.ready, head[2], head[1]) end
+end
+
+local function finished(id, uk, status, at)
+  if uk and redis.call('HGET', K.unique, uk) == id then redis.call('HDEL', K.unique, uk) end
+  redis.call('ZADD', P .. ':finished:' .. status, at, id)
+end
+
+-- Stores a job, or answers the id of the unfinished job holding its unique key.
+local function insert(j, now)
+  if j.unique_key then
+    local holder = redis.call('HGET', K.unique, j.unique_key)
+    if holder then return holder end
+    redis.call('HSET', K.unique, j.unique_key, j.id)
+  end
+  redis.call('HSET', job(j.id), unpack(j.fields))
+  redis.call('SADD', K.jobs, j.id)
+  tally('enqueued', j.type, 1)
+  place(j.id, now)
+  return j.id
+end
+`;
+
+/** { now, jobs: RedisInsert[] } → ids (an existing id where a unique key was held). */
+export const ENQUEUE = `${PRELUDE}
+local now = tonumber(A.now)
+local ids = {}
+for i, j in ipairs(A.jobs) do ids[i] = insert(j, now) end
+redis.call('PUBLISH', K.channel, '')
+return ids
+`;
+
+/**
+ * { now, owner, max, lease_until, outcomes: [{ id, kind, at, run_at?, set, del, letter? }] }
+ * → { indexes of the applied outcomes, HGETALL of each claimed job in claim order }.
+ *
+ * Settle: an outcome applies only to a job still running under this owner (else it is dropped:
+ * another owner took the job over). Its stream entry is acknowledged and deleted. `failed`
+ * keeps the group key (later jobs of the key never overtake a job awaiting its retry); the
+ * others free it. A dead letter is stored by the same script that marks its job dead.
+ *
+ * Claim: jobs fallen due move from `delayed` into the claim order (each moves once); then the
+ * first ready jobs are popped in claim order, a job whose key is held is parked (once), and
+ * each chosen job is marked running, takes its key and lease, and is added to the dispatch
+ * stream; ONE non-blocking XREADGROUP then delivers those entries to this owner, so the
+ * group's pending-entries list is the set of running jobs, per owner (XPENDING shows it).
+ */
+export const SETTLE_AND_CLAIM = `${PRELUDE}
+local now, owner, max = tonumber(A.now), A.owner, tonumber(A.max)
+local applied, wake = {}, false
+for i, o in ipairs(A.outcomes) do
+  local id = o.id
+  local j = redis.call('HMGET', job(id), 'status', 'claimed_by', 'type', 'group_key', 'unique_key', 'entry')
+  if j[1] == 'running' and j[2] == owner then
+    if j[6] then
+      redis.call('XACK', K.dispatch, GROUP, j[6])
+      redis.call('XDEL', K.dispatch, j[6])
+    end
+    redis.call('ZREM', K.leases, id)
+    redis.call('HDEL', job(id), 'claimed_by', 'entry', unpack(o.del))
+    redis.call('HSET', job(id), unpack(o.set))
+    local to = o.kind == 'released' and 'enqueued' or o.kind
+    set_status(id, j[3], 'running', to)
+    if o.kind == 'failed' then
+      redis.call('ZADD', K.delayed, o.run_at, id)
+    else
+      if o.kind == 'released' then redis.call('HINCRBY', job(id), 'attempts', -1) else finished(id, j[5], to, o.at) end
+      if j[4] then
+        release_key(j[4], id)
+        wake = true
+      end
+      if o.kind == 'released' then
+        place(id, now)
+        wake = true
+      end
+    end
+    if o.letter then
+      insert(o.letter, now)
+      wake = true
+    end
+    applied[#applied + 1] = i - 1
+  end
+end
+if wake then redis.call('PUBLISH', K.channel, '') end
+
+local claimed = {}
+if max > 0 then
+  -- Creating the group here (a no-op when it exists) means a claim never fails half-way on it.
+  redis.pcall('XGROUP', 'CREATE', K.dispatch, GROUP, '$', 'MKSTREAM')
+  for _, id in ipairs(redis.call('ZRANGEBYSCORE', K.delayed, '-inf', A.now)) do
+    redis.call('ZREM', K.delayed, id)
+    make_ready(id)
+  end
+  local chosen = {}
+  while #chosen < max do
+    local top = redis.call('ZPOPMIN', K.ready)
+    if not top[1] then break end
+    local id = string.sub(top[1], ${ORDER_DIGITS + 1})
+    local j = redis.call('HMGET', job(id), 'status', 'type', 'group_key')
+    -- A member whose job is no longer waiting (it cannot happen, but costs nothing) is dropped.
+    if j[1] == 'enqueued' or j[1] == 'failed' then
+      local holder = j[3] and redis.call('HGET', K.groups, j[3])
+      if holder and holder ~= id then
+        redis.call('ZADD', parked(j[3]), top[2], top[1])
+      else
+        if j[3] then redis.call('HSET', K.groups, j[3], id) end
+        redis.call('HINCRBY', job(id), 'attempts', 1)
+        redis.call('HSET', job(id), 'started_at', A.now, 'updated_at', A.now, 'claimed_by', owner)
+        set_status(id, j[2], j[1], 'running')
+        redis.call('ZADD', K.leases, A.lease_until, id)
+        redis.call('XADD', K.dispatch, '*', 'job', id)
+        chosen[#chosen + 1] = id
+      end
+    end
+  end
+  if #chosen > 0 then
+    local mine = {}
+    for _, id in ipairs(chosen) do mine[id] = true end
+    local reply = redis.call('XREADGROUP', 'GROUP', GROUP, owner, 'STREAMS', K.dispatch, '>')
+    for _, entry in ipairs(reply and reply[1][2] or {}) do
+      local id = entry[2][2]
+      if mine[id] then
+        redis.call('HSET', job(id), 'entry', entry[1])
+      else
+        -- Not this claim's: left undelivered by a script stopped part-way. Its job has no entry.
+        redis.call('XACK', K.dispatch, GROUP, entry[1])
+        redis.call('XDEL', K.dispatch, entry[1])
+      end
+    end
+    for _, id in ipairs(chosen) do claimed[#claimed + 1] = redis.call('HGETALL', job(id)) end
+  end
+end
+return { applied, claimed }
+`;
+
+/** { owner, lease_until, ids } */
+export const EXTEND_LEASES = `${PRELUDE}
+for _, id in ipairs(A.ids) do
+  local j = redis.call('HMGET', job(id), 'status', 'claimed_by')
+  if j[1] == 'running' and j[2] == A.owner then redis.call('ZADD', K.leases, 'XX', A.lease_until, id) end
+end
+return 0
+`;
+
+/**
+ * { now, owner, lease_until } → HGETALL of each job whose lease lapsed, now this owner's: its
+ * stream entry moves to this consumer with XCLAIM (XAUTOCLAIM would choose by idle time, which
+ * the server measures on its own clock; leases here are on the injected clock).
+ */
+export const TAKE_EXPIRED = `${PRELUDE}
+local taken = {}
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', K.leases, '-inf', A.now)) do
+  local j = redis.call('HMGET', job(id), 'status', 'entry')
+  if j[1] == 'running' then
+    if j[2] then redis.call('XCLAIM', K.dispatch, GROUP, A.owner, '0', j[2], 'JUSTID') end
+    redis.call('HSET', job(id), 'claimed_by', A.owner)
+    redis.call('ZADD', K.leases, A.lease_until, id)
+    taken[#taken + 1] = redis.call('HGETALL', job(id))
+  else
+    redis.call('ZREM', K.leases, id)
+  end
+end
+return taken
+`;
+
+/** { id, now } → CancelResult. A job awaiting its retry releases the group key it held. */
+export const CANCEL = `${PRELUDE}
+local id = A.id
+local j = redis.call('HMGET', job(id), 'status', 'type', 'group_key', 'unique_key', 'order')
+if not j[1] then return 'not_found' end
+if j[1] == 'running' then return 'running' end
+if j[1] ~= 'enqueued' and j[1] ~= 'failed' then return 'finished' end
+redis.call('ZREM', K.ready, j[5])
+redis.call('ZREM', K.delayed, id)
+if j[3] then redis.call('ZREM', parked(j[3]), j[5]) end
+redis.call('HSET', job(id), 'completed_at', A.now, 'updated_at', A.now)
+set_status(id, j[2], j[1], 'cancelled')
+finished(id, j[4], 'cancelled', A.now)
+-- Also when it did not hold the key: it may have been the parked job just moved back into
+-- the claim order, and the next one must take its place.
+if j[3] then release_key(j[3], id) end
+redis.call('PUBLISH', K.channel, '')
+return 'cancelled'
+`;
+
+/** { id, now, order } → RetryResult. A dead job goes back to enqueued with attempts 0. */
+export const RETRY = `${PRELUDE}
+local id = A.id
+local j = redis.call('HMGET', job(id), 'status', 'type', 'unique_key')
+if not j[1] then return 'not_found' end
+if j[1] ~= 'dead' then return 'not_dead' end
+redis.call('HSET', job(id), 'attempts', '0', 'run_at', A.now, 'order', A.order, 'updated_at', A.now)
+redis.call('HDEL', job(id), 'completed_at')
+set_status(id, j[2], 'dead', 'enqueued')
+redis.call('ZREM', P .. ':finished:dead', id)
+-- Takes its unique key back unless another unfinished job has taken it meanwhile.
+if j[3] then redis.call('HSETNX', K.unique, j[3], id) end
+place(id, tonumber(A.now))
+redis.call('PUBLISH', K.channel, '')
+return 'retried'
+`;
+
+/** { statuses, before, limit } → how many finished jobs were deleted. */
+export const PRUNE = `${PRELUDE}
+local n, limit = 0, tonumber(A.limit)
+for _, status in ipairs(A.statuses) do
+  if n >= limit then break end
+  local finished_key = P .. ':finished:' .. status
+  for _, id in ipairs(redis.call('ZRANGEBYSCORE', finished_key, '-inf', '(' .. A.before, 'LIMIT', 0, limit - n)) do
+    local jtype = redis.call('HGET', job(id), 'type')
+    redis.call('DEL', job(id))
+    redis.call('SREM', K.jobs, id)
+    redis.call('ZREM', finished_key, id)
+    if jtype then tally(status, jtype, -1) end
+    n = n + 1
+  end
+end
+return n
+`;
+
+/** { owner }: on close, forgets this owner's consumer — only if it holds no running job. */
+export const FORGET_CONSUMER = `${PRELUDE}
+local pending = redis.pcall('XPENDING', K.dispatch, GROUP, '-', '+', 1, A.owner)
+if type(pending) == 'table' and not pending.err and #pending == 0 then
+  redis.call('XGROUP', 'DELCONSUMER', K.dispatch, GROUP, A.owner)
+end
+return 0
+`;
