@@ -208,7 +208,15 @@ export class Worker {
     }
     if (this.stopping) return;
     if (this.running.size === 0 && this.buffer.length === 0) this.resolveIdleWaiters(run);
-    const next = await this.source.nextDueAt(claimedAt);
+    let next: number | null;
+    try {
+      next = await this.source.nextDueAt(claimedAt);
+    } catch (error) {
+      // A network queue out of reach: look again shortly rather than end the pump (or the process).
+      this.logger.log("error", "could not read when the next job is due; retrying", { error: errorMessage(error) });
+      this.scheduleWake(1_000);
+      return;
+    }
     const delay = next === null ? this.pollIntervalMs : Math.min(this.pollIntervalMs, Math.max(0, next - this.clock.now()));
     this.scheduleWake(delay);
   }
