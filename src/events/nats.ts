@@ -4,7 +4,9 @@
 // a subscriber that is down misses what is published meanwhile. With `stream` set, events are
 // also kept in a JetStream stream, and `subscribe(…, { durable: "name" })` reads through a
 // durable consumer: what was published while the subscriber was away is delivered when it
-// comes back.
+// comes back, and each event is acknowledged only after the handler is done with it — one
+// that was queued or in hand when the subscriber stopped or died is delivered again once
+// `ackWaitMs` has passed (at least once).
 import { AckPolicy, connect, DeliverPolicy, type JetStreamClient, type JetStreamManager, type NatsConnection } from "nats";
 import { jsonLogger, type Logger } from "../log.ts";
 import type { EventBus, EventHandler } from "./bus.ts";
@@ -19,6 +21,8 @@ export interface NatsBusOptions {
   subjectPrefix?: string;
   /** A JetStream stream to keep events in (created if missing); enables durable subscriptions. */
   stream?: string;
+  /** How long JetStream waits for a durable subscriber's acknowledgement before delivering again. Default 30 s. */
+  ackWaitMs?: number;
 }
 
 interface Subscribed {
@@ -34,7 +38,7 @@ export class NatsBus implements EventBus {
     private readonly nc: NatsConnection,
     private readonly logger: Logger,
     private readonly prefix: string,
-    private readonly jetstream: { js: JetStreamClient; jsm: JetStreamManager; stream: string } | null,
+    private readonly jetstream: { js: JetStreamClient; jsm: JetStreamManager; stream: string; ackWaitMs: number } | null,
   ) {}
 
   static async connect(url: string, options: NatsBusOptions = {}): Promise<NatsBus> {
@@ -46,7 +50,7 @@ export class NatsBus implements EventBus {
       await jsm.streams.add({ name: options.stream, subjects: [`${prefix}>`] }).catch(async (error: Error) => {
         if (!/already in use|exists/i.test(error.message)) throw error;
       });
-      jetstream = { js: nc.jetstream(), jsm, stream: options.stream };
+      jetstream = { js: nc.jetstream(), jsm, stream: options.stream, ackWaitMs: options.ackWaitMs ?? 30_000 };
     }
     return new NatsBus(nc, options.logger ?? jsonLogger(), prefix, jetstream);
   }
@@ -101,7 +105,13 @@ export class NatsBus implements EventBus {
     let stopped = false;
     const ready = (async () => {
       await jetstream.jsm.consumers
-        .add(jetstream.stream, { durable_name: durable, filter_subject: this.prefix + pattern, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.New })
+        .add(jetstream.stream, {
+          durable_name: durable,
+          filter_subject: this.prefix + pattern,
+          ack_policy: AckPolicy.Explicit,
+          deliver_policy: DeliverPolicy.New,
+          ack_wait: jetstream.ackWaitMs * 1_000_000, // nanoseconds
+        })
         .catch((error: Error) => {
           if (!/already|exists/i.test(error.message)) throw error;
         });
@@ -112,11 +122,11 @@ export class NatsBus implements EventBus {
       void (async () => {
         for await (const message of messages) {
           try {
-            queue.push(JSON.parse(message.string()) as Event);
+            queue.push(JSON.parse(message.string()) as Event, () => message.ack());
           } catch (error) {
             this.logger.log("warn", "ignored a JetStream message that is not a Backroom event", { error: (error as Error).message });
+            message.ack();
           }
-          message.ack();
         }
       })();
     })();

@@ -3,7 +3,11 @@
 // connection with a blocking XREAD and keeps the events its pattern matches (Redis has no
 // dotted-word wildcards, so matching is the same matcher every bus uses). With
 // `durable: "<name>"` a subscription reads through a consumer group: what is published while
-// the subscriber is down waits in the stream and is delivered when it comes back.
+// the subscriber is down waits in the stream and is delivered when it comes back. Each event
+// is acknowledged (XACK) only after the handler is done with it, and the group's one consumer
+// has a stable name, so a subscriber that comes back first re-reads what it was given but
+// never finished (its pending entries), then new entries: at least once. The stream's
+// trimming bounds this: an entry trimmed away before it was read is gone.
 import { RedisClient } from "bun";
 import { jsonLogger, type Logger } from "../log.ts";
 import type { EventBus, EventHandler } from "./bus.ts";
@@ -16,11 +20,16 @@ export interface RedisSubscribeOptions {
   durable?: string;
 }
 
+/** The consumer name within a durable subscription's group: stable, so a restart finds its pending entries. */
+const CONSUMER = "subscriber";
+
 type StreamReply = Record<string, [string, string[]][]> | null;
 
 export class RedisStreamsBus implements EventBus {
   private readonly client: RedisClient;
   private readonly subscriptions = new Set<{ stop(): void; ready: Promise<void> }>();
+  /** Acknowledgements on their way: close() lets them arrive, or finished events come again. */
+  private readonly acks = new Set<Promise<unknown>>();
 
   constructor(
     private readonly url: string,
@@ -51,15 +60,27 @@ export class RedisStreamsBus implements EventBus {
     const queue = new SubscriberQueue(pattern, handler, this.logger);
     const reader = new RedisClient(this.url);
     let stopped = false;
+    const group = options.durable;
+    const ack = (entryId: string) => {
+      const sent = this.client.send("XACK", [this.stream, group!, entryId]).catch(() => {});
+      this.acks.add(sent);
+      void sent.finally(() => this.acks.delete(sent));
+    };
     const deliver = (reply: StreamReply) => {
       for (const entries of Object.values(reply ?? {})) {
-        for (const [, fields] of entries) {
+        for (const [entryId, fields] of entries) {
+          const settle = group ? () => ack(entryId) : undefined;
           try {
-            const event = JSON.parse(fields[fields.indexOf("event") + 1]!) as Event;
-            if (matches(event.type)) queue.push(event);
+            // A pending entry trimmed from the stream comes back without fields: nothing to deliver.
+            const event = fields ? (JSON.parse(fields[fields.indexOf("event") + 1]!) as Event) : null;
+            if (event && matches(event.type)) {
+              queue.push(event, settle);
+              continue;
+            }
           } catch (error) {
             this.logger.log("warn", "ignored a stream entry that is not a Backroom event", { error: (error as Error).message });
           }
+          settle?.();
         }
       }
     };
@@ -76,18 +97,23 @@ export class RedisStreamsBus implements EventBus {
     })();
     void ready.then(async (startId) => {
       let id = startId;
-      const consumer = `c-${process.pid}`;
+      // Durable: first this consumer's pending entries (given before, never acknowledged), from
+      // the start of its history, then new ones (">").
+      let pendingAfter: string | null = "0";
       while (!stopped) {
         try {
-          const reply = options.durable
-            ? ((await reader.send("XREADGROUP", ["GROUP", options.durable, consumer, "COUNT", "100", "BLOCK", "500", "STREAMS", this.stream, ">"])) as StreamReply)
-            : ((await reader.send("XREAD", ["COUNT", "100", "BLOCK", "500", "STREAMS", this.stream, id])) as StreamReply);
+          let reply: StreamReply;
+          if (group) {
+            const from = pendingAfter ?? ">";
+            const block = pendingAfter === null ? ["BLOCK", "500"] : [];
+            reply = (await reader.send("XREADGROUP", ["GROUP", group, CONSUMER, "COUNT", "100", ...block, "STREAMS", this.stream, from])) as StreamReply;
+            if (pendingAfter !== null) pendingAfter = Object.values(reply ?? {})[0]?.length ? lastId(reply, pendingAfter) : null;
+          } else {
+            reply = (await reader.send("XREAD", ["COUNT", "100", "BLOCK", "500", "STREAMS", this.stream, id])) as StreamReply;
+          }
           if (stopped) break;
           deliver(reply);
-          if (options.durable) {
-            const ids = Object.values(reply ?? {}).flatMap((entries) => entries.map(([entryId]) => entryId));
-            if (ids.length) await reader.send("XACK", [this.stream, options.durable, ...ids]);
-          } else id = lastId(reply, id);
+          if (!group) id = lastId(reply, id);
         } catch (error) {
           if (stopped) break;
           this.logger.log("error", "Redis stream read failed; retrying", { pattern, error: (error as Error).message });
@@ -117,6 +143,7 @@ export class RedisStreamsBus implements EventBus {
   async close(): Promise<void> {
     for (const s of this.subscriptions) s.stop();
     this.subscriptions.clear();
+    await Promise.all(this.acks);
     this.client.close();
   }
 }

@@ -1,12 +1,18 @@
 // One subscriber's delivery queue, shared by every bus engine: asynchronous, in order, a
 // throwing handler logged and skipped, a hung one holding up only itself, and bounded (past
 // `maxQueued` the oldest events are dropped, with a warning).
+//
+// An engine with durable delivery passes `settle` with each event: it is called once the
+// handler is done with it (returned, or threw and was logged) or the event was dropped — that
+// is when the engine acknowledges it to the broker. Never on close: an event still queued or
+// being handled when the subscriber stops (or its process dies) stays unacknowledged, and the
+// broker delivers it again. At least once, not at most once.
 import { errorMessage, type Logger } from "../log.ts";
 import type { EventHandler } from "./bus.ts";
 import type { Event } from "./event.ts";
 
 export class SubscriberQueue {
-  private readonly queue: Event[] = [];
+  private readonly queue: { event: Event; settle?: () => void }[] = [];
   private draining = false;
   private dropped = 0;
   private closed = false;
@@ -18,13 +24,13 @@ export class SubscriberQueue {
     private readonly maxQueued = 10_000,
   ) {}
 
-  push(event: Event): void {
+  push(event: Event, settle?: () => void): void {
     if (this.closed) return;
     if (this.queue.length >= this.maxQueued) {
-      this.queue.shift();
+      this.queue.shift()!.settle?.();
       if (this.dropped++ % 1_000 === 0) this.logger.log("warn", "event subscriber too slow; dropping its oldest events", { pattern: this.pattern, dropped: this.dropped });
     }
-    this.queue.push(event);
+    this.queue.push({ event, settle });
     if (!this.draining) void this.drain();
   }
 
@@ -36,12 +42,19 @@ export class SubscriberQueue {
   private async drain(): Promise<void> {
     this.draining = true;
     await Promise.resolve(); // never deliver inside the publisher's call
-    while (this.queue.length > 0) {
-      const event = this.queue.shift()!;
+    while (this.queue.length > 0 && !this.closed) {
+      const { event, settle } = this.queue.shift()!;
       try {
         await this.handler(event);
       } catch (error) {
         this.logger.log("error", "event subscriber failed", { pattern: this.pattern, event_id: event.id, type: event.type, error: errorMessage(error) });
+      }
+      if (this.closed) break; // stopped while handling: leave it unacknowledged, to be delivered again
+      try {
+        settle?.();
+      } catch (error) {
+        // The broker connection went away: the event is delivered again when it is back.
+        this.logger.log("warn", "could not acknowledge an event", { pattern: this.pattern, event_id: event.id, error: errorMessage(error) });
       }
     }
     this.draining = false;

@@ -1,5 +1,6 @@
 // For every bus engine that offers durable subscriptions: a subscriber that was down receives
-// what was published while it was away — and only what its pattern matches.
+// what was published while it was away — and only what its pattern matches — and an event it
+// had not finished handling when it went away is delivered again (at least once).
 import { expect, test } from "bun:test";
 import type { EventBus, EventHandler } from "../../src/events/bus.ts";
 import { waitFor } from "../support/wait.ts";
@@ -32,6 +33,43 @@ export function durableSubscriberTest<Bus extends EventBus>(name: string, engine
     await Bun.sleep(50);
     expect(later).toEqual(["till.order.updated", "till.order.deleted"]);
     await Promise.all([again.close(), publisher.close()]);
+    await engine.cleanup();
+  });
+
+  test(`${name}: events the subscriber had not finished when it stopped are delivered again`, async () => {
+    const publisher = await engine.open();
+    const first = await engine.open();
+    const started: string[] = [];
+    // The handler never finishes: the process "dies" with one event in hand and one queued.
+    engine.subscribeDurable(first, "till.order.*", (e) => {
+      started.push(e.type);
+      return new Promise<void>(() => {});
+    });
+    await first.ready?.();
+    await publisher.publish("till.order.created", {});
+    await publisher.publish("till.order.updated", {});
+    await waitFor(() => started.length === 1);
+    await Bun.sleep(100); // the second reaches the subscriber's queue too
+    await first.close();
+    await Bun.sleep(600);
+    const again = await engine.open();
+    const later: string[] = [];
+    engine.subscribeDurable(again, "till.order.*", (e) => void later.push(e.type));
+    await waitFor(() => later.length >= 2, 10_000, "the unfinished events, again");
+    expect([...new Set(later)].sort()).toEqual(["till.order.created", "till.order.updated"]);
+    // Finished this time: acknowledged, so a third subscriber gets nothing more.
+    await Bun.sleep(200);
+    await again.close();
+    await Bun.sleep(600);
+    const third = await engine.open();
+    const after: string[] = [];
+    engine.subscribeDurable(third, "till.order.*", (e) => void after.push(e.type));
+    await third.ready?.();
+    await publisher.publish("till.order.deleted", {});
+    await waitFor(() => after.length >= 1, 10_000, "the next event");
+    await Bun.sleep(1_500); // longer than JetStream's acknowledgement wait in these tests
+    expect(after).toEqual(["till.order.deleted"]);
+    await Promise.all([third.close(), publisher.close()]);
     await engine.cleanup();
   });
 }

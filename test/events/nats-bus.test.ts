@@ -31,7 +31,8 @@ if (url) {
 
   const stream = `BACKROOM_TEST_${process.pid}`;
   durableSubscriberTest("nats jetstream", {
-    open: () => NatsBus.connect(url, { logger: silentLogger, stream, subjectPrefix: `bt${process.pid}.` }),
+    // A short acknowledgement wait: JetStream delivers an unacknowledged event again only after it.
+    open: () => NatsBus.connect(url, { logger: silentLogger, stream, subjectPrefix: `bt${process.pid}.`, ackWaitMs: 1_000 }),
     subscribeDurable: (bus, pattern, handler) => bus.subscribe(pattern, handler, { durable: "head-office" }),
     async cleanup() {
       const { connect } = await import("nats");
