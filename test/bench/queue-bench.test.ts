@@ -28,3 +28,16 @@ test("bench/events.ts delivers every event in-process and to every WebSocket cli
   expect(inProcess).toMatchObject({ case: "in_process", events: 500, deliveries: 1800 });
   expect(fanout).toMatchObject({ case: "realtime_fanout", messages: 50, expected: 50, p99_ms: expect.any(Number) });
 });
+
+test("bench/adapters.ts checks off every delivery and reports each queue; an engine without its URL says skipped", () => {
+  const env = { ...process.env };
+  delete env.NATS_URL;
+  const run = Bun.spawnSync([process.execPath, "bench/adapters.ts", "--only", "in_process,nats,sqlite", "--scale", "0.002", "--jobs", "200", "--rounds", "1", "--probe", "20"], { stdout: "pipe", stderr: "pipe", env });
+  expect(run.exitCode).toBe(0);
+  const lines = run.stdout.toString().trim().split("\n");
+  expect(lines.some((l) => /nats\s+skipped \(set NATS_URL\)/.test(l))).toBe(true);
+  const figures = JSON.parse(lines.at(-1)!);
+  expect(figures.buses.in_process).toMatchObject({ ok: true, expected_deliveries: 10_000, delivered: 10_000, missing: 0, p99_ms: expect.any(Number) });
+  expect(figures.buses.nats).toEqual({ skipped: "set NATS_URL" });
+  expect(figures.queues.sqlite_normal).toMatchObject({ enqueue_jobs_per_s: expect.any(Number), process_jobs_per_s: expect.any(Number) });
+}, 60_000);
