@@ -74,6 +74,7 @@ export class Forwarder {
   async forwardOnce(): Promise<number> {
     if (!this.migrated) {
       await this.remote.migrate();
+      await this.releaseStranded();
       this.migrated = true;
     }
     const rows = await this.outbox.outbox(this.batch);
@@ -85,6 +86,19 @@ export class Forwarder {
       if (this.outbox.getStatus(row.id)?.status === "cancelled") await this.remote.cancel(row.id);
     }
     return rows.length;
+  }
+
+  /**
+   * Jobs left `running` in the file by a run without forwarding (a till switched to PostgreSQL
+   * after a crash): no local worker will ever settle them, so they go back to waiting — without
+   * spending the interrupted attempt — and are forwarded like the rest.
+   */
+  private async releaseStranded(): Promise<void> {
+    const stranded = this.outbox.takeExpired(0);
+    if (stranded.length === 0) return;
+    const at = Date.now();
+    await this.outbox.settleAndClaim(stranded.map((job) => ({ kind: "released", job, at })), 0, 0);
+    this.logger.log("warn", "jobs left running in the file will be forwarded", { jobs: stranded.length });
   }
 
   private async loop(): Promise<void> {

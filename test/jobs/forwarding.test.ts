@@ -59,6 +59,19 @@ if (url) {
     expect(await queue.nextDueAt(Date.now())).toBe(at);
   });
 
+  test("jobs a run without forwarding left running in the file are forwarded too, their attempt not spent", async () => {
+    const id = outbox.enqueue({ type: "t" });
+    await outbox.settleAndClaim([], 10, 30_000); // a local worker took it, then the process died
+    db.close();
+    db = openDatabase(tmp.file("till.db"), { migrations: [...jobsMigrations, orders] }); // restarted, now forwarding
+    outbox = new SqliteQueue(db);
+    forwarder = new Forwarder({ outbox, remote });
+    expect(outbox.getStatus(id)?.status).toBe("running");
+    expect(await forwarder.forwardOnce()).toBe(1);
+    expect(await pgRow(id)).toMatchObject({ status: "enqueued", attempts: 0 });
+    expect(outboxRows()).toBe(0);
+  });
+
   test("a rolled-back order forwards nothing", async () => {
     expect(() =>
       db.transaction(() => {
