@@ -29,3 +29,9 @@ test("every per-job transition is a primary-key lookup", () => {
     expect(plan(SQL[name])).toMatch(/^SEARCH jobs USING (INDEX sqlite_autoindex_jobs_1|PRIMARY KEY) \(id=\?\)$/);
   }
 });
+
+test("the forwarding outbox is read in claim order through jobs_available and emptied by primary key", () => {
+  const p = plan(SQL.outbox);
+  expect(p).toBe("SCAN jobs USING INDEX jobs_available");
+  expect(plan(SQL.removeForwarded)).toMatch(/^SEARCH jobs USING (INDEX sqlite_autoindex_jobs_1|PRIMARY KEY) \(id=\?\)$/);
+});
