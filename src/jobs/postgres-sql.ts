@@ -1,0 +1,94 @@
+// Every statement the PostgreSQL queue runs, in one place so they can be audited together.
+// Each names the index that serves it (postgres-schema.ts); test/jobs/postgres-plan.test.ts
+// checks those plans with EXPLAIN on a table of 100,000 jobs. `t` is the table name, checked
+// to be a plain identifier by the queue's constructor.
+const AVAILABLE = `status IN ('enqueued', 'failed')`;
+const UNFINISHED = `status IN ('enqueued', 'running', 'failed')`;
+const COLUMNS = `id, type, payload, headers, actor_id, tenant_id, max_retry, group_key, trace_id, priority, unique_key, timeout_ms, attempts, created_at`;
+const CLEAR_LEASE = `lease_expires_at = NULL, claimed_by = NULL`;
+// Settle statements apply only while this owner holds the attempt: an outcome arriving after a
+// takeover or a cancel changes nothing. Index: primary key.
+const HELD = `WHERE id = $1 AND status = 'running' AND claimed_by = $2 RETURNING id`;
+
+export type PostgresStatements = ReturnType<typeof postgresStatements>;
+
+export function postgresStatements(t: string) {
+  return {
+    // One statement: insert (unless an unfinished job holds the unique key) and NOTIFY, which
+    // PostgreSQL delivers only if and when the surrounding transaction commits.
+    insert: `
+      WITH inserted AS (
+        INSERT INTO ${t} (id, type, status, payload, headers, priority, max_retry, run_at, group_key, unique_key,
+                          trace_id, actor_id, tenant_id, timeout_ms, created_at, updated_at, partition_key)
+        VALUES ($1, $2, 'enqueued', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $16)
+        ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL AND ${UNFINISHED} DO NOTHING
+        RETURNING id)
+      SELECT id, pg_notify($15, '') FROM inserted`,
+    // Index: <t>_unique.
+    unfinishedByUniqueKey: `SELECT id FROM ${t} WHERE unique_key = $1 AND ${UNFINISHED}`,
+
+    // Jobs enqueued elsewhere (a till's outbox), stored as they are, in one statement; a row
+    // whose id or unfinished unique key is here already is skipped.
+    adopt: `
+      WITH adopted AS (
+        INSERT INTO ${t} (id, type, status, payload, headers, priority, attempts, max_retry, run_at, group_key, unique_key,
+                          trace_id, actor_id, tenant_id, timeout_ms, error, created_at, updated_at, partition_key)
+        SELECT id, type, status, payload, headers, priority, attempts, max_retry, run_at, group_key, unique_key,
+               trace_id, actor_id, tenant_id, timeout_ms, error, created_at, updated_at, $2
+        FROM jsonb_to_recordset($1::text::jsonb) AS r(id text, type text, status text, payload text, headers text, priority int, attempts int,
+             max_retry int, run_at float8, group_key text, unique_key text, trace_id text, actor_id text, tenant_id text,
+             timeout_ms float8, error text, created_at float8, updated_at float8)
+        ORDER BY id
+        ON CONFLICT DO NOTHING
+        RETURNING id)
+      SELECT id, pg_notify($3, '') FROM adopted`,
+
+    // The claim's candidates: this partition's due jobs in claim order, locked, skipping rows
+    // another claim holds. Index: <t>_claim (partition_key, priority DESC, run_at, id), walked
+    // in order and stopped at LIMIT.
+    claimCandidates: `
+      SELECT id, group_key FROM ${t}
+      WHERE partition_key = $3 AND ${AVAILABLE} AND run_at <= $1
+      ORDER BY priority DESC, run_at, id LIMIT $2 FOR UPDATE SKIP LOCKED`,
+    // A group key is free when this transaction takes its advisory lock (no other claim is
+    // taking it now) and no committed job holds it (running, or failed awaiting its retry).
+    // Index: <t>_holders.
+    groupKeyFree: `
+      SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0)) AND NOT EXISTS (
+        SELECT 1 FROM ${t} WHERE group_key = $1 AND status IN ('running', 'failed') AND id <> $2) AS free`,
+    // Index: primary key.
+    markRunning: `
+      UPDATE ${t} SET status = 'running', attempts = attempts + 1, started_at = $2, updated_at = $2, lease_expires_at = $3, claimed_by = $4
+      WHERE id = ANY($1::text[]) RETURNING ${COLUMNS}, run_at`,
+
+    markSucceeded: `
+      UPDATE ${t} SET status = 'succeeded', error = NULL, output = $3, result_url = $4, result_mime = $5, result_size = $6,
+        completed_at = $7, updated_at = $7, ${CLEAR_LEASE} ${HELD}`,
+    markFailed: `UPDATE ${t} SET status = 'failed', error = $3, run_at = $4, updated_at = $5, ${CLEAR_LEASE} ${HELD}`,
+    markDead: `UPDATE ${t} SET status = 'dead', error = $3, completed_at = $4, updated_at = $4, ${CLEAR_LEASE} ${HELD}`,
+    markReleased: `UPDATE ${t} SET status = 'enqueued', attempts = attempts - 1, run_at = $3, updated_at = $3, ${CLEAR_LEASE} ${HELD}`,
+
+    // Index: primary key.
+    extendLeases: `UPDATE ${t} SET lease_expires_at = $1 WHERE id = ANY($2::text[]) AND status = 'running' AND claimed_by = $3`,
+    // This partition's running jobs whose lease lapsed, taken over by the caller. Index: <t>_lease.
+    takeExpired: `
+      UPDATE ${t} SET claimed_by = $1, lease_expires_at = $3
+      WHERE id IN (SELECT id FROM ${t} WHERE status = 'running' AND partition_key = $4 AND lease_expires_at <= $2 FOR UPDATE SKIP LOCKED)
+      RETURNING ${COLUMNS}`,
+    // Index: <t>_next (partition_key, run_at): one index probe.
+    nextDueAt: `SELECT min(run_at) AS at FROM ${t} WHERE ${AVAILABLE} AND partition_key = $2 AND run_at > $1`,
+
+    // Index: primary key.
+    cancel: `UPDATE ${t} SET status = 'cancelled', completed_at = $2, updated_at = $2 WHERE id = $1 AND ${AVAILABLE} RETURNING id`,
+    retryDead: `UPDATE ${t} SET status = 'enqueued', attempts = 0, run_at = $2, completed_at = NULL, updated_at = $2 WHERE id = $1 AND status = 'dead' RETURNING id`,
+    statusOf: `SELECT status FROM ${t} WHERE id = $1`,
+    state: `SELECT * FROM ${t} WHERE id = $1`,
+    // The dashboard's counts: every unfinished, dead and cancelled job (not the succeeded ones).
+    stateCounts: `SELECT status, type, count(*)::int AS n FROM ${t} WHERE status <> 'succeeded' GROUP BY status, type`,
+    // Retention, a bounded chunk at a time, this partition's jobs only.
+    pruneFinished: `
+      DELETE FROM ${t} WHERE id IN (
+        SELECT id FROM ${t} WHERE status = ANY($1::text[]) AND completed_at < $2 AND partition_key = $4 LIMIT $3) RETURNING id`,
+    notify: `SELECT pg_notify($1, '')`,
+  };
+}

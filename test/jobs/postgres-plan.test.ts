@@ -1,0 +1,70 @@
+// Every hot statement of the PostgreSQL queue is served by the index its comment names
+// (src/jobs/postgres-sql.ts), on a table big enough that the planner would rather scan if the
+// index did not fit: 100,000 jobs, most finished, in two partitions.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { SQL } from "bun";
+import { PostgresQueue } from "../../src/jobs/postgres.ts";
+import { postgresStatements } from "../../src/jobs/postgres-sql.ts";
+import { engineUrl } from "../support/engines.ts";
+
+const url = engineUrl("DATABASE_URL", "PostgreSQL query plans", "postgres://postgres@127.0.0.1:5432/test");
+if (url) {
+  // One connection: PREPARE and EXPLAIN EXECUTE must meet on the same session.
+  const sql = new SQL(url, { max: 1 });
+  const table = `plan_${process.pid}`;
+  const q = postgresStatements(table);
+  beforeAll(async () => {
+    await new PostgresQueue({ sql, table }).migrate();
+    await sql.unsafe(`
+      INSERT INTO ${table} (id, type, status, payload, max_retry, run_at, group_key, created_at, updated_at, partition_key, lease_expires_at)
+      SELECT lpad(g::text, 26, '0'), 't',
+             CASE WHEN g % 50 = 0 THEN 'enqueued' WHEN g % 50 = 1 THEN 'running' WHEN g % 50 = 2 THEN 'failed' ELSE 'succeeded' END,
+             '{}', 3, g, CASE WHEN g % 7 = 0 THEN 'store-' || (g % 13) END, g, g, CASE WHEN g % 2 = 0 THEN '' ELSE 'till-7' END,
+             CASE WHEN g % 50 = 1 THEN g END
+      FROM generate_series(1, 100000) g`);
+    await sql.unsafe(`ANALYZE ${table}`);
+  });
+  afterAll(async () => {
+    await sql.unsafe(`DROP TABLE IF EXISTS ${table}`);
+    await sql.close();
+  });
+
+  let n = 0;
+  const plan = async (statement: string, params: unknown[]): Promise<string> => {
+    const name = `p${++n}`;
+    await sql.unsafe(`PREPARE ${name} AS ${statement}`);
+    const literals = params.map((p) => (typeof p === "number" ? String(p) : p === null ? "NULL" : `'${p}'`));
+    const rows = (await sql.unsafe(`EXPLAIN EXECUTE ${name}(${literals.join(", ")})`)) as { "QUERY PLAN": string }[];
+    await sql.unsafe(`DEALLOCATE ${name}`);
+    return rows.map((r) => r["QUERY PLAN"]).join("\n");
+  };
+
+  test("the claim walks the partition's claim index in order: no sort, no scan of finished jobs", async () => {
+    const p = await plan(q.claimCandidates, [1e15, 40, "till-7"]);
+    expect(p).toContain(`Index Scan using ${table}_claim`);
+    expect(p).toMatch(/Index Cond: \(\(partition_key = /); // the partition is a range of the index, not a filter over all of it
+    expect(p).not.toMatch(/Seq Scan|Sort/);
+  });
+
+  test("group holds, next due time and lease takeover use their partial indexes", async () => {
+    expect(await plan(q.groupKeyFree, ["store-3", "x"])).toContain(`${table}_holders`);
+    const next = await plan(q.nextDueAt, [5, "till-7"]);
+    expect(next).toContain(`${table}_next`);
+    expect(next).toMatch(/Index Cond: \(\(partition_key = /);
+    expect(next).not.toContain("Seq Scan");
+    const expired = await plan(q.takeExpired, ["owner", 1e15, 1e15, "till-7"]);
+    expect(expired).toContain(`${table}_lease`);
+    expect(expired).not.toContain("Seq Scan");
+    expect(await plan(q.unfinishedByUniqueKey, ["k"])).toContain(`${table}_unique`);
+  });
+
+  test("per-job transitions are primary-key lookups", async () => {
+    // The id and the owner, then NULL for every other parameter: only the plan is read.
+    const arity = (statement: string) => Math.max(...(statement.match(/\$\d+/g) ?? []).map((s) => Number(s.slice(1))));
+    for (const statement of [q.markSucceeded, q.markFailed, q.markDead, q.markReleased]) {
+      expect(await plan(statement, ["x", "owner", ...Array(arity(statement) - 2).fill(null)])).toContain(`${table}_pkey`);
+    }
+    expect(await plan(q.cancel, ["x", 1])).toContain(`${table}_pkey`);
+    expect(await plan(q.state, ["x"])).toContain(`${table}_pkey`);
+  });
+}
