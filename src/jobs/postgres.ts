@@ -6,7 +6,10 @@
 //   committed holders, so two processes never run two jobs of one key at once;
 // - leases expire across nodes: a dead process's jobs are taken over by the others;
 // - enqueue can join a caller's Bun.SQL transaction (pass it as the second argument), and
-//   wakes idle workers everywhere with NOTIFY, delivered on commit.
+//   wakes idle workers everywhere with NOTIFY, delivered on commit;
+// - an instance with a partition claims only that partition's jobs (a till's, whose handlers
+//   read its own file), while reads, cancel and retry see them all.
+// Every statement, with the index that serves it, is in postgres-sql.ts.
 import type { SQL } from "bun";
 import { monotonicFactory } from "ulid";
 import { systemClock, type Clock } from "../clock.ts";
