@@ -11,6 +11,9 @@ import { errorMessage, type Logger } from "../log.ts";
 import type { EventHandler } from "./bus.ts";
 import type { Event } from "./event.ts";
 
+/** Events a subscriber may have waiting before the oldest are dropped. */
+export const MAX_QUEUED = 10_000;
+
 export class SubscriberQueue {
   private readonly queue: { event: Event; settle?: () => void }[] = [];
   private draining = false;
@@ -21,7 +24,7 @@ export class SubscriberQueue {
     readonly pattern: string,
     private readonly handler: EventHandler,
     private readonly logger: Logger,
-    private readonly maxQueued = 10_000,
+    private readonly maxQueued = MAX_QUEUED,
   ) {}
 
   push(event: Event, settle?: () => void): void {
