@@ -28,6 +28,7 @@ svg{max-width:100%;height:auto;border:1px solid var(--line)}`;
 const SCRIPT = `
 const main = document.getElementById("main"), live = document.getElementById("live");
 const token = () => sessionStorage.getItem("backroom-token");
+let renders = 0; // render() calls started, so a late one knows it is stale
 function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) { if (v === false || v == null) continue; if (k.startsWith("on")) el.addEventListener(k.slice(2), v); else el.setAttribute(k, v === true ? "" : v); }
@@ -46,6 +47,7 @@ function say(text) { live.textContent = text; }
 
 function login(message) {
   stopLive();
+  renders++; // a render still in flight must not draw over the form
   main.replaceChildren(h("h2", {}, "Sign in"),
     h("form", { onsubmit: async (e) => { e.preventDefault(); sessionStorage.setItem("backroom-token", e.target.token.value.trim()); await start(); } },
       message ? h("p", { class: "error", role: "alert" }, message) : null,
@@ -62,12 +64,12 @@ async function overview() {
     return '<rect x="' + i * 10 + '" y="' + y + '" width="8" height="' + (100 - y) + '" fill="#0b4fa0"><title>' + new Date(m.minute).toLocaleTimeString() + ": " + total + " finished, " + (m.failed + m.dead) + " failed</title></rect>" + '<rect x="' + i * 10 + '" y="' + fy + '" width="8" height="' + (100 - fy) + '" fill="#a4161a"/>'; }).join("");
   const chart = h("figure", {}, h("figcaption", {}, "Jobs finished per minute, last hour (red: failed or dead): " + hour.ok + " succeeded, " + hour.bad + " failed — failure rate " + (hour.ok + hour.bad ? Math.round((100 * hour.bad) / (hour.ok + hour.bad)) : 0) + "%"));
   chart.insertAdjacentHTML("beforeend", '<svg viewBox="0 0 600 100" width="600" height="100" role="img" aria-label="Throughput chart">' + bars + "</svg>");
-  main.replaceChildren(h("h2", {}, "Overview"),
+  return [h("h2", {}, "Overview"),
     h("div", { class: "cards" }, ...["enqueued", "running", "failed", "dead", "cancelled"].map((s) => h("div", { class: "card" }, h("b", {}, byState[s] ?? 0), h("a", { href: "#/jobs?status=" + s }, s)))),
     h("p", {}, "Oldest waiting job due since: ", h("strong", {}, when(data.oldest_waiting_since))), chart,
     h("h3", {}, "Unfinished, dead and cancelled jobs by type"),
     h("table", {}, h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Type"), h("th", { scope: "col" }, "State"), h("th", { scope: "col" }, "Jobs"))),
-      h("tbody", {}, data.counts.length ? data.counts.map((c) => h("tr", {}, h("td", {}, h("a", { href: "#/jobs?type=" + encodeURIComponent(c.type) + "&status=" + c.status }, c.type)), h("td", {}, statusCell(c.status)), h("td", { class: "num" }, c.n))) : h("tr", {}, h("td", { colspan: 3 }, "Nothing waiting, running or dead.")))));
+      h("tbody", {}, data.counts.length ? data.counts.map((c) => h("tr", {}, h("td", {}, h("a", { href: "#/jobs?type=" + encodeURIComponent(c.type) + "&status=" + c.status }, c.type)), h("td", {}, statusCell(c.status)), h("td", { class: "num" }, c.n))) : h("tr", {}, h("td", { colspan: 3 }, "Nothing waiting, running or dead."))))];
 }
 
 async function jobs(params) {
@@ -90,12 +92,12 @@ async function jobs(params) {
     say(data.affected + " job(s) " + (action === "retry" ? "retried" : "cancelled")); render(); } }, label);
   const page = meta.page, pages = Math.max(1, meta.pages);
   const go = (n) => { params.set("page", n); location.hash = "#/jobs?" + params; };
-  main.replaceChildren(h("h2", {}, "Jobs"), filters,
+  return [h("h2", {}, "Jobs"), filters,
     h("div", { class: "row" }, bulk("retry", "Retry all dead jobs"), bulk("cancel", "Cancel all queued jobs")),
     h("table", {}, h("caption", { class: "sr" }, meta.total + " job(s)"),
       h("thead", {}, h("tr", {}, ...["Job", "Type", "State", "Attempts", "Group", "Actor", "Created"].map((c) => h("th", { scope: "col" }, c)))),
       h("tbody", {}, data.length ? data.map((j) => h("tr", {}, h("td", {}, h("a", { href: "#/jobs/" + j.id }, j.id)), h("td", {}, j.type), h("td", {}, statusCell(j.status)), h("td", { class: "num" }, j.attempts + "/" + j.max_retry), h("td", {}, j.group_key ?? ""), h("td", {}, j.actor_id ?? ""), h("td", {}, when(j.created_at)))) : h("tr", {}, h("td", { colspan: 7 }, "No jobs match.")))),
-    h("div", { class: "row" }, h("button", { disabled: page <= 1, onclick: () => go(page - 1) }, "Previous"), h("span", {}, "Page " + page + " of " + pages + (meta.total_is_lower_bound ? "+" : "") + " (" + meta.total + (meta.total_is_lower_bound ? "+" : "") + " jobs)"), h("button", { disabled: page >= pages, onclick: () => go(page + 1) }, "Next")));
+    h("div", { class: "row" }, h("button", { disabled: page <= 1, onclick: () => go(page - 1) }, "Previous"), h("span", {}, "Page " + page + " of " + pages + (meta.total_is_lower_bound ? "+" : "") + " (" + meta.total + (meta.total_is_lower_bound ? "+" : "") + " jobs)"), h("button", { disabled: page >= pages, onclick: () => go(page + 1) }, "Next"))];
 }
 
 async function job(id) {
@@ -104,28 +106,28 @@ async function job(id) {
   const rows = [["ID", j.id], ["Type", j.type], ["State", statusCell(j.status)], ["Attempts", j.attempts + " of " + j.maxRetry], ["Priority", j.priority], ["Group", j.groupKey ?? "—"], ["Actor", j.actorId ?? "—"], ["Trace", j.traceId ?? "—"],
     ["Created", when(j.createdAt && new Date(j.createdAt).toISOString())], ["Runs at", when(new Date(j.runAt).toISOString())], ["Started", when(j.startedAt && new Date(j.startedAt).toISOString())], ["Completed", when(j.completedAt && new Date(j.completedAt).toISOString())],
     ["Run time", j.startedAt && j.completedAt ? (j.completedAt - j.startedAt) + " ms" : "—"], ["Last error", j.error ?? "—"], ["Result URL", j.resultUrl ?? "—"]];
-  main.replaceChildren(h("p", {}, h("a", { href: "#/jobs" }, "← Jobs")), h("h2", {}, "Job " + j.id),
+  return [h("p", {}, h("a", { href: "#/jobs" }, "← Jobs")), h("h2", {}, "Job " + j.id),
     h("div", { class: "row" }, j.status === "dead" ? act("retry", "Retry", "retried") : null, ["enqueued", "failed"].includes(j.status) ? act("cancel", "Cancel", "cancelled") : null),
     h("dl", {}, rows.flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, v)])),
-    h("h3", {}, "Payload"), h("pre", {}, JSON.stringify(j.payload, null, 2)), h("h3", {}, "Output"), h("pre", {}, JSON.stringify(j.output, null, 2)));
+    h("h3", {}, "Payload"), h("pre", {}, JSON.stringify(j.payload, null, 2)), h("h3", {}, "Output"), h("pre", {}, JSON.stringify(j.output, null, 2))];
 }
 
 async function schedules() {
   const { data } = await api("/api/schedules");
   const act = (s, path, label) => h("button", { onclick: async () => { await api("/api/schedules/" + encodeURIComponent(s.name) + "/" + path, { method: "POST" }); say(label + ": " + s.name); render(); } }, label);
-  main.replaceChildren(h("h2", {}, "Schedules"), h("table", {}, h("thead", {}, h("tr", {}, ...["Name", "Schedule", "Job type", "Next fire", "Last fire", "State", "Actions"].map((c) => h("th", { scope: "col" }, c)))),
+  return [h("h2", {}, "Schedules"), h("table", {}, h("thead", {}, h("tr", {}, ...["Name", "Schedule", "Job type", "Next fire", "Last fire", "State", "Actions"].map((c) => h("th", { scope: "col" }, c)))),
     h("tbody", {}, data.map((s) => h("tr", {}, h("td", {}, s.name), h("td", {}, h("code", {}, s.schedule), s.timezone ? " (" + s.timezone + ")" : ""), h("td", {}, s.type), h("td", {}, when(s.next_fire_at)), h("td", {}, when(s.last_fired_at)), h("td", {}, s.paused ? "paused" : "active"),
-      h("td", {}, s.paused ? act(s, "resume", "Resume") : act(s, "pause", "Pause"), " ", act(s, "run", "Run now")))))));
+      h("td", {}, s.paused ? act(s, "resume", "Resume") : act(s, "pause", "Pause"), " ", act(s, "run", "Run now"))))))];
 }
 
 async function webhooks() {
   const [subs, recent, failures] = await Promise.all([api("/api/webhook_subscriptions?limit=100"), api("/api/job_statuses?type=webhook_delivery&sort=-id&limit=20"), api("/api/job_statuses?type=webhook_delivery&filter=status:in:failed,dead&sort=-id&limit=20")]);
   const deliveries = (list) => h("table", {}, h("thead", {}, h("tr", {}, ...["Delivery", "State", "Attempts", "Updated"].map((c) => h("th", { scope: "col" }, c)))),
     h("tbody", {}, list.data.length ? list.data.map((d) => h("tr", {}, h("td", {}, h("a", { href: "#/jobs/" + d.id }, d.id)), h("td", {}, statusCell(d.status)), h("td", { class: "num" }, d.attempts), h("td", {}, when(d.updated_at)))) : h("tr", {}, h("td", { colspan: 4 }, "None."))));
-  main.replaceChildren(h("h2", {}, "Webhooks"),
+  return [h("h2", {}, "Webhooks"),
     h("table", {}, h("thead", {}, h("tr", {}, ...["URL", "Pattern", "Format", "Active"].map((c) => h("th", { scope: "col" }, c)))),
       h("tbody", {}, subs.data.length ? subs.data.map((s) => h("tr", {}, h("td", {}, s.url), h("td", {}, h("code", {}, s.pattern)), h("td", {}, s.format ?? "standard"), h("td", {}, s.active === false ? "no" : "yes"))) : h("tr", {}, h("td", { colspan: 4 }, "No subscriptions (code-configured ones are not listed).")))),
-    h("h3", {}, "Recent deliveries"), deliveries(recent), h("h3", {}, "Failing and dead deliveries"), deliveries(failures));
+    h("h3", {}, "Recent deliveries"), deliveries(recent), h("h3", {}, "Failing and dead deliveries"), deliveries(failures)];
 }
 
 async function render() {
@@ -133,13 +135,15 @@ async function render() {
   const params = new URLSearchParams(query ?? "");
   for (const a of document.querySelectorAll("nav a")) a.toggleAttribute("aria-current", a.getAttribute("href").slice(1).split("?")[0] === "/" + (path.split("/")[1] ?? "") || (a.getAttribute("href") === "#/" && path === "/"));
   for (const a of document.querySelectorAll("nav a[aria-current]")) a.setAttribute("aria-current", "page");
+  // Renders overlap (a live event's refresh, then a click): only the newest may draw, or a
+  // slow list could land on top of the job page the user has since opened.
+  const seq = ++renders;
   try {
-    if (path.startsWith("/jobs/")) await job(path.slice(6));
-    else if (path === "/jobs") await jobs(params);
-    else if (path === "/schedules") await schedules();
-    else if (path === "/webhooks") await webhooks();
-    else await overview();
+    const view = path.startsWith("/jobs/") ? await job(path.slice(6)) : path === "/jobs" ? await jobs(params)
+      : path === "/schedules" ? await schedules() : path === "/webhooks" ? await webhooks() : await overview();
+    if (seq === renders) main.replaceChildren(...view);
   } catch (error) {
+    if (seq !== renders) return;
     if (/token|authori|role/i.test(error.message)) login(error.message);
     else main.replaceChildren(h("p", { class: "error", role: "alert" }, error.message));
   }

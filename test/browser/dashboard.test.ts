@@ -7,7 +7,7 @@ import { chromium, type Browser, type Page } from "playwright-core";
 import { SMTPServer } from "smtp-server";
 import { spawnBun, type Child } from "../support/child.ts";
 import { tempDir } from "../support/temp.ts";
-import { waitFor } from "../support/wait.ts";
+import { deferred, waitFor } from "../support/wait.ts";
 
 const executablePath = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => Bun.file(p).size > 0);
 if (!executablePath) console.warn("SKIPPED: dashboard browser tests (install Debian's chromium; .ci/run does)");
@@ -37,9 +37,13 @@ describe.skipIf(!executablePath)("dashboard", () => {
     base = /(http:\/\/\S+)/.exec(await server.waitForLine(/^Backroom listening on /))![1]!;
     browser = await chromium.launch({ executablePath, args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"] });
     page = await browser.newPage({ viewport: { width: 1024, height: 768 } });
+    // Well inside each test's 30 s, so a step that never happens fails with its own name.
+    page.setDefaultTimeout(10_000);
+    page.on("pageerror", (error) => console.error("dashboard page error:", error));
   }, 30_000);
   afterAll(async () => {
     await browser?.close();
+    if (server && server.proc.exitCode !== null) console.error(`the server died during the tests (${server.proc.exitCode}):\n${await server.errors()}`);
     server?.proc.kill("SIGTERM");
     await server?.proc.exited;
     await new Promise<void>((resolve) => smtp.close(() => resolve()));
@@ -77,6 +81,41 @@ describe.skipIf(!executablePath)("dashboard", () => {
     await page.getByRole("button", { name: "Retry" }).click();
     await page.getByRole("status").filter({ hasText: "Job retried" }).waitFor();
     await waitFor(async () => (await api(`/api/job_statuses/${job_id}`)).data.updated_at !== before, 5_000, "the job to run again");
+  }, 30_000);
+
+  test("a list that answers late does not draw over the job page opened since", async () => {
+    const { job_id } = await order();
+    const heading = page.getByRole("heading", { name: `Job ${job_id}` });
+    const listAsked = deferred();
+    const releaseList = deferred();
+    await page.route(/\/api\/job_statuses\?/, async (route) => {
+      listAsked.resolve();
+      await releaseList.promise;
+      await route.continue();
+    });
+    try {
+      // Hash changes, as the links make: one page, so the list's render is still in flight.
+      await page.evaluate(`location.hash = "#/jobs"`);
+      await listAsked.promise;
+      await page.evaluate(`location.hash = "#/jobs/${job_id}"`);
+      await heading.waitFor();
+      // Record every page drawn from here on: a live refresh may redraw the job page later,
+      // which would hide a moment with the list on top of it.
+      await page.evaluate(`(() => {
+        const main = document.getElementById("main");
+        window.drawn = [];
+        new MutationObserver(() => drawn.push(main.querySelector("h2")?.textContent ?? "")).observe(main, { childList: true });
+      })()`);
+      const listAnswered = page.waitForEvent("requestfinished", (r) => r.url().includes("/api/job_statuses?"));
+      releaseList.resolve();
+      await listAnswered;
+      await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 100))); // the late render's turn
+      expect(await heading.isVisible()).toBe(true);
+      expect(await page.evaluate("drawn")).not.toContain("Jobs");
+    } finally {
+      releaseList.resolve();
+      await page.unrouteAll();
+    }
   }, 30_000);
 
   test("cancel a queued job from its page", async () => {

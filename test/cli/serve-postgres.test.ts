@@ -73,6 +73,6 @@ if (url) {
     const child = spawnBun("src/main.ts", ["serve", "--port", "0", "--db", tmp.file("till.db"), "--queue", "mysql://x"]);
     children.push(child);
     expect(await child.proc.exited).toBe(2);
-    expect(await new Response(child.proc.stderr).text()).toContain("--queue must be sqlite or postgres://");
+    expect(await child.errors()).toContain("--queue must be sqlite or postgres://");
   });
 }
