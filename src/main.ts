@@ -32,7 +32,7 @@ const commands: Record<string, Command> = {
   },
   migrate: { usage: "backroom migrate", summary: "bring the database schema up to this release and exit", flags: { ...toolFlags, ...configFlag }, run: (_, f) => migrateCommand(f as never) },
   user: { usage: "backroom user add --name N --email E [--role R] | list | token --email E", summary: "manage users; add and token print an API token once", flags: { ...userFlags, ...configFlag }, run: (p, f) => userCommand(p[0], f as never) },
-  jobs: { usage: "backroom jobs list [--status S] [--type T] | show <id> | retry <id> | cancel <id> | purge [--older-than-days N]", summary: "inspect and act on jobs", flags: { ...jobFlags, ...configFlag }, run: (p, f) => jobsCommand(p[0], p.slice(1), f as never) },
+  jobs: { usage: "backroom jobs list [--status S] [--type T] | show <id> | retry <id> | cancel <id> | purge [--older-than-days N]  [--queue postgres://…]", summary: "inspect and act on jobs", flags: { ...jobFlags, ...configFlag }, run: (p, f) => jobsCommand(p[0], p.slice(1), f as never) },
   schedules: { usage: "backroom schedules list", summary: "list schedules with their next and last fire times", flags: { ...toolFlags, ...configFlag }, run: (p, f) => schedulesCommand(p[0], f as never) },
   backup: { usage: "backroom backup <file>", summary: "write a consistent copy of the database (works while serving)", flags: { ...toolFlags, ...configFlag }, run: (p, f) => backupCommand(p[0], f as never) },
   doctor: {

@@ -33,7 +33,7 @@ export function registerOpsRoutes(app: Elysia, options: OperationsOptions): stri
   });
   if (options.metrics) {
     const metrics = options.metrics;
-    app.get("/metrics", () => new Response(metrics.render(), { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" } }));
+    app.get("/metrics", async () => new Response(await metrics.render(), { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" } }));
   }
   return ["/healthz", "/readyz", ...(options.metrics ? ["/metrics"] : [])];
 }

@@ -12,8 +12,10 @@ import { MemoryQueue } from "../jobs/memory.ts";
 import { PostgresQueue } from "../jobs/postgres.ts";
 import type { Source } from "../jobs/queue.ts";
 import { SqliteQueue } from "../jobs/sqlite.ts";
+import { mergeStateCounts } from "../jobs/state-counts.ts";
 import type { SyncEnqueue } from "../jobs/sync-queue.ts";
 import type { Logger } from "../log.ts";
+import type { JobGauges } from "../ops/backroom-metrics.ts";
 import { UsageError } from "./args.ts";
 
 export interface JobBackend {
@@ -23,6 +25,8 @@ export interface JobBackend {
   source: Source;
   /** What the cron scheduler enqueues into: always synchronous, in the schedule's transaction. */
   local: SyncEnqueue;
+  /** Where /metrics reads job counts, when not from the file alone. */
+  gauges?: JobGauges;
   /** Where the jobs run, for the start-up line. */
   describe: string;
   close(): Promise<void>;
@@ -47,6 +51,11 @@ export function openJobBackend(options: { db: Db; memory: boolean; url: string |
     queue: new ForwardingQueue(outbox, remote),
     source: remote,
     local: outbox,
+    // This till's own jobs, so that summing every till's /metrics counts each job once.
+    gauges: {
+      counts: async () => mergeStateCounts([...(await remote.partitionStateCounts()), ...outbox.stateCounts()]),
+      unforwarded: () => outbox.outboxBacklog(),
+    },
     describe: `postgres (partition ${node})`,
     async close() {
       await forwarder.stop();

@@ -1,13 +1,18 @@
-// `backroom jobs list|show|retry|cancel|purge`. Reads open the file read-only (they work while
-// the server runs); changes need the file to themselves (stop the server first).
+// `backroom jobs list|show|retry|cancel|purge`, on the database file or, with --queue
+// postgres://…, on the shared queue tills forward their jobs to.
+import { SQL } from "bun";
 import { openDatabase } from "../db/open.ts";
 import type { Condition } from "../db/list-query.ts";
+import { PostgresQueue } from "../jobs/postgres.ts";
+import type { Cancellable, Prunable, Retryable, StatusReader } from "../jobs/queue.ts";
 import { SqliteQueue } from "../jobs/sqlite.ts";
 import { storeMigrations } from "../store/app.ts";
 import { UsageError, type FlagSpec, type FlagValues } from "./args.ts";
 
 export const jobFlags: Record<string, FlagSpec> = {
   db: { type: "string", env: "BACKROOM_DB", default: "./backroom.db", help: "database file" },
+  queue: { type: "string", env: "BACKROOM_QUEUE", help: "act on a shared PostgreSQL queue (postgres://…) instead of the file: every till's jobs, while the tills run" },
+  node: { type: "string", env: "BACKROOM_NODE", help: "with --queue postgres://…: the partition purge prunes (default: the one of jobs enqueued without a partition)" },
   status: { type: "string", help: "list: only jobs in this state" },
   type: { type: "string", help: "list: only jobs of this type" },
   limit: { type: "number", default: 20, help: "list: how many (newest first)" },
@@ -15,46 +20,39 @@ export const jobFlags: Record<string, FlagSpec> = {
 };
 
 type Print = (line: string) => void;
+type JobsTarget = StatusReader & Cancellable & Retryable & Prunable;
 
 export async function jobsCommand(action: string | undefined, args: string[], flags: FlagValues, print: Print = console.log, progress: Print = (l) => process.stderr.write(l)): Promise<void> {
-  const path = flags.db as string;
-  if (action === "list" || action === "show") {
-    const db = openDatabase(path, { readonly: true, migrations: storeMigrations });
-    try {
-      const queue = new SqliteQueue(db);
-      if (action === "show") {
-        const state = queue.getStatus(required(args[0], "jobs show <id>"));
-        if (!state) throw new UsageError(`no job ${args[0]}`);
-        return print(JSON.stringify(state, null, 2));
-      }
+  if (!["list", "show", "retry", "cancel", "purge"].includes(action ?? "")) throw new UsageError("jobs needs one of: list, show, retry, cancel, purge");
+  const { queue, close } = await openTarget(flags, action === "list" || action === "show");
+  try {
+    if (action === "show") {
+      const state = await queue.getStatus(required(args[0], "jobs show <id>"));
+      if (!state) throw new UsageError(`no job ${args[0]}`);
+      return print(JSON.stringify(state, null, 2));
+    }
+    if (action === "list") {
       const where: Condition[][] = [];
       if (flags.status) where.push([{ field: "status", op: "eq", value: flags.status as string }]);
       if (flags.type) where.push([{ field: "type", op: "eq", value: flags.type as string }]);
-      const { rows, total } = queue.listStatuses({ where, sort: [{ field: "created_at", direction: "desc" }], limit: flags.limit as number, offset: 0 });
+      const { rows, total } = await queue.listStatuses({ where, sort: [{ field: "created_at", direction: "desc" }], limit: flags.limit as number, offset: 0 });
       for (const r of rows) print(`${r.id}  ${String(r.type).padEnd(20)} ${String(r.status).padEnd(9)} attempts ${r.attempts}/${r.max_retry}  ${new Date(r.created_at as number).toISOString()}${r.error ? `  ${r.error}` : ""}`);
       return print(`${rows.length} of ${total} job(s)`);
-    } finally {
-      db.close();
     }
-  }
-  if (action !== "retry" && action !== "cancel" && action !== "purge") throw new UsageError("jobs needs one of: list, show, retry, cancel, purge");
-  const db = openDatabase(path, { migrations: storeMigrations });
-  try {
-    const queue = new SqliteQueue(db);
     if (action === "retry") {
-      const result = queue.retry(required(args[0], "jobs retry <id>"));
+      const result = await queue.retry(required(args[0], "jobs retry <id>"));
       if (result !== "retried") throw new UsageError(result === "not_found" ? `no job ${args[0]}` : `job ${args[0]} is not dead; only dead jobs can be retried`);
       return print(`job ${args[0]} queued again`);
     }
     if (action === "cancel") {
-      const result = queue.cancel(required(args[0], "jobs cancel <id>"));
+      const result = await queue.cancel(required(args[0], "jobs cancel <id>"));
       if (result !== "cancelled") throw new UsageError(result === "not_found" ? `no job ${args[0]}` : result === "running" ? `job ${args[0]} is running and cannot be cancelled` : `job ${args[0]} has already finished`);
       return print(`job ${args[0]} cancelled`);
     }
     const before = Date.now() - (flags["older-than-days"] as number) * 86_400_000;
     let total = 0;
     for (let deleted = -1; deleted !== 0; ) {
-      deleted = queue.pruneFinished(["succeeded", "cancelled", "dead"], before, 5_000);
+      deleted = await queue.pruneFinished(["succeeded", "cancelled", "dead"], before, 5_000);
       total += deleted;
       progress(`\rpurging finished jobs older than ${new Date(before).toISOString()}: ${total} deleted`);
       await Bun.sleep(0);
@@ -62,8 +60,30 @@ export async function jobsCommand(action: string | undefined, args: string[], fl
     progress("\n");
     print(`purged ${total} job(s)`);
   } finally {
-    db.close();
+    await close();
   }
+}
+
+/**
+ * The file (read-only for reads, so they work while the server runs; changes need the file to
+ * themselves), or a shared PostgreSQL queue, which any number of processes may act on at once.
+ */
+async function openTarget(flags: FlagValues, readOnly: boolean): Promise<{ queue: JobsTarget; close: () => Promise<void> | void }> {
+  const url = flags.queue as string | undefined;
+  if (!url || url === "sqlite") {
+    const db = openDatabase(flags.db as string, { readonly: readOnly, migrations: storeMigrations });
+    return { queue: new SqliteQueue(db), close: () => db.close() };
+  }
+  if (!/^postgres(ql)?:\/\//.test(url)) throw new UsageError(`--queue must be sqlite or postgres://…, not "${url}"`);
+  const sql = new SQL(url, { max: 1, connectionTimeout: 10 });
+  try {
+    const [found] = (await sql`SELECT to_regclass('backroom_jobs') IS NOT NULL AS present`) as { present: boolean }[];
+    if (!found?.present) throw new UsageError("that database has no Backroom queue (table backroom_jobs): no till has forwarded to it yet");
+  } catch (error) {
+    await sql.close();
+    throw error;
+  }
+  return { queue: new PostgresQueue({ sql, partition: (flags.node as string | undefined) ?? "" }), close: () => sql.close() };
 }
 
 function required(value: string | undefined, usage: string): string {

@@ -60,7 +60,7 @@ export async function serve(flags: FlagValues): Promise<void> {
   const mailer = createMailer({ from: flags["mail-from"] as string, smtpUrl: (flags.smtp as string | undefined) ?? null, outbox });
   const scheduler = new Scheduler({ db, queue: jobs.local, logger });
   const bus = await openBus(flags.bus as string | undefined, logger);
-  const metrics = new BackroomMetrics(db);
+  const metrics = new BackroomMetrics(db, jobs.gauges);
   const activity = new Activity();
   let worker: Worker | null = null;
   const store = createStoreApp({

@@ -84,7 +84,10 @@ export function postgresStatements(t: string) {
     statusOf: `SELECT status FROM ${t} WHERE id = $1`,
     state: `SELECT * FROM ${t} WHERE id = $1`,
     // The dashboard's counts: every unfinished, dead and cancelled job (not the succeeded ones).
+    // Index: _states (an index-only scan of the jobs not succeeded).
     stateCounts: `SELECT status, type, count(*)::int AS n FROM ${t} WHERE status <> 'succeeded' GROUP BY status, type`,
+    // The same for one partition, for its process's /metrics. Index: _states, a range of it.
+    partitionStateCounts: `SELECT status, type, count(*)::int AS n FROM ${t} WHERE partition_key = $1 AND status <> 'succeeded' GROUP BY status, type`,
     // Retention, a bounded chunk at a time, this partition's jobs only.
     pruneFinished: `
       DELETE FROM ${t} WHERE id IN (

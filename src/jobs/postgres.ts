@@ -185,6 +185,11 @@ export class PostgresQueue implements Queue, Source, Cancellable, Retryable, Sta
     return (await this.sql.unsafe(this.q.stateCounts)) as StateCount[];
   }
 
+  /** stateCounts for this instance's partition only: each process reports its own, so they add up. */
+  async partitionStateCounts(): Promise<StateCount[]> {
+    return (await this.sql.unsafe(this.q.partitionStateCounts, [this.partition])) as StateCount[];
+  }
+
   listStatuses(query: ListQuery): Promise<{ rows: StatusRow[]; total: number }> {
     return listRowsPostgres<StatusRow>(this.sql, this.table, STATUS_COLUMNS, query);
   }

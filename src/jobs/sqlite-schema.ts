@@ -186,6 +186,8 @@ export const SQL = {
   // claim order whatever their run_at (the queue they move to keeps the delay). Index:
   // jobs_available, stopping at LIMIT.
   outbox: `SELECT * FROM jobs INDEXED BY jobs_available WHERE ${CLAIMABLE} ORDER BY priority DESC, run_at, id LIMIT ?1`,
+  // How much waits in the outbox, and since when, for /metrics. Index: jobs_available.
+  outboxBacklog: `SELECT count(*) AS n, min(created_at) AS oldestCreatedAt FROM jobs INDEXED BY jobs_available WHERE ${CLAIMABLE}`,
   // A forwarded row leaves the outbox only if nothing changed it since it was read (a cancel,
   // a retry): status and updated_at are its version. Index: primary key.
   removeForwarded: `DELETE FROM jobs WHERE id = ?1 AND status = ?2 AND updated_at = ?3`,

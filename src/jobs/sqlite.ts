@@ -127,6 +127,11 @@ export class SqliteQueue extends SyncQueue implements Source, Cancellable, Retry
     return this.statement(SQL.outbox).all(limit) as StateRow[];
   }
 
+  /** Jobs waiting in the outbox (forwarded or not, they are counted until deleted), and the oldest one's creation time. */
+  outboxBacklog(): { n: number; oldestCreatedAt: number | null } {
+    return this.statement(SQL.outboxBacklog).get() as { n: number; oldestCreatedAt: number | null };
+  }
+
   /**
    * Deletes rows that were copied elsewhere, in one transaction — each only if nothing changed
    * it since `outbox` read it. Returns the rows that did change (cancelled meanwhile, say).

@@ -1,9 +1,18 @@
-// Backroom's metrics: HTTP requests, the job lifecycle (a StatusSink), and gauges read from the
-// database when scraped (jobs by type and state, file and WAL size).
+// Backroom's metrics: HTTP requests, the job lifecycle (a StatusSink), and gauges read when
+// scraped (jobs by type and state, file and WAL size, and with store and forward the jobs not
+// yet forwarded).
 import { statSync } from "node:fs";
 import type { Db } from "../db/open.ts";
-import type { StatusSink } from "../jobs/queue.ts";
+import type { Awaitable, StateCount, StatusSink } from "../jobs/queue.ts";
 import { Counter, DURATION_BUCKETS, Gauge, Histogram, Registry } from "./metrics.ts";
+
+/** Where `backroom_jobs` is read when the jobs do not (all) live in the file. */
+export interface JobGauges {
+  /** This process's jobs by type and state. */
+  counts(): Awaitable<StateCount[]>;
+  /** Store and forward: jobs in the file not yet forwarded, and when the oldest of them was written. */
+  unforwarded?(): { n: number; oldestCreatedAt: number | null };
+}
 
 export class BackroomMetrics {
   readonly registry = new Registry();
@@ -14,10 +23,20 @@ export class BackroomMetrics {
   private readonly queueWait = this.registry.add(new Histogram("backroom_job_queue_wait_seconds", "Time from enqueue to the first attempt's start, by type.", [...DURATION_BUCKETS, 300, 3600]));
   private readonly started = new Map<string, number>();
 
-  constructor(db: Db) {
-    this.registry.add(new Gauge("backroom_jobs", "Jobs in the database, by type and state.", () =>
-      (db.sqlite.query("SELECT type, status, count(*) AS n FROM jobs GROUP BY type, status").all() as { type: string; status: string; n: number }[]).map((r) => ({ labels: { type: r.type, state: r.status }, value: r.n })),
-    ));
+  /** `jobs`: where the job counts come from; by default every job in the file, succeeded ones too. */
+  constructor(db: Db, jobs?: JobGauges, now: () => number = Date.now) {
+    const counts = jobs
+      ? async () => (await jobs.counts()).map((r) => ({ labels: { type: r.type, state: r.status }, value: r.n }))
+      : () => (db.sqlite.query("SELECT type, status, count(*) AS n FROM jobs GROUP BY type, status").all() as { type: string; status: string; n: number }[]).map((r) => ({ labels: { type: r.type, state: r.status }, value: r.n }));
+    this.registry.add(new Gauge("backroom_jobs", jobs ? "This process's unfinished, dead and cancelled jobs, by type and state." : "Jobs in the database, by type and state.", counts));
+    const unforwarded = jobs?.unforwarded?.bind(jobs);
+    if (unforwarded) {
+      this.registry.add(new Gauge("backroom_jobs_unforwarded", "Jobs written to this till's file and not yet forwarded to the shared queue.", () => [{ value: unforwarded().n }]));
+      this.registry.add(new Gauge("backroom_jobs_unforwarded_oldest_age_seconds", "How long the oldest job not yet forwarded has waited (0 when none).", () => {
+        const oldest = unforwarded().oldestCreatedAt;
+        return [{ value: oldest === null ? 0 : Math.max(0, now() - oldest) / 1000 }];
+      }));
+    }
     this.registry.add(new Gauge("backroom_db_size_bytes", "Size of the database file.", () => [{ value: fileSize(db.path) }]));
     this.registry.add(new Gauge("backroom_db_wal_size_bytes", "Size of the write-ahead log.", () => [{ value: fileSize(`${db.path}-wal`) }]));
   }
@@ -48,7 +67,7 @@ export class BackroomMetrics {
     this.httpDuration.observe({ method, route }, seconds);
   }
 
-  render(): string {
+  render(): Promise<string> {
     return this.registry.render();
   }
 }

@@ -13,7 +13,7 @@ const labelText = (labels: Labels, extra: Labels = {}) => {
 const num = (n: number) => (Number.isFinite(n) ? String(n) : n > 0 ? "+Inf" : n < 0 ? "-Inf" : "NaN");
 
 interface Metric {
-  render(): string;
+  render(): string | Promise<string>;
 }
 
 export class Counter implements Metric {
@@ -32,13 +32,35 @@ export class Counter implements Metric {
   }
 }
 
-/** A gauge whose samples are computed when scraped. */
+type Sample = { labels?: Labels; value: number };
+
+/**
+ * A gauge whose samples are computed when scraped, perhaps by a query to another server. One
+ * that fails or takes longer than `timeoutMs` is rendered without samples (the series is
+ * absent, which Prometheus reads as "unknown") instead of failing or holding up the scrape.
+ */
 export class Gauge implements Metric {
-  constructor(readonly name: string, readonly help: string, private readonly collect: () => { labels?: Labels; value: number }[]) {}
-  render(): string {
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly collect: () => Sample[] | Promise<Sample[]>,
+    private readonly timeoutMs = 2_000,
+  ) {}
+  async render(): Promise<string> {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} gauge`];
-    for (const { labels, value } of this.collect()) lines.push(`${this.name}${labelText(labels ?? {})} ${num(value)}`);
+    for (const { labels, value } of await this.samples()) lines.push(`${this.name}${labelText(labels ?? {})} ${num(value)}`);
     return lines.join("\n");
+  }
+  private async samples(): Promise<Sample[]> {
+    let timer: Timer | undefined;
+    try {
+      const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error("timed out")), this.timeoutMs)));
+      return await Promise.race([Promise.resolve().then(this.collect), late]);
+    } catch {
+      return [];
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }
 
@@ -71,8 +93,8 @@ export class Registry {
     this.metrics.push(metric);
     return metric;
   }
-  render(): string {
-    return this.metrics.map((m) => m.render()).join("\n") + "\n";
+  async render(): Promise<string> {
+    return (await Promise.all(this.metrics.map((m) => m.render()))).join("\n") + "\n";
   }
 }
 

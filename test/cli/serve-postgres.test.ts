@@ -3,6 +3,8 @@
 import { afterAll, afterEach, beforeEach, expect, test } from "bun:test";
 import { SQL } from "bun";
 import { Database } from "bun:sqlite";
+import { existsSync } from "node:fs";
+import { PostgresQueue } from "../../src/jobs/postgres.ts";
 import { spawnBun, type Child } from "../support/child.ts";
 import { engineUrl } from "../support/engines.ts";
 import { tempDir } from "../support/temp.ts";
@@ -51,6 +53,20 @@ if (url) {
     await waitFor(async () => (await jobStatus(base, jobId)) === "succeeded", 10_000, "the receipt job to succeed");
     const [row] = (await sql.unsafe(`SELECT status, partition_key, type FROM backroom_jobs WHERE id = $1`, [jobId])) as Record<string, unknown>[];
     expect(row).toEqual({ status: "succeeded", partition_key: node, type: "send_receipt" });
+
+    // /metrics counts this till's jobs in PostgreSQL, not another till's: summed over the fleet, each job once.
+    const insertDead = (id: string, partition: string) =>
+      sql.unsafe(`INSERT INTO backroom_jobs (id, type, status, payload, max_retry, run_at, created_at, updated_at, partition_key) VALUES ($1, 'sync_stock', 'dead', '{}', 3, 0, 0, 0, $2)`, [id, partition]);
+    await insertDead(`${node}-dead`, node);
+    await insertDead(`${node}-other`, `${node}-other`);
+    try {
+      const metrics = await (await fetch(`${base}/metrics`)).text();
+      expect(metrics).toContain('backroom_jobs{type="sync_stock",state="dead"} 1\n');
+      expect(metrics).toContain("backroom_jobs_unforwarded 0\n");
+      expect(metrics).toContain("backroom_jobs_unforwarded_oldest_age_seconds 0\n");
+    } finally {
+      await sql.unsafe(`DELETE FROM backroom_jobs WHERE id IN ($1, $2)`, [`${node}-dead`, `${node}-other`]);
+    }
     child.proc.kill("SIGTERM");
     expect(await child.proc.exited).toBe(0);
     const file = new Database(tmp.file("till.db"), { readonly: true });
@@ -63,10 +79,56 @@ if (url) {
     const { child, url: base } = await start("--queue", "postgres://postgres@127.0.0.1:1/test", "--node", node);
     const jobId = await placeOrder(base);
     expect(await jobStatus(base, jobId)).toBe("enqueued");
+    // The scrape still answers; it says how much waits and for how long, and leaves out the
+    // counts it could not read rather than report the outbox's alone as if they were all.
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toContain("backroom_jobs_unforwarded 1\n");
+    expect(Number(/^backroom_jobs_unforwarded_oldest_age_seconds (\S+)$/m.exec(metrics)?.[1])).toBeGreaterThan(0);
+    expect(metrics).not.toMatch(/^backroom_jobs\{/m);
     child.proc.kill("SIGTERM");
     expect(await child.proc.exited).toBe(0);
     const again = await start("--queue", url, "--node", node); // the line is back
     await waitFor(async () => (await jobStatus(again.url, jobId)) === "succeeded", 10_000, "the waiting job to run");
+  });
+
+  test("jobs --queue postgres:// lists, shows, retries, cancels and purges every till's jobs, no file needed", async () => {
+    const other = `${node}-b`;
+    const old = Date.now() - 30 * 86_400_000;
+    const insert = (id: string, status: string, partition: string, completedAt: number | null) =>
+      sql.unsafe(`INSERT INTO backroom_jobs (id, type, status, payload, max_retry, run_at, created_at, updated_at, completed_at, partition_key, error) VALUES ($1, 'sync_stock', $2, '{}', 3, 0, $3, $3, $4, $5, $6)`,
+        [id, status, old, completedAt, partition, status === "dead" ? "head office down" : null]);
+    const ids = { dead: `${node}-dead`, waiting: `${other}-waiting`, old: `${other}-old` };
+    await new PostgresQueue({ sql }).migrate();
+    await insert(ids.dead, "dead", node, old);
+    await insert(ids.waiting, "enqueued", other, null);
+    await insert(ids.old, "succeeded", other, old);
+    const cli = (...args: string[]) => {
+      const r = Bun.spawnSync([process.execPath, "src/main.ts", "jobs", ...args, "--queue", url], { stdout: "pipe", stderr: "pipe", env: { ...process.env, BACKROOM_DB: tmp.file("absent.db") } });
+      return { code: r.exitCode, out: r.stdout.toString(), err: r.stderr.toString() };
+    };
+    try {
+      const list = cli("list", "--type", "sync_stock", "--limit", "100");
+      expect(list.code).toBe(0);
+      for (const id of Object.values(ids)) expect(list.out).toContain(id); // both partitions
+      expect(cli("list", "--status", "dead", "--type", "sync_stock").out).toContain("head office down");
+      expect(JSON.parse(cli("show", ids.waiting).out)).toMatchObject({ id: ids.waiting, status: "enqueued" });
+      expect(cli("retry", ids.dead)).toMatchObject({ code: 0, out: `job ${ids.dead} queued again\n` });
+      expect(cli("cancel", ids.waiting)).toMatchObject({ code: 0, out: `job ${ids.waiting} cancelled\n` });
+      expect(cli("cancel", ids.waiting)).toMatchObject({ code: 2, err: expect.stringContaining("already finished") });
+      expect(cli("show", "nope")).toMatchObject({ code: 2, err: expect.stringContaining("no job nope") });
+      expect(cli("purge", "--node", other).out).toContain("purged ");
+      const left = (await sql.unsafe(`SELECT id, status FROM backroom_jobs WHERE id IN ($1, $2, $3) ORDER BY id`, [ids.dead, ids.waiting, ids.old])) as { id: string; status: string }[];
+      expect(left).toEqual([{ id: ids.waiting, status: "cancelled" }, { id: ids.dead, status: "enqueued" }]); // the old one purged; the new cancel kept
+      expect(existsSync(tmp.file("absent.db"))).toBe(false);
+    } finally {
+      await sql.unsafe(`DELETE FROM backroom_jobs WHERE id IN ($1, $2, $3)`, [ids.dead, ids.waiting, ids.old]);
+    }
+    const empty = Bun.spawnSync([process.execPath, "src/main.ts", "jobs", "list", "--queue", url.replace(/\/test$/, "/postgres")], { stdout: "pipe", stderr: "pipe" });
+    expect(empty.exitCode).toBe(2);
+    expect(empty.stderr.toString()).toContain("has no Backroom queue");
+    const unreachable = Bun.spawnSync([process.execPath, "src/main.ts", "jobs", "list", "--queue", "postgres://postgres@127.0.0.1:1/test"], { stdout: "pipe", stderr: "pipe" });
+    expect(unreachable.exitCode).toBe(1);
+    expect(unreachable.stderr.toString()).toStartWith("backroom: ");
   });
 
   test("a bad --queue is refused with a usage error", async () => {

@@ -34,7 +34,8 @@ if (url) {
     const name = `p${++n}`;
     await sql.unsafe(`PREPARE ${name} AS ${statement}`);
     const literals = params.map((p) => (typeof p === "number" ? String(p) : p === null ? "NULL" : `'${p}'`));
-    const rows = (await sql.unsafe(`EXPLAIN EXECUTE ${name}(${literals.join(", ")})`)) as { "QUERY PLAN": string }[];
+    const args = literals.length ? `(${literals.join(", ")})` : "";
+    const rows = (await sql.unsafe(`EXPLAIN EXECUTE ${name}${args}`)) as { "QUERY PLAN": string }[];
     await sql.unsafe(`DEALLOCATE ${name}`);
     return rows.map((r) => r["QUERY PLAN"]).join("\n");
   };
@@ -56,6 +57,16 @@ if (url) {
     expect(expired).toContain(`${table}_lease`);
     expect(expired).not.toContain("Seq Scan");
     expect(await plan(q.unfinishedByUniqueKey, ["k"])).toContain(`${table}_unique`);
+  });
+
+  test("counts read the states index, never the succeeded jobs' rows", async () => {
+    const all = await plan(q.stateCounts, []);
+    expect(all).toContain(`${table}_states`);
+    expect(all).not.toContain("Seq Scan");
+    const one = await plan(q.partitionStateCounts, ["till-7"]);
+    expect(one).toContain(`${table}_states`);
+    expect(one).toMatch(/Index Cond: \(partition_key = /);
+    expect(one).not.toContain("Seq Scan");
   });
 
   test("per-job transitions are primary-key lookups", async () => {
