@@ -5,8 +5,8 @@
 // commit as the order, so a till that cannot reach PostgreSQL keeps taking orders. A
 // Forwarder (forwarder.ts) then moves each job to PostgreSQL with the same id, so the job id
 // a client was given stays good. Reads look in the outbox first (a job not forwarded yet,
-// answered in microseconds), then in PostgreSQL; cancel likewise. Listings read PostgreSQL
-// only: a job still in the outbox is found by id, and counted as waiting, but not listed.
+// answered in microseconds), then in PostgreSQL; cancel likewise. Listings and counts merge
+// the two.
 import type { PostgresQueue } from "./postgres.ts";
 import type { CancelResult, Cancellable, Prunable, Retryable, RetryResult, Source, StateCount, StatusReader } from "./queue.ts";
 import type { SqliteQueue } from "./sqlite.ts";
@@ -64,8 +64,22 @@ export class ForwardingQueue implements SyncEnqueue, Cancellable, Retryable, Sta
     return mergeStateCounts([...(await this.remote.stateCounts()), ...this.outbox.stateCounts()]);
   }
 
-  listStatuses(query: ListQuery): Promise<{ rows: StatusRow[]; total: number }> {
-    return this.remote.listStatuses(query);
+  /**
+   * PostgreSQL's page, with the outbox's jobs merged in when there are any (a forwarding
+   * backlog): the first offset+limit rows of each, in the query's order, one copy of a job
+   * caught between the two, then the page cut from that. While PostgreSQL cannot be reached
+   * this fails, as the other reads of it do, rather than pass off the outbox as everything.
+   */
+  async listStatuses(query: ListQuery): Promise<{ rows: StatusRow[]; total: number }> {
+    const window = { ...query, offset: 0, limit: query.offset + query.limit };
+    const local = this.outbox.listStatuses(window);
+    if (local.total === 0) return this.remote.listStatuses(query);
+    const remote = await this.remote.listStatuses(window);
+    const seen = new Set(remote.rows.map((r) => r.id));
+    const fresh = local.rows.filter((r) => !seen.has(r.id));
+    const order = [...query.sort, { field: "id", direction: query.sort[0]?.direction ?? "asc" }];
+    const rows = [...remote.rows, ...fresh].sort((a, b) => compareRows(a, b, order));
+    return { rows: rows.slice(query.offset, query.offset + query.limit), total: remote.total + local.total - (local.rows.length - fresh.length) };
   }
 
   nextDueAt(after: number): Promise<number | null> {
@@ -77,4 +91,16 @@ export class ForwardingQueue implements SyncEnqueue, Cancellable, Retryable, Sta
     const local = this.outbox.pruneFinished(statuses, before, limit);
     return local + (await this.remote.pruneFinished(statuses, before, limit));
   }
+}
+
+/** The order PostgreSQL gives (NULLs last when ascending, first when descending). */
+function compareRows(a: StatusRow, b: StatusRow, order: readonly { field: string; direction: "asc" | "desc" }[]): number {
+  for (const { field, direction } of order) {
+    const x = a[field] ?? null;
+    const y = b[field] ?? null;
+    if (x === y) continue;
+    const ascending = x === null ? 1 : y === null ? -1 : x < y ? -1 : 1;
+    return direction === "desc" ? -ascending : ascending;
+  }
+  return 0;
 }

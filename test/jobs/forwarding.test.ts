@@ -143,6 +143,24 @@ if (url) {
     expect(counts).toContainEqual({ status: "enqueued", type: "u", n: 1 });
   });
 
+  test("listings merge the jobs still in the outbox with PostgreSQL's, in order and paged, each job once", async () => {
+    const later = Date.now() + 60_000;
+    const forwarded = [1, 2, 3].map(() => queue.enqueue({ type: "t", notBefore: later }));
+    expect(await forwarder.forwardOnce()).toBe(3);
+    const waiting = [1, 2].map(() => queue.enqueue({ type: "t", notBefore: later }));
+    const caught = queue.enqueue({ type: "t", notBefore: later });
+    await remote.adopt((await outbox.outbox(10)).filter((r) => r.id === caught)); // copied, not yet deleted
+    const all = [...forwarded, ...waiting, caught].sort().reverse();
+    const page = (offset: number, limit: number) => queue.listStatuses({ where: [[{ field: "type", op: "eq", value: "t" }]], sort: [{ field: "id", direction: "desc" }], limit, offset });
+    const first = await page(0, 4);
+    expect(first.total).toBe(6);
+    expect(first.rows.map((r) => r.id)).toEqual(all.slice(0, 4));
+    expect((await page(4, 4)).rows.map((r) => r.id)).toEqual(all.slice(4));
+    expect((await page(2, 2)).rows.map((r) => r.id)).toEqual(all.slice(2, 4));
+    await forwarder.forwardOnce(); // the outbox empty again: PostgreSQL's page as it is
+    expect((await page(1, 3)).rows.map((r) => r.id)).toEqual(all.slice(1, 4));
+  });
+
   test("a partition claims only its own jobs; reads see every partition", async () => {
     const other = new PostgresQueue({ sql, table, partition: "till-8" });
     const mine = await remote.enqueue({ type: "t" });
