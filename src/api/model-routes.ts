@@ -1,6 +1,7 @@
 // CRUD routes of a model under /api/<table>: list, get, create (201), replace (PUT), update
 // (PATCH), delete (204). Access per operation from the model; owned models show non-admins
-// only their own rows (another user's record is a 404, so its existence does not leak).
+// only their own rows, and a model's `visible` values only the rows that hold them (another
+// user's record, or a draft, is a 404, so its existence does not leak).
 import type { Elysia } from "elysia";
 import { authorize, type AuthUser } from "./auth.ts";
 import type { AppContext } from "./context.ts";
@@ -19,7 +20,11 @@ export function registerModelRoutes(app: Elysia, store: ModelStore, ctx: AppCont
   const model = store.model;
   const base = `/api/${model.table}`;
   const item = `${base}/:id`;
-  const scope = (user: AuthUser | null): Scope | undefined => (model.ownerField && user && !ctx.isAdmin(user) ? { ownerId: user.id } : undefined);
+  const scope = (user: AuthUser | null): Scope | undefined => {
+    if (user && ctx.isAdmin(user)) return undefined;
+    const owned = model.ownerField ? { ownerId: user?.id ?? "" } : {}; // no caller owns nothing
+    return model.ownerField || model.visible ? { ...owned, ...(model.visible ? { visible: model.visible } : {}) } : undefined;
+  };
   const caller = (request: Request, operation: keyof typeof model.access) => {
     const user = ctx.auth(request);
     authorize(model.access[operation], user, ctx.adminRole);

@@ -2,7 +2,7 @@
 // its pipeline hooks; records come back in wire form (ISO times, JSON values).
 import type { Statement } from "bun:sqlite";
 import { monotonicFactory } from "ulid";
-import { listRows, type ListQuery } from "../db/list-query.ts";
+import { listRows, type Condition, type ListQuery } from "../db/list-query.ts";
 import type { AuthUser } from "./auth.ts";
 import { notFound } from "./errors.ts";
 import type { Model } from "./model.ts";
@@ -23,9 +23,11 @@ export interface WriteContext {
   traceparent?: string | null;
 }
 
-/** Restricts reads and writes to one owner's rows (non-admin callers of an owned model). */
+/** What a non-admin caller may reach: its own rows of an owned model, and the model's visible rows. */
 export interface Scope {
-  ownerId: string;
+  ownerId?: string;
+  /** The model's `visible` values. */
+  visible?: Record<string, string | number>;
 }
 
 export class ModelStore {
@@ -46,7 +48,7 @@ export class ModelStore {
   }
 
   list(query: ListQuery, scope?: Scope): { rows: WireRecord[]; total: number } {
-    const where = scope && this.model.ownerField ? [...query.where, [{ field: this.model.ownerField, op: "eq" as const, value: scope.ownerId }]] : query.where;
+    const where = [...query.where, ...this.scopeConditions(scope)];
     const { rows, total } = listRows<Record<string, unknown>>(this.db.sqlite, this.model.table, this.model.columns, { ...query, where });
     return { rows: rows.map((r) => rowToJson(r, this.model.columns)), total };
   }
@@ -148,8 +150,18 @@ export class ModelStore {
     return out;
   }
 
+  private scopeConditions(scope?: Scope): Condition[][] {
+    return Object.entries(this.scopeValues(scope)).map(([field, value]) => [{ field, op: "eq", value }]);
+  }
+
   private inScope(row: Record<string, unknown>, scope?: Scope): boolean {
-    return !scope || !this.model.ownerField || row[this.model.ownerField] === scope.ownerId;
+    return Object.entries(this.scopeValues(scope)).every(([field, value]) => row[field] === value);
+  }
+
+  private scopeValues(scope?: Scope): Record<string, string | number> {
+    if (!scope) return {};
+    const owner = this.model.ownerField && scope.ownerId !== undefined ? { [this.model.ownerField]: scope.ownerId } : {};
+    return { ...scope.visible, ...owner };
   }
 
 

@@ -32,6 +32,12 @@ export interface ModelDefinition<Fields extends TObject = TObject> {
   access?: Partial<Record<Operation, Access>>;
   /** A field holding the owning user's id: set from the caller on create; non-admins see only their rows. */
   ownerField?: keyof Fields["properties"] & string;
+  /**
+   * The rows anyone but an admin may see: those whose fields hold these values (books with
+   * status "published", say). Others are a 404 to them, left out of their lists, and their
+   * events are for admins only.
+   */
+  visible?: Record<string, string | number>;
   /** Extra indexes, each a list of column names. */
   indexes?: string[][];
   /** Unique indexes, each a list of column names; a duplicate write answers 409. */
@@ -52,6 +58,7 @@ export interface Model {
   fieldNames: string[];
   access: Record<Operation, Access>;
   ownerField: string | null;
+  visible: Record<string, string | number> | null;
   validateCreate: TypeCheck<TSchema>;
   validateUpdate: TypeCheck<TSchema>;
   migrations: Migration[];
@@ -79,6 +86,9 @@ export function defineModel<Fields extends TObject>(definition: ModelDefinition<
     return { name, type, filterable: scalar, sortable: scalar };
   });
   const ownerField = definition.ownerField ?? null;
+  for (const name of Object.keys(definition.visible ?? {})) {
+    if (!fieldNames.includes(name)) throw new Error(`model ${definition.name}: visible names "${name}", which is not a declared field`);
+  }
   // The owner is set from the caller, never from the body.
   const checked = Type.Object(Object.fromEntries(fieldNames.map((name) => [name, validationSchema(properties[name]!)])));
   const input = Type.Omit(checked, ownerField ? [ownerField] : ([] as string[]), { additionalProperties: false });
@@ -103,6 +113,7 @@ export function defineModel<Fields extends TObject>(definition: ModelDefinition<
     fieldNames,
     access: { ...DEFAULT_ACCESS, ...definition.access },
     ownerField,
+    visible: definition.visible ?? null,
     validateCreate: TypeCompiler.Compile(input),
     validateUpdate,
     migrations: modelMigrations(generic, properties, addedIn, scheduled),

@@ -18,12 +18,14 @@ export function modelVisibility(model: Model): Visibility {
 /** The envelope for one write (also what a webhook delivers, so both share its id). */
 export function modelEvent(model: Model, write: WriteEvent): Event {
   const record = write.record;
+  // A row hidden from non-admins (a draft) has events for admins only, whoever may read the model.
+  const hidden = model.visible !== null && Object.entries(model.visible).some(([field, value]) => record[field] !== value);
   const owner = model.ownerField ? (record[model.ownerField] as string | null) : null;
   return createEvent(`${model.name.toLowerCase()}.${PAST[write.operation]}`, record, {
     subject: String(record.id),
     traceparent: write.traceparent,
     actorId: owner ?? write.auth?.id ?? null,
-    visibility: modelVisibility(model),
+    visibility: hidden ? "admin" : modelVisibility(model),
   });
 }
 

@@ -18,6 +18,8 @@ export const Book = defineModel({
     publish_at: t.Optional(t.Union([t.String({ format: "date-time" }), t.Null()])),
   }),
   access: { list: "public", get: "public" },
+  // Drafts are the admins' until published: hidden from the public list, a 404, and their events admin-only.
+  visible: { status: "published" },
   migrations: [
     {
       version: 2,

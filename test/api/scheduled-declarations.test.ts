@@ -116,6 +116,7 @@ describe("migrations", () => {
     expect(() => defineModel({ ...base, migrations: [{ version: 2, name: "x", fields: ["nope"], up: "" }] })).toThrow(/migration 2 adds "nope", which is not a declared field/);
     expect(() => defineModel({ ...base, migrations: [{ version: 2, name: "x", fields: ["status"], up: "" }], indexes: [["status"]] })).toThrow(/the index on \(status\) needs "status", added by migration 2/);
     expect(() => defineModel({ ...base, migrations: [{ version: 2, name: "x", fields: ["publish_at"], up: "" }], scheduled: [publish] })).toThrow(/field "publish_at" is added by migration 2, so the index can be created no earlier \(since ≥ 2\)/);
+    expect(() => defineModel({ ...base, visible: { stauts: "published" } })).toThrow(/model Post: visible names "stauts", which is not a declared field/);
   });
 });
 

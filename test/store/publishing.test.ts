@@ -57,12 +57,37 @@ test("a draft past its publish_at is published when the runner ticks, its book.u
   expect((await order(book.id)).status).toBe(202);
 });
 
+test("a draft is the admins' until published: left out of others' lists, a 404 to them, its events for admins only", async () => {
+  const created: Event[] = [];
+  bus.subscribe("book.created", (e) => void created.push(e));
+  const book = await draft(Date.now() + 3_600_000);
+  const ids = async (token?: string) => ((await call("GET", "/api/books?limit=100", token ? { token } : {})).body.data as { id: string }[]).map((b) => b.id);
+  expect(await ids()).not.toContain(book.id);
+  expect(await ids(store.users.ana.token)).not.toContain(book.id);
+  expect(await ids(store.users.admin.token)).toContain(book.id);
+  const hidden = await call("GET", `/api/books/${book.id}`);
+  expect(hidden.status).toBe(404);
+  expect(hidden.body.error.code).toBe("NOT_FOUND");
+  expect((await call("GET", `/api/books/${book.id}`, { token: store.users.ana.token })).status).toBe(404);
+  expect((await call("GET", "/api/books?filter=status:eq:draft")).body.data).toEqual([]); // asking for drafts shows none either
+  await waitFor(() => created.length === 1, 1_000, "book.created");
+  expect(created[0]!.visibility).toBe("admin");
+
+  const published = await call("PATCH", `/api/books/${book.id}`, { token: store.users.admin.token, body: { status: "published" } });
+  expect(published.status).toBe(200);
+  expect((await call("GET", `/api/books/${book.id}`)).body.data).toMatchObject({ id: book.id, status: "published" });
+  expect(await ids()).toContain(book.id);
+  await waitFor(() => events.length === 1, 1_000, "book.updated");
+  expect(events[0]!.visibility).toBe("all");
+});
+
 test("the started runner publishes a draft whose time has come without being asked, and leaves a future one", async () => {
   app.scheduledFields.start();
   const later = await draft(Date.now() + 3_600_000);
   const now = await draft(Date.now() - 1);
-  await waitFor(async () => (await call("GET", `/api/books/${now.id}`)).body.data.status === "published", 2_000, "the runner to publish");
-  expect((await call("GET", `/api/books/${later.id}`)).body.data.status).toBe("draft");
+  const asAdmin = { token: store.users.admin.token };
+  await waitFor(async () => (await call("GET", `/api/books/${now.id}`, asAdmin)).body.data.status === "published", 2_000, "the runner to publish");
+  expect((await call("GET", `/api/books/${later.id}`, asAdmin)).body.data.status).toBe("draft");
   expect(app.scheduledFields.sleepingUntil).toBeLessThanOrEqual(Date.now() + 60_000);
 });
 
