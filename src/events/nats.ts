@@ -6,13 +6,17 @@
 // durable consumer: what was published while the subscriber was away is delivered when it
 // comes back, and each event is acknowledged only after the handler is done with it — one
 // that was queued or in hand when the subscriber stopped or died is delivered again once
-// `ackWaitMs` has passed (at least once).
-import { AckPolicy, connect, DeliverPolicy, type JetStreamClient, type JetStreamManager, type NatsConnection } from "nats";
+// `ackWaitMs` has passed (at least once). While the subscriber lives, the events it holds are
+// kept from redelivery however slow it is, and it holds at most 1,000 at a time.
+import { AckPolicy, connect, DeliverPolicy, type JetStreamClient, type JetStreamManager, type JsMsg, type NatsConnection } from "nats";
 import { jsonLogger, type Logger } from "../log.ts";
 import type { EventBus, EventHandler } from "./bus.ts";
 import { createEvent, type Event, type EventMeta } from "./event.ts";
 import { compilePattern } from "./pattern.ts";
-import { SubscriberQueue } from "./subscriber-queue.ts";
+import { MAX_QUEUED, SubscriberQueue } from "./subscriber-queue.ts";
+
+/** Unacknowledged events a durable subscriber holds at most (queued or in its handler). */
+const MAX_IN_HAND = Math.min(1_000, MAX_QUEUED);
 
 export interface NatsBusOptions {
   logger?: Logger;
@@ -111,18 +115,32 @@ export class NatsBus implements EventBus {
           ack_policy: AckPolicy.Explicit,
           deliver_policy: DeliverPolicy.New,
           ack_wait: jetstream.ackWaitMs * 1_000_000, // nanoseconds
+          // No more unacknowledged at once than the subscriber's queue holds, so it never has
+          // to drop one: the rest wait in the stream.
+          max_ack_pending: MAX_IN_HAND,
         })
-        .catch((error: Error) => {
+        .catch(async (error: Error) => {
           if (!/already|exists/i.test(error.message)) throw error;
+          // A consumer from an earlier run: bring its limits up to this one's.
+          await jetstream.jsm.consumers.update(jetstream.stream, durable, { ack_wait: jetstream.ackWaitMs * 1_000_000, max_ack_pending: MAX_IN_HAND });
         });
       const consumer = await jetstream.js.consumers.get(jetstream.stream, durable);
-      const messages = await consumer.consume();
-      stopMessages = () => messages.stop();
-      if (stopped) messages.stop();
+      const messages = await consumer.consume({ max_messages: MAX_IN_HAND });
+      // Events wait in the subscriber's queue before their turn. Tell JetStream they are being
+      // worked on, or a slow subscriber would get them all again after ackWait. Stopping ends
+      // this, so what a stopped (or dead) subscriber held is delivered again.
+      const held = new Set<JsMsg>();
+      const heartbeat = setInterval(() => {
+        for (const message of held) message.working();
+      }, jetstream.ackWaitMs / 3);
+      stopMessages = () => (clearInterval(heartbeat), held.clear(), messages.stop());
+      if (stopped) stopMessages();
       void (async () => {
         for await (const message of messages) {
           try {
-            queue.push(JSON.parse(message.string()) as Event, () => message.ack());
+            const event = JSON.parse(message.string()) as Event;
+            held.add(message);
+            queue.push(event, () => (held.delete(message), message.ack()));
           } catch (error) {
             this.logger.log("warn", "ignored a JetStream message that is not a Backroom event", { error: (error as Error).message });
             message.ack();

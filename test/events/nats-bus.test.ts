@@ -42,6 +42,31 @@ if (url) {
     },
   });
 
+  test("nats jetstream: a durable subscriber slower than ackWait still gets each event once", async () => {
+    const slowStream = `BACKROOM_SLOW_${process.pid}`;
+    const prefix = `slow${process.pid}.`;
+    const ackWaitMs = 300;
+    const bus = await NatsBus.connect(url, { logger: silentLogger, stream: slowStream, subjectPrefix: prefix, ackWaitMs });
+    try {
+      const seen: string[] = [];
+      // 12 events × 50 ms: the last waits twice ackWait in the subscriber's queue before its turn.
+      bus.subscribe("tick", async (e) => void (seen.push(e.id), await Bun.sleep(50)), { durable: "slow" });
+      await Bun.sleep(200); // the consumer reaches the server
+      const sent = [];
+      for (let i = 0; i < 12; i++) sent.push((await bus.publish("tick", { i })).id);
+      await waitFor(() => new Set(seen).size === 12, 5_000, "every event once");
+      // A redelivery would come ackWait after a delivery; nothing announces that none is coming.
+      await Bun.sleep(ackWaitMs * 2);
+      expect(seen).toEqual(sent);
+    } finally {
+      await bus.close();
+      const { connect } = await import("nats");
+      const admin = await connect({ servers: url });
+      await (await admin.jetstreamManager()).streams.delete(slowStream).catch(() => {});
+      await admin.close();
+    }
+  });
+
   test("serve --bus nats:// publishes the till's events where another process can hear them", async () => {
     const tmp = tempDir();
     const listener = await NatsBus.connect(url, { logger: silentLogger });
