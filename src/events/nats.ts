@@ -13,10 +13,7 @@ import { jsonLogger, type Logger } from "../log.ts";
 import type { EventBus, EventHandler } from "./bus.ts";
 import { createEvent, type Event, type EventMeta } from "./event.ts";
 import { compilePattern } from "./pattern.ts";
-import { MAX_QUEUED, SubscriberQueue } from "./subscriber-queue.ts";
-
-/** Unacknowledged events a durable subscriber holds at most (queued or in its handler). */
-const MAX_IN_HAND = Math.min(1_000, MAX_QUEUED);
+import { MAX_IN_HAND, SubscriberQueue } from "./subscriber-queue.ts";
 
 export interface NatsBusOptions {
   logger?: Logger;

@@ -12,7 +12,7 @@ import { jsonLogger, type Logger } from "../log.ts";
 import type { EventBus, EventHandler } from "./bus.ts";
 import { createEvent, type Event, type EventMeta } from "./event.ts";
 import { compilePattern } from "./pattern.ts";
-import { MAX_QUEUED, SubscriberQueue } from "./subscriber-queue.ts";
+import { MAX_IN_HAND, MAX_QUEUED, SubscriberQueue } from "./subscriber-queue.ts";
 
 export interface RabbitSubscribeOptions {
   /** A durable queue name: missed events are kept while this subscriber is away. */
@@ -80,7 +80,7 @@ export class RabbitMqBus implements EventBus {
     await channel.assertExchange(exchange, "topic", { durable: true });
     // Never more unacknowledged than a subscriber queue holds: one that overflowed would drop
     // (and acknowledge) events behind one still in hand.
-    const prefetch = Math.min(options.prefetch ?? 1_000, MAX_QUEUED);
+    const prefetch = Math.min(options.prefetch ?? MAX_IN_HAND, MAX_QUEUED);
     return new RabbitMqBus(connection, channel, exchange, options.logger ?? jsonLogger(), prefetch);
   }
 

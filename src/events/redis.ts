@@ -13,7 +13,7 @@ import { jsonLogger, type Logger } from "../log.ts";
 import type { EventBus, EventHandler } from "./bus.ts";
 import { createEvent, type Event, type EventMeta } from "./event.ts";
 import { compilePattern } from "./pattern.ts";
-import { SubscriberQueue } from "./subscriber-queue.ts";
+import { MAX_IN_HAND, SubscriberQueue } from "./subscriber-queue.ts";
 
 export interface RedisSubscribeOptions {
   /** A consumer-group name: missed events are kept while this subscriber is away. */
@@ -115,6 +115,9 @@ export class RedisStreamsBus implements EventBus {
         try {
           let reply: StreamReply;
           if (group) {
+            // Take no more than the subscriber can hold: the rest wait in the stream, unacknowledged by nobody.
+            await queue.room(MAX_IN_HAND);
+            if (stopped) break;
             const from = pendingAfter ?? ">";
             const block = pendingAfter === null ? ["BLOCK", "500"] : [];
             reply = (await reader.send("XREADGROUP", ["GROUP", group, CONSUMER, "COUNT", "100", ...block, "STREAMS", this.stream, from])) as StreamReply;

@@ -3,7 +3,8 @@
 // had not finished handling when it went away is delivered again (at least once).
 import { expect, test } from "bun:test";
 import type { EventBus, EventHandler } from "../../src/events/bus.ts";
-import { waitFor } from "../support/wait.ts";
+import { MAX_QUEUED } from "../../src/events/subscriber-queue.ts";
+import { deferred, waitFor } from "../support/wait.ts";
 
 export interface DurableEngine<Bus extends EventBus> {
   open(): Promise<Bus>;
@@ -72,4 +73,25 @@ export function durableSubscriberTest<Bus extends EventBus>(name: string, engine
     await Promise.all([third.close(), publisher.close()]);
     await engine.cleanup();
   });
+
+  test(`${name}: a subscriber further behind than its queue holds loses nothing: the rest wait in the broker`, async () => {
+    const publisher = await engine.open();
+    const subscriber = await engine.open();
+    const busy = deferred();
+    const seen = new Set<number>();
+    engine.subscribeDurable(subscriber, "till.stock.*", async (e) => {
+      await busy.promise; // busy until everything is published
+      seen.add((e.data as { i: number }).i);
+    });
+    await subscriber.ready?.();
+    const total = MAX_QUEUED + 500; // more than a subscriber's queue: an engine that took them all would drop some
+    for (let from = 0; from < total; from += 500) {
+      await Promise.all(Array.from({ length: Math.min(500, total - from) }, (_, k) => publisher.publish("till.stock.counted", { i: from + k })));
+    }
+    await Bun.sleep(1_000); // time enough for an engine that takes whatever is there to take it all (and drop some)
+    busy.resolve();
+    await waitFor(() => seen.size === total, 60_000, `all ${total} events`);
+    await Promise.all([subscriber.close(), publisher.close()]);
+    await engine.cleanup();
+  }, 90_000);
 }
