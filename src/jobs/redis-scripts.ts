@@ -10,7 +10,9 @@
 //
 // Keys, under "<prefix>:":
 //   job:<id>          hash: the job and its status row (redis-rows.ts)
-//   jobs              set of every stored id (listings; retention keeps it bounded)
+//   ids               every stored id (score 0: in id order, read by lex range)
+//   listed:<s>|<type> the ids of one status and type, likewise: listings filtered by them
+//   types             every job type stored (a status-only listing reads each type's key)
 //   ready             due, claimable jobs; score −priority, member `order` (claim order)
 //   delayed           jobs not yet due, and failed ones waiting for their retry; score run_at
 //   parked:<key>      due jobs of a group key held by another job; same scores and members
@@ -28,9 +30,10 @@ local P = ARGV[1]
 local A = cjson.decode(ARGV[2])
 local GROUP = 'workers'
 local K = { ready = P .. ':ready', delayed = P .. ':delayed', groups = P .. ':groups', unique = P .. ':unique', leases = P .. ':leases',
-  jobs = P .. ':jobs', counts = P .. ':counts', dispatch = P .. ':dispatch', channel = P .. ':available' }
+  ids = P .. ':ids', types = P .. ':types', counts = P .. ':counts', dispatch = P .. ':dispatch', channel = P .. ':available' }
 local function job(id) return P .. ':job:' .. id end
 local function parked(gk) return P .. ':parked:' .. gk end
+local function listed(status, jtype) return P .. ':listed:' .. status .. '|' .. jtype end
 
 -- Succeeded jobs are not counted: there may be millions, and stateCounts leaves them out.
 local function tally(status, jtype, delta)
@@ -43,6 +46,8 @@ local function set_status(id, jtype, from, to)
   redis.call('HSET', job(id), 'status', to)
   tally(from, jtype, -1)
   tally(to, jtype, 1)
+  redis.call('ZREM', listed(from, jtype), id)
+  redis.call('ZADD', listed(to, jtype), 0, id)
 end
 
 -- A due job joins the claim order, unless its group key is held by another job: then it waits
@@ -87,7 +92,9 @@ local function insert(j, now)
     redis.call('HSET', K.unique, j.unique_key, j.id)
   end
   redis.call('HSET', job(j.id), unpack(j.fields))
-  redis.call('SADD', K.jobs, j.id)
+  redis.call('ZADD', K.ids, 0, j.id)
+  redis.call('SADD', K.types, j.type)
+  redis.call('ZADD', listed('enqueued', j.type), 0, j.id)
   tally('enqueued', j.type, 1)
   place(j.id, now)
   return j.id
@@ -282,9 +289,12 @@ for _, status in ipairs(A.statuses) do
   for _, id in ipairs(redis.call('ZRANGEBYSCORE', finished_key, '-inf', '(' .. A.before, 'LIMIT', 0, limit - n)) do
     local jtype = redis.call('HGET', job(id), 'type')
     redis.call('DEL', job(id))
-    redis.call('SREM', K.jobs, id)
+    redis.call('ZREM', K.ids, id)
     redis.call('ZREM', finished_key, id)
-    if jtype then tally(status, jtype, -1) end
+    if jtype then
+      tally(status, jtype, -1)
+      redis.call('ZREM', listed(status, jtype), id)
+    end
     n = n + 1
   end
 end

@@ -18,8 +18,9 @@
 //   sorted set of deadlines on the injected clock; a lapsed job's entry moves to its rescuer
 //   with XCLAIM. XAUTOCLAIM is not used: it selects by idle time measured on the server's
 //   clock, which would disagree with the leases (and with tests that move a ManualClock).
-// - Listings have no secondary index to use: listStatuses reads every job kept (O(jobs kept));
-//   retention (pruneFinished) keeps that bounded. stateCounts reads counters the scripts keep.
+// - Listings filtered by status and type, newest or oldest first (the dashboard's), read index
+//   keys the scripts keep, a page at a time (redis-listing.ts); other filters read every job
+//   kept (retention keeps that bounded). stateCounts reads counters the scripts keep.
 // - Idle workers in every process wake on PUBLISH (redis-wakeups.ts).
 // - A lost connection makes calls reject (within about 3 s) rather than crash; the worker
 //   retries, and the next call reconnects. Redis ≥ 7.0, not Redis Cluster (the scripts name
@@ -34,6 +35,7 @@ import { toJobRecord } from "./new-job.ts";
 import type { CancelResult, Cancellable, Outcome, Prunable, Queue, Retryable, RetryResult, Source, StateCount, StatusReader } from "./queue.ts";
 import { checkPriority, flatten, hashToRow, hashToStatusRow, readyOrder, toInsert, toRecord, type RedisInsert } from "./redis-rows.ts";
 import * as Lua from "./redis-scripts.ts";
+import { JOB_STATUSES, planListing } from "./redis-listing.ts";
 import { RedisWakeups } from "./redis-wakeups.ts";
 import { rowToJob, rowToState } from "./rows.ts";
 import type { StatusRow } from "./status-columns.ts";
@@ -185,18 +187,41 @@ export class RedisQueue implements Queue, Source, Cancellable, Retryable, Status
     });
   }
 
-  /** Reads every job kept (Redis has no index to filter by), in pipelined batches. */
+  /**
+   * Filtered by status and type and sorted by id or created_at (the dashboard's listings): a
+   * page's worth from each index key that can hold a match (redis-listing.ts). Anything else
+   * reads every job kept, in pipelined batches.
+   */
   async listStatuses(query: ListQuery): Promise<{ rows: StatusRow[]; total: number }> {
-    const ids = (await this.send("SMEMBERS", [this.key("jobs")])) as string[];
+    const plan = planListing(query);
+    if (!plan) return listInMemory(await this.readRows((await this.send("ZRANGE", [this.key("ids"), "0", "-1"])) as string[]), query);
+    const types = plan.types ?? ((await this.send("SMEMBERS", [this.key("types")])) as string[]);
+    const keys = plan.statuses === null && plan.types === null
+      ? [this.key("ids")]
+      : (plan.statuses ?? JOB_STATUSES).flatMap((status) => types.map((type) => this.key("listed", `${status}|${type}`)));
+    const wanted = String(query.offset + query.limit);
+    const range = plan.direction === "desc" ? ["+", "-", "BYLEX", "REV"] : ["-", "+", "BYLEX"];
+    const [sizes, ranges] = await Promise.all([
+      Promise.all(keys.map((key) => this.send("ZCARD", [key]) as Promise<number>)),
+      Promise.all(keys.map((key) => this.send("ZRANGE", [key, ...range, "LIMIT", "0", wanted]) as Promise<string[]>)),
+    ]);
+    const ids = ranges.flat().sort();
+    if (plan.direction === "desc") ids.reverse();
+    const total = sizes.reduce((a, b) => a + b, 0);
+    return { rows: await this.readRows(ids.slice(query.offset, query.offset + query.limit)), total: query.countLimit ? Math.min(query.countLimit, total) : total };
+  }
+
+  /** The status rows of these jobs, in this order; one pruned meanwhile is left out. */
+  private async readRows(ids: readonly string[]): Promise<StatusRow[]> {
     const rows: StatusRow[] = [];
     for (let i = 0; i < ids.length; i += 1_000) {
       const hashes = await Promise.all(ids.slice(i, i + 1_000).map((id) => this.send("HGETALL", [this.key("job", id)])));
       for (const hash of hashes) {
         const record = toRecord(hash as Record<string, string>);
-        if (record.status !== undefined) rows.push(hashToStatusRow(record)); // pruned since SMEMBERS
+        if (record.status !== undefined) rows.push(hashToStatusRow(record));
       }
     }
-    return listInMemory(rows, query);
+    return rows;
   }
 
   async pruneFinished(statuses: readonly ("succeeded" | "dead" | "cancelled")[], before: number, limit: number): Promise<number> {

@@ -4,6 +4,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { RedisClient } from "bun";
 import { ManualClock } from "../../src/clock.ts";
+import type { Outcome } from "../../src/jobs/queue.ts";
 import { RedisQueue } from "../../src/jobs/redis.ts";
 import { queueConformance, type QueueFactory } from "./conformance.ts";
 import { workerConformance } from "./worker-conformance.ts";
@@ -123,9 +124,51 @@ if (url) {
       expect(await queue.pruneFinished(["succeeded", "dead"], clock.now(), 10)).toBe(1);
       const left = await Promise.all(ids.map((id) => queue.getStatus(id)));
       expect(left.map((s) => s?.status ?? null).filter(Boolean)).toEqual(["enqueued"]);
-      expect(await admin.send("SCARD", [`${prefix}:jobs`])).toBe(1);
+      expect(await admin.send("ZCARD", [`${prefix}:ids`])).toBe(1);
+      expect(await admin.send("ZCARD", [`${prefix}:listed:succeeded|t`])).toBe(0); // the indexes forget them too
+      expect(await admin.send("ZCARD", [`${prefix}:listed:enqueued|t`])).toBe(1);
       expect(await keysOf(`${prefix}:job`)).toHaveLength(1);
       await expect(Promise.resolve().then(() => queue.pruneFinished(["running" as never], clock.now(), 1))).rejects.toThrow(/not a finished status/);
+      await done();
+    });
+
+    test("listings by status and type read a page from the index keys: the rows reading everything gives, and only the page's jobs", async () => {
+      const { queue, clock, done } = await open();
+      const types = ["send_receipt", "sync_stock", "a|b"]; // a type may hold "|"
+      await queue.enqueueMany(Array.from({ length: 240 }, (_, i) => ({ type: types[i % 3]! })));
+      // Spread the jobs over every state: some succeed, fail (then die), are cancelled, run.
+      const { claimed } = await queue.settleAndClaim([], 120, 60_000);
+      const outcomes: Outcome[] = claimed.slice(0, 100).map((job, i) =>
+        i % 3 === 0 ? { kind: "succeeded" as const, job, result: {}, at: clock.now() }
+        : i % 3 === 1 ? { kind: "failed" as const, job, error: "x", at: clock.now(), retryAt: clock.now() + 60_000 }
+        : { kind: "dead" as const, job, error: "x", at: clock.now() });
+      await queue.settleAndClaim(outcomes, 0, 60_000);
+      const waiting = (await queue.listStatuses({ where: [[{ field: "status", op: "eq", value: "enqueued" }]], sort: [], limit: 20, offset: 0 })).rows;
+      for (const row of waiting) await queue.cancel(String(row.id));
+
+      const everything = { field: "attempts", op: "gte" as const, value: 0 }; // not indexable: reads every job
+      const queries = [
+        { where: [], sort: [{ field: "id", direction: "desc" as const }], limit: 25, offset: 0 },
+        { where: [[{ field: "status", op: "eq" as const, value: "failed" }]], sort: [{ field: "id", direction: "desc" as const }], limit: 25, offset: 10 },
+        { where: [[{ field: "type", op: "eq" as const, value: "a|b" }]], sort: [{ field: "created_at", direction: "asc" as const }], limit: 7, offset: 3 },
+        { where: [[{ field: "status", op: "in" as const, value: ["dead", "cancelled"] }], [{ field: "type", op: "eq" as const, value: "sync_stock" }]], sort: [], limit: 100, offset: 0 },
+        { where: [[{ field: "status", op: "eq" as const, value: "running" }, { field: "status", op: "eq" as const, value: "enqueued" }]], sort: [{ field: "id", direction: "asc" as const }], limit: 30, offset: 100 },
+        { where: [[{ field: "status", op: "eq" as const, value: "nonsense" }]], sort: [], limit: 10, offset: 0 },
+      ];
+      for (const query of queries) {
+        const indexed = await queue.listStatuses(query);
+        const scanned = await queue.listStatuses({ ...query, where: [...query.where, [everything]] });
+        expect(indexed.total).toBe(scanned.total);
+        expect(indexed.rows).toEqual(scanned.rows);
+      }
+      expect((await queue.listStatuses(queries[1]!)).total).toBeGreaterThan(0);
+
+      await admin.send("CONFIG", ["RESETSTAT"]);
+      const page = await queue.listStatuses(queries[0]!);
+      const hashReads = Number(/cmdstat_hgetall:calls=(\d+)/.exec(String(await admin.send("INFO", ["commandstats"])))?.[1] ?? 0);
+      expect(page.rows).toHaveLength(25);
+      expect(page.total).toBe(240);
+      expect(hashReads).toBe(25); // the page's jobs, not the 240 kept
       await done();
     });
 
