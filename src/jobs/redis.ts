@@ -211,6 +211,14 @@ export class RedisQueue implements Queue, Source, Cancellable, Retryable, Status
     return { rows: await this.readRows(ids.slice(query.offset, query.offset + query.limit)), total: query.countLimit ? Math.min(query.countLimit, total) : total };
   }
 
+  async pruneFinished(statuses: readonly ("succeeded" | "dead" | "cancelled")[], before: number, limit: number): Promise<number> {
+    for (const status of statuses) if (!FINISHED.has(status)) throw new Error(`pruneFinished: "${status}" is not a finished status`);
+    if (limit <= 0 || statuses.length === 0) return 0;
+    return (await this.run(Lua.PRUNE, { statuses: [...statuses], before: String(before), limit: String(Math.floor(limit)) })) as number;
+  }
+
+  // ── internals ───────────────────────────────────────────────────────────────────────────
+
   /** The status rows of these jobs, in this order; one pruned meanwhile is left out. */
   private async readRows(ids: readonly string[]): Promise<StatusRow[]> {
     const rows: StatusRow[] = [];
@@ -223,14 +231,6 @@ export class RedisQueue implements Queue, Source, Cancellable, Retryable, Status
     }
     return rows;
   }
-
-  async pruneFinished(statuses: readonly ("succeeded" | "dead" | "cancelled")[], before: number, limit: number): Promise<number> {
-    for (const status of statuses) if (!FINISHED.has(status)) throw new Error(`pruneFinished: "${status}" is not a finished status`);
-    if (limit <= 0 || statuses.length === 0) return 0;
-    return (await this.run(Lua.PRUNE, { statuses: [...statuses], before: String(before), limit: String(Math.floor(limit)) })) as number;
-  }
-
-  // ── internals ───────────────────────────────────────────────────────────────────────────
 
   private key(...parts: string[]): string {
     return [this.prefix, ...parts].join(":");

@@ -41,3 +41,11 @@ test("bench/adapters.ts checks off every delivery and reports each queue; an eng
   expect(figures.buses.nats).toEqual({ skipped: "set NATS_URL" });
   expect(figures.queues.sqlite_normal).toMatchObject({ enqueue_jobs_per_s: expect.any(Number), process_jobs_per_s: expect.any(Number) });
 }, 60_000);
+
+test.skipIf(!process.env.REDIS_URL)("bench/redis-listing.ts times a page through the index and by scanning, on the same jobs", () => {
+  const run = Bun.spawnSync([process.execPath, "bench/redis-listing.ts", "--jobs", "600"], { stdout: "pipe", stderr: "pipe" });
+  expect(run.exitCode).toBe(0);
+  const figures = JSON.parse(run.stdout.toString().trim().split("\n").at(-1)!);
+  expect(figures.pages.newest).toMatchObject({ rows: 25, indexed_ms: expect.any(Number), scan_ms: expect.any(Number) });
+  expect(figures.pages.dead_of_one_type.rows).toBe(1); // one in 50 dies: the first 12 jobs, of types 0–9, 0, 1
+}, 60_000);
