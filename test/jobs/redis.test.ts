@@ -168,7 +168,9 @@ if (url) {
       const hashReads = Number(/cmdstat_hgetall:calls=(\d+)/.exec(String(await admin.send("INFO", ["commandstats"])))?.[1] ?? 0);
       expect(page.rows).toHaveLength(25);
       expect(page.total).toBe(240);
-      expect(hashReads).toBe(25); // the page's jobs, not the 240 kept
+      // The page's 25 jobs, not the 240 kept (the count is the server's: a little slack for any other client).
+      expect(hashReads).toBeGreaterThanOrEqual(25);
+      expect(hashReads).toBeLessThan(60);
       await done();
     });
 
