@@ -301,11 +301,12 @@ end
 return n
 `;
 
-/** { owner }: on close, forgets this owner's consumer — only if it holds no running job. */
+/** { owner } → 1 if it forgot the owner's consumer: only when it holds no running job (on close, or a dead process's). */
 export const FORGET_CONSUMER = `${PRELUDE}
 local pending = redis.pcall('XPENDING', K.dispatch, GROUP, '-', '+', 1, A.owner)
 if type(pending) == 'table' and not pending.err and #pending == 0 then
   redis.call('XGROUP', 'DELCONSUMER', K.dispatch, GROUP, A.owner)
+  return 1
 end
 return 0
 `;

@@ -86,6 +86,22 @@ export class RedisQueue implements Queue, Source, Cancellable, Retryable, Status
     await this.send("XGROUP", ["CREATE", this.key("dispatch"), "workers", "$", "MKSTREAM"]).catch((error: Error) => {
       if (!/BUSYGROUP/.test(error.message)) throw error;
     });
+    await this.forgetIdleConsumers();
+  }
+
+  /**
+   * Removes consumers that hold no running job and have been idle past `idleMs`: those of
+   * processes that died (a closing one removes its own). A live one removed while idle is
+   * created again by its next claim, so nothing is lost either way.
+   */
+  async forgetIdleConsumers(idleMs = 60_000): Promise<number> {
+    const consumers = (await this.send("XINFO", ["CONSUMERS", this.key("dispatch"), "workers"])) as Record<string, unknown>[] | unknown[][];
+    let removed = 0;
+    for (const consumer of consumers.map(fieldsOf)) {
+      if (consumer.name === this.ownerId || Number(consumer.pending) !== 0 || Number(consumer.idle) < idleMs) continue;
+      removed += Number(await this.run(Lua.FORGET_CONSUMER, { owner: String(consumer.name) }));
+    }
+    return removed;
   }
 
   /** Closes both connections; this owner's consumer is removed if it holds no running job. */
@@ -292,4 +308,12 @@ export class RedisQueue implements Queue, Source, Cancellable, Retryable, Status
       throw error;
     }
   }
+}
+
+/** XINFO's reply as an object, whether the client gives a map (RESP3) or a flat list (RESP2). */
+function fieldsOf(entry: Record<string, unknown> | unknown[]): Record<string, unknown> {
+  if (!Array.isArray(entry)) return entry;
+  const fields: Record<string, unknown> = {};
+  for (let i = 0; i + 1 < entry.length; i += 2) fields[String(entry[i])] = entry[i + 1];
+  return fields;
 }

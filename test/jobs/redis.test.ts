@@ -174,6 +174,27 @@ if (url) {
       await done();
     });
 
+    test("a dead process's consumer is forgotten once idle with no running job; one holding a job is kept", async () => {
+      const a = await open();
+      const b = new RedisQueue({ url, prefix: a.prefix, clock: a.clock });
+      const consumers = async () => ((await admin.send("XINFO", ["CONSUMERS", `${a.prefix}:dispatch`, "workers"])) as unknown[]).length;
+      await a.queue.enqueue({ type: "t" });
+      const { claimed } = await a.queue.settleAndClaim([], 1, 60_000);
+      expect(await consumers()).toBe(1);
+      expect(await b.forgetIdleConsumers(0)).toBe(0); // a holds a running job
+      await a.queue.settleAndClaim([{ kind: "succeeded", job: claimed[0]!, result: {}, at: a.clock.now() }], 0, 60_000);
+      // a "dies" without closing: its consumer stays, empty, until another process starts.
+      expect(await b.forgetIdleConsumers(0)).toBe(1);
+      expect(await consumers()).toBe(0);
+      expect(await b.forgetIdleConsumers()).toBe(0); // idle under a minute: kept (none left anyway)
+      // Had it been alive after all, its next claim makes the consumer again.
+      await a.queue.enqueue({ type: "t" });
+      expect((await a.queue.settleAndClaim([], 1, 60_000)).claimed).toHaveLength(1);
+      expect(await consumers()).toBe(1);
+      await b.close();
+      await a.done();
+    });
+
     test("a priority outside the 32-bit range is refused before anything is stored", async () => {
       const { queue, done } = await open();
       await expect(queue.enqueue({ type: "t", priority: 2 ** 31 })).rejects.toThrow(/priority/);
