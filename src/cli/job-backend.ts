@@ -41,7 +41,9 @@ export function openJobBackend(options: { db: Db; memory: boolean; url: string |
   if (!/^postgres(ql)?:\/\//.test(url)) throw new UsageError(`--queue must be sqlite or postgres://…, not "${url}"`);
   if (memory) throw new UsageError("--queue postgres://… forwards from the database file; it cannot be used with --memory");
   const node = options.node || hostname();
-  const sql = new SQL(url, { max: 8 });
+  // A till must not hang on a server that stopped answering: requests that need it fail (503)
+  // and shutdown ends within seconds; the forwarder and worker retry on their own.
+  const sql = new SQL(url, { max: 8, connectionTimeout: 5 });
   const outbox = new SqliteQueue(db);
   // This till's partition: its worker claims only the jobs it enqueued, whose handlers read
   // its own file (a receipt needs the order); head office still sees and manages them all.

@@ -91,6 +91,25 @@ if (url) {
     await waitFor(async () => (await jobStatus(again.url, jobId)) === "succeeded", 10_000, "the waiting job to run");
   });
 
+  test("a PostgreSQL that accepts connections and never answers: orders still 202, reads of it 503 within seconds, SIGTERM exits promptly", async () => {
+    // The worst kind of outage for a till: a server (or a firewall) that swallows packets.
+    const silent = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {}, open() {} } });
+    try {
+      const { child, url: base } = await start("--queue", `postgres://postgres@127.0.0.1:${silent.port}/test`, "--node", node);
+      const jobId = await placeOrder(base);
+      expect(await jobStatus(base, jobId)).toBe("enqueued"); // from the outbox: no wait
+      const listed = await fetch(`${base}/api/job_statuses`, { headers: { authorization: "Bearer dev-admin-token" } });
+      expect(listed.status).toBe(503);
+      expect(((await listed.json()) as { error: { code: string } }).error.code).toBe("UNAVAILABLE");
+      const t0 = performance.now();
+      child.proc.kill("SIGTERM");
+      expect(await child.proc.exited).toBe(0);
+      expect(performance.now() - t0).toBeLessThan(15_000); // the connect timeout (5 s) bounds it, not the default 30 s
+    } finally {
+      silent.stop(true);
+    }
+  }, 30_000);
+
   test("jobs --queue postgres:// lists, shows, retries, cancels and purges every till's jobs, no file needed", async () => {
     const other = `${node}-b`;
     const old = Date.now() - 30 * 86_400_000;
