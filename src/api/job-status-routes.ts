@@ -8,6 +8,7 @@ import type { Elysia } from "elysia";
 import { publishJobStateEvent } from "../events/job-events.ts";
 import { stateToStatusRow, STATUS_COLUMNS, type StatusRow } from "../jobs/status-columns.ts";
 import type { JobState } from "../jobs/types.ts";
+import { errorMessage } from "../log.ts";
 import type { AuthUser } from "./auth.ts";
 import type { AppContext } from "./context.ts";
 import { conflict, forbidden, notFound, unauthorized } from "./errors.ts";
@@ -69,7 +70,7 @@ export function registerJobStatusRoutes(app: Elysia, ctx: AppContext, options: J
     if (result === "not_found") throw notFound("job");
     const cancelled = (await queue.getStatus(state.id))!;
     const bus = ctx.services.bus;
-    if (bus) ctx.services.db.afterCommit(() => void publishJobStateEvent(bus, cancelled));
+    if (bus) ctx.services.db.afterCommit(() => void publishJobStateEvent(bus, cancelled).catch((error) => ctx.services.logger.log("error", "could not publish an event", { job_id: cancelled.id, error: errorMessage(error) })));
     return { data: wire(stateToStatusRow(cancelled), user) };
   });
 

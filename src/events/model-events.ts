@@ -3,6 +3,7 @@
 // transaction commits — a rolled-back write publishes nothing.
 import type { Model } from "../api/model.ts";
 import type { Pipeline, WriteEvent } from "../api/pipeline.ts";
+import { errorMessage } from "../log.ts";
 import type { EventBus } from "./bus.ts";
 import { createEvent, type Event, type Visibility } from "./event.ts";
 
@@ -43,7 +44,7 @@ export function emitModelEvents(pipeline: Pipeline, models: readonly Model[], op
       const event = modelEvent(model, write);
       options.onEvent?.(event);
       const bus = options.bus;
-      if (bus) write.services.db.afterCommit(() => void bus.publishEvent(event));
+      if (bus) write.services.db.afterCommit(() => void bus.publishEvent(event).catch((error) => write.services.logger.log("error", "could not publish an event", { type: event.type, error: errorMessage(error) })));
     },
     { model: "*", position: "after" },
   );

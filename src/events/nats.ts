@@ -14,6 +14,7 @@ import type { EventBus, EventHandler } from "./bus.ts";
 import { createEvent, type Event, type EventMeta } from "./event.ts";
 import { compilePattern } from "./pattern.ts";
 import { MAX_IN_HAND, SubscriberQueue } from "./subscriber-queue.ts";
+import { UnsentEvents } from "./unsent-events.ts";
 
 export interface NatsBusOptions {
   logger?: Logger;
@@ -34,16 +35,24 @@ interface Subscribed {
 
 export class NatsBus implements EventBus {
   private readonly subscriptions = new Set<Subscribed>();
+  private readonly unsent: UnsentEvents;
+  /** False from a disconnect until the client is back: the client's own buffer loses what is published then. */
+  private connected = true;
 
   private constructor(
     private readonly nc: NatsConnection,
     private readonly logger: Logger,
     private readonly prefix: string,
     private readonly jetstream: { js: JetStreamClient; jsm: JetStreamManager; stream: string; ackWaitMs: number } | null,
-  ) {}
+  ) {
+    this.unsent = new UnsentEvents((event) => this.send(event), logger, "NATS");
+    void this.watchConnection();
+  }
 
   static async connect(url: string, options: NatsBusOptions = {}): Promise<NatsBus> {
-    const nc = await connect({ servers: url, name: options.name ?? "backroom" });
+    // Reconnect for as long as it takes (the client's default gives up after 10 tries): a till
+    // outlives any broker restart.
+    const nc = await connect({ servers: url, name: options.name ?? "backroom", maxReconnectAttempts: -1, reconnectTimeWait: 1_000 });
     const prefix = options.subjectPrefix ?? "backroom.";
     let jetstream = null;
     if (options.stream) {
@@ -62,11 +71,31 @@ export class NatsBus implements EventBus {
     return event;
   }
 
-  async publishEvent(event: Event): Promise<void> {
+  /** Publishes now, or — while NATS is out of reach — once it is back (unsent-events.ts). */
+  publishEvent(event: Event): Promise<void> {
+    return this.unsent.publish(event);
+  }
+
+  private async send(event: Event): Promise<void> {
+    if (!this.connected) throw new Error("not connected to NATS");
     const subject = this.prefix + event.type;
     const body = JSON.stringify(event);
+    // JetStream de-duplicates by msgID: an event sent twice around a reconnect is stored once.
     if (this.jetstream) await this.jetstream.js.publish(subject, new TextEncoder().encode(body), { msgID: event.id });
     else this.nc.publish(subject, body);
+  }
+
+  private async watchConnection(): Promise<void> {
+    for await (const status of this.nc.status()) {
+      if (status.type === "disconnect") {
+        this.connected = false;
+        this.logger.log("warn", "lost the NATS connection; reconnecting", {});
+      } else if (status.type === "reconnect") {
+        this.connected = true;
+        this.logger.log("info", "NATS connection back", { unsent: this.unsent.size });
+        this.unsent.retryNow();
+      }
+    }
   }
 
   subscribe(pattern: string, handler: EventHandler, options: { durable?: string } = {}): () => void {
@@ -96,6 +125,7 @@ export class NatsBus implements EventBus {
       s.queue.close();
     }
     this.subscriptions.clear();
+    this.unsent.close();
     await this.nc.drain();
   }
 

@@ -7,12 +7,17 @@
 // acknowledged only after the handler is done with it, so one that was queued or in hand when
 // the subscriber stopped or died is delivered again (at least once). At most `prefetch`
 // (default 1,000) unacknowledged events are held per durable subscription.
+//
+// A lost connection (the broker restarting, the network) is made again with a backoff that
+// doubles up to 30 s, and every subscription is bound again; events published meanwhile are
+// kept in memory and published, in order, once the broker is back (unsent-events.ts).
 import amqp, { type Channel, type ChannelModel, type Message } from "amqplib";
 import { jsonLogger, type Logger } from "../log.ts";
 import type { EventBus, EventHandler } from "./bus.ts";
 import { createEvent, type Event, type EventMeta } from "./event.ts";
 import { compilePattern } from "./pattern.ts";
 import { MAX_IN_HAND, MAX_QUEUED, SubscriberQueue } from "./subscriber-queue.ts";
+import { UnsentEvents } from "./unsent-events.ts";
 
 export interface RabbitSubscribeOptions {
   /** A durable queue name: missed events are kept while this subscriber is away. */
@@ -62,26 +67,40 @@ class CumulativeAcks {
   }
 }
 
+interface Subscription {
+  pattern: string;
+  handler: EventHandler;
+  options: RabbitSubscribeOptions;
+  queue: SubscriberQueue;
+  /** Its consumer on the current connection, once bound (null while disconnected). */
+  consumer: Promise<Consumer> | null;
+}
+
 export class RabbitMqBus implements EventBus {
-  private readonly consumers = new Set<Consumer>();
+  private readonly subscriptions = new Set<Subscription>();
+  private connection: ChannelModel | null = null;
+  private channel: Channel | null = null;
+  private readonly unsent: UnsentEvents;
+  private closing = false;
+  private retryMs = 0;
 
   private constructor(
-    private readonly connection: ChannelModel,
-    private readonly channel: Channel,
+    private readonly url: string,
     private readonly exchange: string,
     private readonly logger: Logger,
     private readonly prefetch: number,
-  ) {}
+  ) {
+    this.unsent = new UnsentEvents(async (event) => this.send(event), logger, "RabbitMQ");
+  }
 
+  /** Connects (the first time must succeed); a connection lost later is made again, with backoff. */
   static async connect(url: string, options: { exchange?: string; logger?: Logger; prefetch?: number } = {}): Promise<RabbitMqBus> {
-    const connection = await amqp.connect(url);
-    const channel = await connection.createChannel();
-    const exchange = options.exchange ?? "backroom.events";
-    await channel.assertExchange(exchange, "topic", { durable: true });
     // Never more unacknowledged than a subscriber queue holds: one that overflowed would drop
     // (and acknowledge) events behind one still in hand.
     const prefetch = Math.min(options.prefetch ?? MAX_IN_HAND, MAX_QUEUED);
-    return new RabbitMqBus(connection, channel, exchange, options.logger ?? jsonLogger(), prefetch);
+    const bus = new RabbitMqBus(url, options.exchange ?? "backroom.events", options.logger ?? jsonLogger(), prefetch);
+    await bus.open();
+    return bus;
   }
 
   async publish<Data>(type: string, data: Data, meta?: EventMeta): Promise<Event<Data>> {
@@ -90,65 +109,127 @@ export class RabbitMqBus implements EventBus {
     return event;
   }
 
-  async publishEvent(event: Event): Promise<void> {
-    this.channel.publish(this.exchange, event.type, Buffer.from(JSON.stringify(event)), { persistent: true, messageId: event.id, contentType: "application/cloudevents+json" });
+  /** Publishes now, or — while the broker is out of reach — once it is back (unsent-events.ts). */
+  publishEvent(event: Event): Promise<void> {
+    return this.unsent.publish(event);
   }
 
   subscribe(pattern: string, handler: EventHandler, options: RabbitSubscribeOptions = {}): () => void {
-    const matches = compilePattern(pattern);
-    const queue = new SubscriberQueue(pattern, handler, this.logger);
-    const routingKey = pattern.replace(/(^|\.)>$/, "$1#");
-    const entry: Consumer = { queue, tag: Promise.resolve(""), stop: async () => {} };
-    entry.tag = (async () => {
-      // A durable subscription reads on a channel of its own: its prefetch limit and its
-      // cumulative acknowledgements (which cover every earlier delivery on the channel) then
-      // concern its own deliveries only.
-      const channel = options.durable ? await this.connection.createChannel() : this.channel;
-      const q = options.durable
-        ? await channel.assertQueue(options.durable, { durable: true })
-        : await channel.assertQueue("", { exclusive: true, autoDelete: true });
-      await channel.bindQueue(q.queue, this.exchange, routingKey);
-      const acks = options.durable ? new CumulativeAcks(channel) : null;
-      if (acks) await channel.prefetch(this.prefetch);
-      const { consumerTag } = await channel.consume(
-        q.queue,
-        (message) => {
-          if (!message) return;
-          try {
-            const event = JSON.parse(message.content.toString()) as Event;
-            if (matches(event.type)) return queue.push(event, acks ? () => acks.settled(message) : undefined);
-          } catch (error) {
-            this.logger.log("warn", "ignored an AMQP message that is not a Backroom event", { error: (error as Error).message });
-          }
-          acks?.skip(message);
-        },
-        { noAck: !acks },
-      );
-      entry.stop = async () => {
-        await channel.cancel(consumerTag).catch(() => {});
-        acks?.flush();
-        if (channel !== this.channel) await channel.close().catch(() => {}); // what was not acknowledged goes back to the queue
-      };
-      return consumerTag;
-    })();
-    this.consumers.add(entry);
+    const subscription: Subscription = { pattern, handler, options, queue: new SubscriberQueue(pattern, handler, this.logger), consumer: null };
+    this.subscriptions.add(subscription);
+    if (this.connection) subscription.consumer = this.bind(this.connection, subscription);
     return () => {
-      this.consumers.delete(entry);
-      queue.close();
-      void entry.tag.then(() => entry.stop()).catch(() => {});
+      this.subscriptions.delete(subscription);
+      subscription.queue.close();
+      void subscription.consumer?.then((c) => c.stop()).catch(() => {});
     };
   }
 
   /** Resolves once every subscription made so far is bound (before publishing in tests). */
   async ready(): Promise<void> {
-    await Promise.all([...this.consumers].map((c) => c.tag));
+    await Promise.all([...this.subscriptions].map((s) => s.consumer));
   }
 
   async close(): Promise<void> {
-    for (const c of this.consumers) c.queue.close();
-    await Promise.all([...this.consumers].map((c) => c.tag.then(() => c.stop()).catch(() => {})));
-    this.consumers.clear();
-    await this.channel.close().catch(() => {});
-    await this.connection.close().catch(() => {});
+    this.closing = true;
+    for (const s of this.subscriptions) s.queue.close();
+    await Promise.all([...this.subscriptions].map((s) => s.consumer?.then((c) => c.stop()).catch(() => {})));
+    this.subscriptions.clear();
+    this.unsent.close();
+    await this.channel?.close().catch(() => {});
+    await this.connection?.close().catch(() => {});
+  }
+
+  // ── connection ──────────────────────────────────────────────────────────────────────────
+
+  private async open(): Promise<void> {
+    const connection = await amqp.connect(this.url);
+    // Without these, a broker that restarts would end the process ('error' unheard) or leave
+    // the bus silently dead ('close').
+    connection.on("error", (error: Error) => this.logger.log("warn", "RabbitMQ connection error", { error: error.message }));
+    connection.on("close", () => this.lost(connection));
+    const channel = await connection.createChannel();
+    channel.on("error", (error: Error) => this.logger.log("warn", "RabbitMQ channel error", { error: error.message }));
+    // The publishing channel closed on its own (the broker refused something): start afresh.
+    channel.on("close", () => {
+      if (!this.closing && this.channel === channel) void connection.close().catch(() => this.lost(connection));
+    });
+    await channel.assertExchange(this.exchange, "topic", { durable: true });
+    this.connection = connection;
+    for (const s of this.subscriptions) s.consumer = this.bind(connection, s);
+    await Promise.all([...this.subscriptions].map((s) => s.consumer!.catch(() => {})));
+    this.channel = channel;
+    this.unsent.retryNow();
+  }
+
+  private lost(connection: ChannelModel): void {
+    if (this.closing || this.connection !== connection) return;
+    this.connection = null;
+    this.channel = null;
+    for (const s of this.subscriptions) s.consumer = null; // their channels died with the connection
+    this.logger.log("warn", "lost the RabbitMQ connection; reconnecting (events are kept until it is back)", {});
+    void this.reconnect();
+  }
+
+  private async reconnect(): Promise<void> {
+    while (!this.closing && !this.connection) {
+      this.retryMs = Math.min(Math.max(this.retryMs * 2, 250), 30_000);
+      await Bun.sleep(this.retryMs);
+      if (this.closing) return;
+      try {
+        await this.open();
+        this.retryMs = 0;
+        this.logger.log("info", "RabbitMQ connection back", { unsent: this.unsent.size });
+      } catch (error) {
+        this.logger.log("warn", "RabbitMQ still out of reach", { error: (error as Error).message, retry_ms: this.retryMs });
+      }
+    }
+  }
+
+  /** Throws while there is no channel (the event is then kept for the next connection). */
+  private send(event: Event): void {
+    if (!this.channel) throw new Error("not connected to RabbitMQ");
+    this.channel.publish(this.exchange, event.type, Buffer.from(JSON.stringify(event)), { persistent: true, messageId: event.id, contentType: "application/cloudevents+json" });
+  }
+
+  /** Binds one subscription on this connection: its queue, its consumer, its acknowledgements. */
+  private async bind(connection: ChannelModel, subscription: Subscription): Promise<Consumer> {
+    const { pattern, options, queue } = subscription;
+    const matches = compilePattern(pattern);
+    const routingKey = pattern.replace(/(^|\.)>$/, "$1#");
+    // Each subscription reads on a channel of its own: a durable one's prefetch limit and its
+    // cumulative acknowledgements (which cover every earlier delivery on the channel) then
+    // concern its own deliveries only.
+    const channel = await connection.createChannel();
+    channel.on("error", (error: Error) => this.logger.log("warn", "RabbitMQ channel error", { pattern, error: error.message }));
+    const q = options.durable
+      ? await channel.assertQueue(options.durable, { durable: true })
+      : await channel.assertQueue("", { exclusive: true, autoDelete: true });
+    await channel.bindQueue(q.queue, this.exchange, routingKey);
+    const acks = options.durable ? new CumulativeAcks(channel) : null;
+    if (acks) await channel.prefetch(this.prefetch);
+    const { consumerTag } = await channel.consume(
+      q.queue,
+      (message) => {
+        if (!message) return;
+        try {
+          const event = JSON.parse(message.content.toString()) as Event;
+          if (matches(event.type)) return queue.push(event, acks ? () => acks.settled(message) : undefined);
+        } catch (error) {
+          this.logger.log("warn", "ignored an AMQP message that is not a Backroom event", { error: (error as Error).message });
+        }
+        acks?.skip(message);
+      },
+      { noAck: !acks },
+    );
+    return {
+      queue,
+      tag: Promise.resolve(consumerTag),
+      stop: async () => {
+        await channel.cancel(consumerTag).catch(() => {});
+        acks?.flush();
+        await channel.close().catch(() => {}); // what was not acknowledged goes back to the queue
+      },
+    };
   }
 }

@@ -14,6 +14,7 @@ import type { EventBus, EventHandler } from "./bus.ts";
 import { createEvent, type Event, type EventMeta } from "./event.ts";
 import { compilePattern } from "./pattern.ts";
 import { MAX_IN_HAND, SubscriberQueue } from "./subscriber-queue.ts";
+import { UnsentEvents } from "./unsent-events.ts";
 
 export interface RedisSubscribeOptions {
   /** A consumer-group name: missed events are kept while this subscriber is away. */
@@ -30,12 +31,17 @@ export class RedisStreamsBus implements EventBus {
   private readonly subscriptions = new Set<{ stop(): void; ready: Promise<void> }>();
   /** Acknowledgements on their way: close() lets them arrive, or finished events come again. */
   private readonly acks = new Set<Promise<unknown>>();
+  private readonly unsent: UnsentEvents;
 
   constructor(
     private readonly url: string,
     private readonly options: { stream?: string; logger?: Logger; maxLength?: number } = {},
   ) {
-    this.client = new RedisClient(url);
+    // Publishing fails fast while Redis is out of reach — no commands queued in the client, no
+    // reconnect loop of its own (command() connects when needed) — and the events wait in
+    // UnsentEvents, in order, instead.
+    this.client = new RedisClient(url, { enableOfflineQueue: false, autoReconnect: false, connectionTimeout: 2_000 });
+    this.unsent = new UnsentEvents((event) => this.send(event), this.logger, "Redis");
   }
 
   private get stream(): string {
@@ -51,8 +57,19 @@ export class RedisStreamsBus implements EventBus {
     return event;
   }
 
-  async publishEvent(event: Event): Promise<void> {
-    await this.client.send("XADD", [this.stream, "MAXLEN", "~", String(this.options.maxLength ?? 100_000), "*", "event", JSON.stringify(event)]);
+  /** Publishes now, or — while Redis is out of reach — once it is back (unsent-events.ts). */
+  publishEvent(event: Event): Promise<void> {
+    return this.unsent.publish(event);
+  }
+
+  private async send(event: Event): Promise<void> {
+    await this.command("XADD", [this.stream, "MAXLEN", "~", String(this.options.maxLength ?? 100_000), "*", "event", JSON.stringify(event)]);
+  }
+
+  /** A command on the shared connection, connecting first if it is not (commands do not wait in the client). */
+  private async command(name: string, args: string[]): Promise<unknown> {
+    if (!this.client.connected) await this.client.connect();
+    return this.client.send(name, args);
   }
 
   subscribe(pattern: string, handler: EventHandler, options: RedisSubscribeOptions = {}): () => void {
@@ -67,7 +84,7 @@ export class RedisStreamsBus implements EventBus {
     const flushAcks = () => {
       const ids = toAck;
       toAck = [];
-      return this.client.send("XACK", [this.stream, group!, ...ids]).then(() => {}, () => {});
+      return this.command("XACK", [this.stream, group!, ...ids]).then(() => {}, () => {});
     };
     const ack = (entryId: string) => {
       if (toAck.push(entryId) === 1) {
@@ -157,6 +174,7 @@ export class RedisStreamsBus implements EventBus {
   async close(): Promise<void> {
     for (const s of this.subscriptions) s.stop();
     this.subscriptions.clear();
+    this.unsent.close();
     await Promise.all(this.acks);
     this.client.close();
   }

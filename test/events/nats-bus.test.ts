@@ -6,6 +6,7 @@ import { silentLogger } from "../../src/log.ts";
 import { waitFor } from "../support/wait.ts";
 import { busConformance } from "./bus-conformance.ts";
 import { durableSubscriberTest } from "./durable-conformance.ts";
+import { busOutageTest } from "./outage-conformance.ts";
 import { spawnBun } from "../support/child.ts";
 import { tempDir } from "../support/temp.ts";
 import { engineUrl } from "../support/engines.ts";
@@ -65,6 +66,12 @@ if (url) {
       await (await admin.jetstreamManager()).streams.delete(slowStream).catch(() => {});
       await admin.close();
     }
+  });
+
+  busOutageTest("nats", {
+    port: Number(new URL(url).port || 4222),
+    open: (port) => NatsBus.connect(`nats://127.0.0.1:${port}`, { logger: silentLogger }),
+    keepsEventsPublishedDuring: true,
   });
 
   test("serve --bus nats:// publishes the till's events where another process can hear them", async () => {

@@ -5,6 +5,7 @@ import { RabbitMqBus } from "../../src/events/rabbitmq.ts";
 import { silentLogger } from "../../src/log.ts";
 import { busConformance } from "./bus-conformance.ts";
 import { durableSubscriberTest } from "./durable-conformance.ts";
+import { busOutageTest } from "./outage-conformance.ts";
 import { engineUrl } from "../support/engines.ts";
 
 const url = engineUrl("RABBITMQ_URL", "RabbitMQ event bus tests", "amqp://guest:guest@127.0.0.1:5672");
@@ -24,5 +25,15 @@ if (url) {
       await channel.deleteExchange(exchange);
       await admin.close();
     },
+  });
+
+  busOutageTest("rabbitmq", {
+    port: Number(new URL(url).port || 5672),
+    open: (port) => {
+      const through = new URL(url);
+      through.port = String(port);
+      return RabbitMqBus.connect(through.toString(), { logger: silentLogger, exchange: `backroom.outage.${process.pid}` });
+    },
+    keepsEventsPublishedDuring: true,
   });
 }

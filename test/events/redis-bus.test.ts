@@ -5,12 +5,18 @@ import { RedisStreamsBus } from "../../src/events/redis.ts";
 import { silentLogger } from "../../src/log.ts";
 import { busConformance } from "./bus-conformance.ts";
 import { durableSubscriberTest } from "./durable-conformance.ts";
+import { busOutageTest } from "./outage-conformance.ts";
 import { engineUrl } from "../support/engines.ts";
 
 const url = engineUrl("REDIS_URL", "Redis event bus tests", "redis://127.0.0.1:6379");
 if (url) {
   let n = 0;
   busConformance("redis streams", () => new RedisStreamsBus(url, { logger: silentLogger, stream: `backroom:test:${process.pid}:${++n}` }));
+  busOutageTest("redis streams", {
+    port: Number(new URL(url).port || 6379),
+    open: async (port) => new RedisStreamsBus(`redis://127.0.0.1:${port}`, { logger: silentLogger, stream: `backroom:outage:${process.pid}` }),
+    keepsEventsPublishedDuring: true,
+  });
 
   const stream = `backroom:durable:${process.pid}`;
   durableSubscriberTest("redis streams", {
