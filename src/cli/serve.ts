@@ -9,6 +9,7 @@ import { seedCatalogue } from "../store/catalogue.ts";
 import { createMailer } from "../store/mailer.ts";
 import { DEFAULT_HOUSEKEEPING } from "../store/housekeeping.ts";
 import { Scheduler } from "../cron/scheduler.ts";
+import { DeferredBus } from "../events/deferred-bus.ts";
 import { jobEventSink } from "../events/job-events.ts";
 import { InProcessBus } from "../events/memory-bus.ts";
 import { NatsBus } from "../events/nats.ts";
@@ -113,8 +114,10 @@ export async function serve(flags: FlagValues): Promise<void> {
 
 async function openBus(url: string | undefined, logger: Logger): Promise<EventBus> {
   if (!url || url === "memory" || url === "in-process") return new InProcessBus({ logger });
-  if (url.startsWith("nats://")) return NatsBus.connect(url, { logger });
+  // A till starts (and takes orders) even when the broker is out of reach: the bus opens when
+  // it can (deferred-bus.ts). Redis connects on its first command anyway.
+  if (url.startsWith("nats://")) return new DeferredBus(() => NatsBus.connect(url, { logger }), logger, "NATS");
   if (url.startsWith("redis://") || url.startsWith("rediss://")) return new RedisStreamsBus(url, { logger });
-  if (url.startsWith("amqp://") || url.startsWith("amqps://")) return RabbitMqBus.connect(url, { logger });
+  if (url.startsWith("amqp://") || url.startsWith("amqps://")) return new DeferredBus(() => RabbitMqBus.connect(url, { logger }), logger, "RabbitMQ");
   throw new UsageError(`--bus must be in-process, nats://…, redis://… or amqp://…, not "${url}"`);
 }
