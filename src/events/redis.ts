@@ -128,6 +128,7 @@ export class RedisStreamsBus implements EventBus {
       // Durable: first this consumer's pending entries (given before, never acknowledged), from
       // the start of its history, then new ones (">").
       let pendingAfter: string | null = "0";
+      let failures = 0;
       while (!stopped) {
         try {
           let reply: StreamReply;
@@ -143,12 +144,18 @@ export class RedisStreamsBus implements EventBus {
             reply = (await reader.send("XREAD", ["COUNT", "100", "BLOCK", "500", "STREAMS", this.stream, id])) as StreamReply;
           }
           if (stopped) break;
+          if (failures > 0) this.logger.log("info", "reading the Redis stream again", { pattern, after_failures: failures });
+          failures = 0;
           deliver(reply);
           if (!group) id = lastId(reply, id);
         } catch (error) {
           if (stopped) break;
-          this.logger.log("error", "Redis stream read failed; retrying", { pattern, error: (error as Error).message });
-          await Bun.sleep(500);
+          // Once per outage, not twice a second for as long as it lasts.
+          if (failures++ === 0) this.logger.log("warn", "cannot read the Redis stream; retrying", { pattern, error: (error as Error).message });
+          // A reply lost with the connection leaves its entries pending on our consumer: read
+          // those again first (a duplicate at worst, never a loss).
+          if (group) pendingAfter = "0";
+          await Bun.sleep(Math.min(250 * 2 ** Math.min(failures, 5), 5_000));
         }
       }
       reader.close();
