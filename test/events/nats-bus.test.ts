@@ -73,6 +73,19 @@ if (url) {
     open: (port) => NatsBus.connect(`nats://127.0.0.1:${port}`, { logger: silentLogger }),
     keepsEventsPublishedDuring: true,
   });
+  const outageStream = `BACKROOM_OUTAGE_${process.pid}`;
+  busOutageTest("nats jetstream", {
+    port: Number(new URL(url).port || 4222),
+    open: (port) => NatsBus.connect(`nats://127.0.0.1:${port}`, { logger: silentLogger, stream: outageStream, subjectPrefix: `outage${process.pid}.` }),
+    keepsEventsPublishedDuring: true,
+    subscribeDurable: (bus, pattern, handler) => void (bus as NatsBus).subscribe(pattern, handler, { durable: "outage" }),
+    async cleanup() {
+      const { connect } = await import("nats");
+      const admin = await connect({ servers: url });
+      await (await admin.jetstreamManager()).streams.delete(outageStream).catch(() => {});
+      await admin.close();
+    },
+  });
 
   test("serve --bus nats:// publishes the till's events where another process can hear them", async () => {
     const tmp = tempDir();

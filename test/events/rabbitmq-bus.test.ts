@@ -41,6 +41,13 @@ if (url) {
       return RabbitMqBus.connect(through.toString(), { logger: silentLogger, exchange: `backroom.outage.${process.pid}` });
     },
     keepsEventsPublishedDuring: true,
+    subscribeDurable: (bus, pattern, handler) => void (bus as RabbitMqBus).subscribe(pattern, handler, { durable: `backroom-outage-${process.pid}` }),
+    async cleanup() {
+      const admin = await amqp.connect(url);
+      const channel = await admin.createChannel();
+      await channel.deleteQueue(`backroom-outage-${process.pid}`);
+      await admin.close();
+    },
   });
 
   test("serve --bus amqp:// starts while RabbitMQ is out of reach, takes orders, and their events reach head office once it is back", async () => {

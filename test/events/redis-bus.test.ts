@@ -16,6 +16,12 @@ if (url) {
     port: Number(new URL(url).port || 6379),
     open: async (port) => new RedisStreamsBus(`redis://127.0.0.1:${port}`, { logger: silentLogger, stream: `backroom:outage:${process.pid}` }),
     keepsEventsPublishedDuring: true,
+    subscribeDurable: (bus, pattern, handler) => void (bus as RedisStreamsBus).subscribe(pattern, handler, { durable: "outage" }),
+    async cleanup() {
+      const admin = new RedisClient(url);
+      await admin.send("DEL", [`backroom:outage:${process.pid}`]);
+      admin.close();
+    },
   });
 
   const stream = `backroom:durable:${process.pid}`;
