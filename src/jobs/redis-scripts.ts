@@ -111,7 +111,7 @@ return ids
 `;
 
 /**
- * { now, owner, max, lease_until, outcomes: [{ id, kind, at, run_at?, set, del, letter? }] }
+ * { now, owner, max, due_batch, lease_until, outcomes: [{ id, kind, at, run_at?, set, del, letter? }] }
  * → { indexes of the applied outcomes, HGETALL of each claimed job in claim order }.
  *
  * Settle: an outcome applies only to a job still running under this owner (else it is dropped:
@@ -119,7 +119,8 @@ return ids
  * keeps the group key (later jobs of the key never overtake a job awaiting its retry); the
  * others free it. A dead letter is stored by the same script that marks its job dead.
  *
- * Claim: jobs fallen due move from `delayed` into the claim order (each moves once); then the
+ * Claim: jobs fallen due move from `delayed` into the claim order (each moves once, at most
+ * `due_batch` per claim); then the
  * first ready jobs are popped in claim order, a job whose key is held is parked (once), and
  * each chosen job is marked running, takes its key and lease, and is added to the dispatch
  * stream; ONE non-blocking XREADGROUP then delivers those entries to this owner, so the
@@ -167,7 +168,9 @@ local claimed = {}
 if max > 0 then
   -- Creating the group here (a no-op when it exists) means a claim never fails half-way on it.
   redis.pcall('XGROUP', 'CREATE', K.dispatch, GROUP, '$', 'MKSTREAM')
-  for _, id in ipairs(redis.call('ZRANGEBYSCORE', K.delayed, '-inf', A.now)) do
+  -- At most due_batch per claim: a million jobs falling due at once (after an outage) must not
+  -- hold Redis for seconds; the rest move on the next claims.
+  for _, id in ipairs(redis.call('ZRANGEBYSCORE', K.delayed, '-inf', A.now, 'LIMIT', 0, tonumber(A.due_batch))) do
     redis.call('ZREM', K.delayed, id)
     make_ready(id)
   end

@@ -47,6 +47,8 @@ export interface RedisQueueOptions {
   /** Prefix of every key and of the channel. Default "backroom". */
   prefix?: string;
   clock?: Clock;
+  /** Jobs fallen due that one claim moves into the claim order at most (the rest, on the next ones). Default 10,000. */
+  dueBatch?: number;
 }
 
 // Bun retries a lost connection 20 times (about 30 s) while calls wait; 6 tries (about 3 s)
@@ -60,6 +62,7 @@ export class RedisQueue implements Queue, Source, Cancellable, Retryable, Status
   private readonly client: RedisClient;
   private readonly prefix: string;
   private readonly clock: Clock;
+  private readonly dueBatch: number;
   private readonly nextId = monotonicFactory();
   private readonly available = new AvailabilitySignal();
   private readonly wakeups: RedisWakeups;
@@ -73,6 +76,7 @@ export class RedisQueue implements Queue, Source, Cancellable, Retryable, Status
     this.prefix = options.prefix ?? "backroom";
     if (!/^[A-Za-z0-9_.:-]{1,100}$/.test(this.prefix)) throw new Error(`prefix must be 1–100 of A-Z a-z 0-9 _ . : -, got "${this.prefix}"`);
     this.clock = options.clock ?? systemClock;
+    this.dueBatch = Math.max(1, Math.floor(options.dueBatch ?? 10_000));
     this.client = new RedisClient(url, CONNECTION);
     this.wakeups = new RedisWakeups(url, CONNECTION, `${this.prefix}:available`, () => this.available.notify());
   }
@@ -142,7 +146,7 @@ export class RedisQueue implements Queue, Source, Cancellable, Retryable, Status
     const now = this.clock.now();
     const encoded = outcomes.map((outcome) => this.encodeOutcome(outcome, now));
     const [applied, claimed] = (await this.run(Lua.SETTLE_AND_CLAIM, {
-      now: String(now), owner: this.ownerId, max: String(Math.max(0, Math.floor(max))), lease_until: String(now + leaseMs), outcomes: encoded,
+      now: String(now), owner: this.ownerId, max: String(Math.max(0, Math.floor(max))), due_batch: String(this.dueBatch), lease_until: String(now + leaseMs), outcomes: encoded,
     })) as [number[], string[][]];
     return { applied: applied.map((i) => outcomes[i]!), claimed: claimed.map((hash) => rowToJob(hashToRow(toRecord(hash)))) };
   }

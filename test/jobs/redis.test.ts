@@ -195,6 +195,23 @@ if (url) {
       await a.done();
     });
 
+    test("jobs falling due together move into the claim order a bounded batch per claim, and all are claimed", async () => {
+      const clock = new ManualClock();
+      const prefix = freshPrefix();
+      const queue = new RedisQueue({ url, prefix, clock, dueBatch: 10 });
+      await queue.migrate();
+      const ids = await queue.enqueueMany(Array.from({ length: 25 }, (_, i) => ({ type: "t", notBefore: clock.now() + 1_000 + i })));
+      clock.advance(60_000); // all 25 fall due at once (say, after an outage)
+      const first = (await queue.settleAndClaim([], 100, 60_000)).claimed;
+      expect(first.map((j) => j.id)).toEqual(ids.slice(0, 10)); // one batch moved, in run_at order
+      expect(await admin.send("ZCARD", [`${prefix}:delayed`])).toBe(15);
+      const rest = [...(await queue.settleAndClaim([], 100, 60_000)).claimed, ...(await queue.settleAndClaim([], 100, 60_000)).claimed];
+      expect(rest.map((j) => j.id)).toEqual(ids.slice(10));
+      expect((await queue.settleAndClaim([], 100, 60_000)).claimed).toEqual([]);
+      await queue.close();
+      await dropKeys(prefix);
+    });
+
     test("a priority outside the 32-bit range is refused before anything is stored", async () => {
       const { queue, done } = await open();
       await expect(queue.enqueue({ type: "t", priority: 2 ** 31 })).rejects.toThrow(/priority/);
