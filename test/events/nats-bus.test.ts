@@ -46,12 +46,12 @@ if (url) {
   test("nats jetstream: a durable subscriber slower than ackWait still gets each event once", async () => {
     const slowStream = `BACKROOM_SLOW_${process.pid}`;
     const prefix = `slow${process.pid}.`;
-    const ackWaitMs = 300;
+    const ackWaitMs = 600;
     const bus = await NatsBus.connect(url, { logger: silentLogger, stream: slowStream, subjectPrefix: prefix, ackWaitMs });
     try {
       const seen: string[] = [];
-      // 12 events × 50 ms: the last waits twice ackWait in the subscriber's queue before its turn.
-      bus.subscribe("tick", async (e) => void (seen.push(e.id), await Bun.sleep(50)), { durable: "slow" });
+      // 12 events × 100 ms: the last waits twice ackWait in the subscriber's queue before its turn.
+      bus.subscribe("tick", async (e) => void (seen.push(e.id), await Bun.sleep(100)), { durable: "slow" });
       await Bun.sleep(200); // the consumer reaches the server
       const sent = [];
       for (let i = 0; i < 12; i++) sent.push((await bus.publish("tick", { i })).id);

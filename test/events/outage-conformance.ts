@@ -35,7 +35,7 @@ export function busOutageTest(name: string, engine: OutageEngine): void {
         await waitFor(() => seen.includes("before"), 5_000, "the first event");
 
         proxy.down();
-        await Bun.sleep(300); // the client notices the connection is gone
+        await Bun.sleep(500); // the client notices the connection is gone
         // Neither a throw nor a wait for the broker: the till goes on while it is away.
         const during = await Promise.race([
           bus.publish("outage.tick", { n: "during" }).then(() => "returned", () => "rejected"),
