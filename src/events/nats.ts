@@ -175,6 +175,7 @@ export class NatsBus implements EventBus {
         }
       })();
     })();
+    ready.catch((error: Error) => this.logger.log("error", "could not subscribe on JetStream", { pattern, durable, error: error.message }));
     return this.track({ stop: () => ((stopped = true), stopMessages?.()), queue, ready });
   }
 

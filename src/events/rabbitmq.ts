@@ -117,7 +117,7 @@ export class RabbitMqBus implements EventBus {
   subscribe(pattern: string, handler: EventHandler, options: RabbitSubscribeOptions = {}): () => void {
     const subscription: Subscription = { pattern, handler, options, queue: new SubscriberQueue(pattern, handler, this.logger), consumer: null };
     this.subscriptions.add(subscription);
-    if (this.connection) subscription.consumer = this.bind(this.connection, subscription);
+    if (this.connection) subscription.consumer = this.bindLogged(this.connection, subscription);
     return () => {
       this.subscriptions.delete(subscription);
       subscription.queue.close();
@@ -156,7 +156,7 @@ export class RabbitMqBus implements EventBus {
     });
     await channel.assertExchange(this.exchange, "topic", { durable: true });
     this.connection = connection;
-    for (const s of this.subscriptions) s.consumer = this.bind(connection, s);
+    for (const s of this.subscriptions) s.consumer = this.bindLogged(connection, s);
     await Promise.all([...this.subscriptions].map((s) => s.consumer!.catch(() => {})));
     this.channel = channel;
     this.unsent.retryNow();
@@ -190,6 +190,13 @@ export class RabbitMqBus implements EventBus {
   private send(event: Event): void {
     if (!this.channel) throw new Error("not connected to RabbitMQ");
     this.channel.publish(this.exchange, event.type, Buffer.from(JSON.stringify(event)), { persistent: true, messageId: event.id, contentType: "application/cloudevents+json" });
+  }
+
+  /** bind, with a failure (RabbitMQ refusing the queue, say) logged rather than left unhandled. */
+  private bindLogged(connection: ChannelModel, subscription: Subscription): Promise<Consumer> {
+    const consumer = this.bind(connection, subscription);
+    consumer.catch((error: Error) => this.logger.log("error", "could not subscribe on RabbitMQ", { pattern: subscription.pattern, error: error.message }));
+    return consumer;
   }
 
   /** Binds one subscription on this connection: its queue, its consumer, its acknowledgements. */

@@ -113,7 +113,7 @@ export class RedisStreamsBus implements EventBus {
       }
     };
     const lastId = (reply: StreamReply, fallback: string) => Object.values(reply ?? {})[0]?.at(-1)?.[0] ?? fallback;
-    const ready = (async () => {
+    const start = async (): Promise<string> => {
       if (options.durable) {
         await reader.send("XGROUP", ["CREATE", this.stream, options.durable, "$", "MKSTREAM"]).catch((e: Error) => {
           if (!/BUSYGROUP/.test(String(e))) throw e;
@@ -122,6 +122,19 @@ export class RedisStreamsBus implements EventBus {
       }
       const last = (await reader.send("XREVRANGE", [this.stream, "+", "-", "COUNT", "1"])) as [string, string[]][] | null;
       return last?.[0]?.[0] ?? "0";
+    };
+    // Subscribing while Redis is out of reach: try again until it is back (or we stop), never
+    // an unhandled rejection or a subscription that silently never starts.
+    const ready = (async () => {
+      for (let delay = 500; ; delay = Math.min(delay * 2, 5_000)) {
+        try {
+          return await start();
+        } catch (error) {
+          if (stopped) return "";
+          if (delay === 500) this.logger.log("warn", "cannot subscribe on Redis yet; retrying", { pattern, error: (error as Error).message });
+          await Bun.sleep(delay);
+        }
+      }
     })();
     void ready.then(async (startId) => {
       let id = startId;
