@@ -82,6 +82,8 @@ export class RabbitMqBus implements EventBus {
   private channel: Channel | null = null;
   private readonly unsent: UnsentEvents;
   private closing = false;
+  /** One reconnect loop at a time, even if a new connection drops while it is being set up. */
+  private reconnecting = false;
   private retryMs = 0;
 
   private constructor(
@@ -148,13 +150,19 @@ export class RabbitMqBus implements EventBus {
     // the bus silently dead ('close').
     connection.on("error", (error: Error) => this.logger.log("warn", "RabbitMQ connection error", { error: error.message }));
     connection.on("close", () => this.lost(connection));
-    const channel = await connection.createChannel();
-    channel.on("error", (error: Error) => this.logger.log("warn", "RabbitMQ channel error", { error: error.message }));
-    // The publishing channel closed on its own (the broker refused something): start afresh.
-    channel.on("close", () => {
-      if (!this.closing && this.channel === channel) void connection.close().catch(() => this.lost(connection));
-    });
-    await channel.assertExchange(this.exchange, "topic", { durable: true });
+    let channel: Channel;
+    try {
+      channel = await connection.createChannel();
+      channel.on("error", (error: Error) => this.logger.log("warn", "RabbitMQ channel error", { error: error.message }));
+      // The publishing channel closed on its own (the broker refused something): start afresh.
+      channel.on("close", () => {
+        if (!this.closing && this.channel === channel) void connection.close().catch(() => this.lost(connection));
+      });
+      await channel.assertExchange(this.exchange, "topic", { durable: true });
+    } catch (error) {
+      await connection.close().catch(() => {}); // not half a bus: the next attempt starts clean
+      throw error;
+    }
     this.connection = connection;
     for (const s of this.subscriptions) s.consumer = this.bindLogged(connection, s);
     await Promise.all([...this.subscriptions].map((s) => s.consumer!.catch(() => {})));
@@ -168,10 +176,19 @@ export class RabbitMqBus implements EventBus {
     this.channel = null;
     for (const s of this.subscriptions) s.consumer = null; // their channels died with the connection
     this.logger.log("warn", "lost the RabbitMQ connection; reconnecting (events are kept until it is back)", {});
-    void this.reconnect();
+    if (!this.reconnecting) void this.reconnect();
   }
 
   private async reconnect(): Promise<void> {
+    this.reconnecting = true;
+    try {
+      await this.reconnectLoop();
+    } finally {
+      this.reconnecting = false;
+    }
+  }
+
+  private async reconnectLoop(): Promise<void> {
     while (!this.closing && !this.connection) {
       this.retryMs = Math.min(Math.max(this.retryMs * 2, 250), 30_000);
       await Bun.sleep(this.retryMs);
