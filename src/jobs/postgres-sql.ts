@@ -51,11 +51,13 @@ export function postgresStatements(t: string) {
       WHERE partition_key = $3 AND ${AVAILABLE} AND run_at <= $1
       ORDER BY priority DESC, run_at, id LIMIT $2 FOR UPDATE SKIP LOCKED`,
     // A group key is free when this transaction takes its advisory lock (no other claim is
-    // taking it now) and no committed job holds it (running, or failed awaiting its retry).
+    // taking it now) and THEN no committed job holds it (running, or failed awaiting its
+    // retry). Two statements, in that order: a statement reads the snapshot taken when it
+    // starts, so a check in the lock's own statement could miss a claim that committed (and
+    // let go of the lock) while the statement ran, and start a second job of the key.
+    groupKeyLock: `SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0)) AS locked`,
     // Index: <t>_holders.
-    groupKeyFree: `
-      SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0)) AND NOT EXISTS (
-        SELECT 1 FROM ${t} WHERE group_key = $1 AND status IN ('running', 'failed') AND id <> $2) AS free`,
+    groupKeyHeld: `SELECT EXISTS (SELECT 1 FROM ${t} WHERE group_key = $1 AND status IN ('running', 'failed') AND id <> $2) AS held`,
     // Index: primary key.
     markRunning: `
       UPDATE ${t} SET status = 'running', attempts = attempts + 1, started_at = $2, updated_at = $2, lease_expires_at = $3, claimed_by = $4

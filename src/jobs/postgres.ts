@@ -229,8 +229,9 @@ export class PostgresQueue implements Queue, Source, Cancellable, Retryable, Sta
 
   /**
    * Claims up to `max` due jobs, inside the caller's transaction. Rows are locked with SKIP
-   * LOCKED; each group key is taken with an advisory lock held until commit and then checked
-   * against committed holders (running, or failed and waiting for its retry).
+   * LOCKED; each group key is taken with an advisory lock held until commit and then — in a
+   * later statement, so with a later snapshot — checked against committed holders (running,
+   * or failed and waiting for its retry).
    */
   private async claim(tx: SQL, max: number, leaseMs: number): Promise<Job[]> {
     const now = this.clock.now();
@@ -244,8 +245,10 @@ export class PostgresQueue implements Queue, Source, Cancellable, Retryable, Sta
         continue;
       }
       if (keys.has(c.group_key)) continue; // one job per key per claim
-      const [free] = (await tx.unsafe(this.q.groupKeyFree, [c.group_key, c.id])) as { free: boolean }[];
-      if (free?.free) {
+      const [lock] = (await tx.unsafe(this.q.groupKeyLock, [c.group_key])) as { locked: boolean }[];
+      if (!lock?.locked) continue; // another claim is taking this key right now
+      const [holder] = (await tx.unsafe(this.q.groupKeyHeld, [c.group_key, c.id])) as { held: boolean }[];
+      if (holder && !holder.held) {
         chosen.push(c.id);
         keys.add(c.group_key);
       }

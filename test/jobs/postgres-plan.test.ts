@@ -48,7 +48,7 @@ if (url) {
   });
 
   test("group holds, next due time and lease takeover use their partial indexes", async () => {
-    expect(await plan(q.groupKeyFree, ["store-3", "x"])).toContain(`${table}_holders`);
+    expect(await plan(q.groupKeyHeld, ["store-3", "x"])).toContain(`${table}_holders`);
     const next = await plan(q.nextDueAt, [5, "till-7"]);
     expect(next).toContain(`${table}_next`);
     expect(next).toMatch(/Index Cond: \(\(partition_key = /);
