@@ -27,14 +27,14 @@ export function toApiError(code: string | number | undefined, error: unknown, re
   if (code === "VALIDATION" && error instanceof ValidationError) {
     return validationError(error.all.map((e) => ({ field: "path" in e ? String(e.path).replace(/^\//, "") : "", message: e.summary ?? e.message })));
   }
-  const sqliteCode = (error as { code?: unknown } | null)?.code;
+  const errorCode = (error as { code?: unknown } | null)?.code;
   // A shared queue or broker out of reach (--queue postgres://…): the till's fault neither, nor
   // the caller's. Say so, and that trying again later may work.
-  if (typeof sqliteCode === "string" && /^ERR_(POSTGRES|REDIS)_CONNECTION_/.test(sqliteCode)) {
+  if (typeof errorCode === "string" && /^ERR_(POSTGRES|REDIS)_CONNECTION_/.test(errorCode)) {
     return new ApiError(503, "UNAVAILABLE", `a server this request needs cannot be reached; try again later (${errorMessage(error)})`);
   }
-  if (typeof sqliteCode === "string" && sqliteCode.startsWith("SQLITE_CONSTRAINT")) {
-    if (sqliteCode === "SQLITE_CONSTRAINT_UNIQUE" || sqliteCode === "SQLITE_CONSTRAINT_PRIMARYKEY") {
+  if (typeof errorCode === "string" && errorCode.startsWith("SQLITE_CONSTRAINT")) {
+    if (errorCode === "SQLITE_CONSTRAINT_UNIQUE" || errorCode === "SQLITE_CONSTRAINT_PRIMARYKEY") {
       return new ApiError(409, "CONFLICT", `a record with these values already exists (${uniqueColumns(errorMessage(error))})`);
     }
     return validationError([], `the record breaks a database rule: ${errorMessage(error)}`);

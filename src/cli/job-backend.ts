@@ -38,7 +38,7 @@ export function openJobBackend(options: { db: Db; memory: boolean; url: string |
     const queue = memory ? new MemoryQueue() : new SqliteQueue(db);
     return { queue, source: queue, local: queue, describe: memory ? "memory" : "sqlite", close: async () => {} };
   }
-  if (!/^postgres(ql)?:\/\//.test(url)) throw new UsageError(`--queue must be sqlite or postgres://…, not "${url}"`);
+  checkPostgresUrl(url);
   if (memory) throw new UsageError("--queue postgres://… forwards from the database file; it cannot be used with --memory");
   const node = options.node || hostname();
   // A till must not hang on a server that stopped answering: requests that need it fail (503)
@@ -64,4 +64,9 @@ export function openJobBackend(options: { db: Db; memory: boolean; url: string |
       await sql.close();
     },
   };
+}
+
+/** A --queue value other than sqlite must be a PostgreSQL URL (serve and the jobs command alike). */
+export function checkPostgresUrl(url: string): void {
+  if (!/^postgres(ql)?:\/\//.test(url)) throw new UsageError(`--queue must be sqlite or postgres://…, not "${url}"`);
 }

@@ -7,6 +7,7 @@ import { PostgresQueue } from "../jobs/postgres.ts";
 import type { Cancellable, Prunable, Retryable, StatusReader } from "../jobs/queue.ts";
 import { SqliteQueue } from "../jobs/sqlite.ts";
 import { storeMigrations } from "../store/app.ts";
+import { checkPostgresUrl } from "./job-backend.ts";
 import { UsageError, type FlagSpec, type FlagValues } from "./args.ts";
 
 export const jobFlags: Record<string, FlagSpec> = {
@@ -74,7 +75,7 @@ async function openTarget(flags: FlagValues, readOnly: boolean): Promise<{ queue
     const db = openDatabase(flags.db as string, { readonly: readOnly, migrations: storeMigrations });
     return { queue: new SqliteQueue(db), close: () => db.close() };
   }
-  if (!/^postgres(ql)?:\/\//.test(url)) throw new UsageError(`--queue must be sqlite or postgres://…, not "${url}"`);
+  checkPostgresUrl(url);
   const sql = new SQL(url, { max: 1, connectionTimeout: 10 });
   try {
     const [found] = (await sql`SELECT to_regclass('backroom_jobs') IS NOT NULL AS present`) as { present: boolean }[];

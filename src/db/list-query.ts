@@ -51,7 +51,7 @@ export function listRows<Row>(db: Database, table: string, columns: readonly Col
     .join(" AND ");
   const clauses = [source?.condition, where].filter(Boolean);
   const whereSql = clauses.length ? ` WHERE ${clauses.join(" AND ")}` : "";
-  const order = [...query.sort, tieBreaker(query)].map((s) => `${ident(known, s.field)} ${s.direction === "desc" ? "DESC" : "ASC"}`).join(", ");
+  const order = sortWithTieBreaker(query).map((s) => `${ident(known, s.field)} ${s.direction === "desc" ? "DESC" : "ASC"}`).join(", ");
   const tableSql = source?.from ?? quote(table);
   const countSql = query.countLimit
     ? `SELECT count(*) AS n FROM (SELECT 1 FROM ${tableSql}${whereSql} LIMIT ${Math.floor(query.countLimit)})`
@@ -63,8 +63,9 @@ export function listRows<Row>(db: Database, table: string, columns: readonly Col
 
 /** Rows that tie on the sort keys are ordered by id (a ULID: creation order), in the
  * direction of the first key — so "newest first" stays newest first among equals. */
-function tieBreaker(query: ListQuery): { field: string; direction: "asc" | "desc" } {
-  return { field: "id", direction: query.sort[0]?.direction ?? "asc" };
+/** The query's sort, then the id in the first key's direction: a stable order for every engine. */
+export function sortWithTieBreaker(query: ListQuery): { field: string; direction: "asc" | "desc" }[] {
+  return [...query.sort, { field: "id", direction: query.sort[0]?.direction ?? "asc" }];
 }
 
 function condition(known: Map<string, Column>, c: Condition, params: Scalar[]): string {
@@ -92,7 +93,7 @@ function quote(name: string): string {
 /** The same listing over rows already in memory (the in-memory queue's status rows). */
 export function listInMemory<Row extends Record<string, unknown>>(all: Iterable<Row>, query: ListQuery): { rows: Row[]; total: number } {
   const matching = [...all].filter((row) => query.where.every((group) => group.some((c) => matches(row[c.field], c))));
-  const order = [...query.sort, tieBreaker(query)];
+  const order = sortWithTieBreaker(query);
   matching.sort((a, b) => {
     for (const { field, direction } of order) {
       const cmp = compare(a[field], b[field]);

@@ -14,7 +14,7 @@ import { mergeStateCounts } from "./state-counts.ts";
 import type { StatusRow } from "./status-columns.ts";
 import type { SyncEnqueue } from "./sync-queue.ts";
 import type { JobState, NewJob } from "./types.ts";
-import type { ListQuery } from "../db/list-query.ts";
+import { sortWithTieBreaker, type ListQuery } from "../db/list-query.ts";
 
 export class ForwardingQueue implements SyncEnqueue, Cancellable, Retryable, StatusReader, Prunable, Pick<Source, "nextDueAt"> {
   /** The job is in the till's file with the caller's writes, or neither is. */
@@ -77,7 +77,7 @@ export class ForwardingQueue implements SyncEnqueue, Cancellable, Retryable, Sta
     const remote = await this.remote.listStatuses(window);
     const seen = new Set(remote.rows.map((r) => r.id));
     const fresh = local.rows.filter((r) => !seen.has(r.id));
-    const order = [...query.sort, { field: "id", direction: query.sort[0]?.direction ?? "asc" }];
+    const order = sortWithTieBreaker(query);
     const rows = [...remote.rows, ...fresh].sort((a, b) => compareRows(a, b, order));
     return { rows: rows.slice(query.offset, query.offset + query.limit), total: remote.total + local.total - (local.rows.length - fresh.length) };
   }

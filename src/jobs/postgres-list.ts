@@ -1,7 +1,7 @@
 // Listing status rows on PostgreSQL: the same ListQuery as SQLite (src/db/list-query.ts),
 // with $n placeholders. Identifiers only from the declared columns; values always bound.
 import type { SQL } from "bun";
-import type { Column, Condition, ListQuery } from "../db/list-query.ts";
+import { sortWithTieBreaker, type Column, type Condition, type ListQuery } from "../db/list-query.ts";
 
 const OPS = { eq: "=", ne: "<>", gt: ">", gte: ">=", lt: "<", lte: "<=", like: "LIKE" } as const;
 
@@ -17,8 +17,7 @@ export async function listRowsPostgres<Row>(sql: SQL, table: string, columns: re
     c.op === "in" ? `${ident(c.field)} = ANY(${bind(c.value)})` : `${ident(c.field)} ${OPS[c.op]} ${bind(c.value)}`;
   const where = query.where.map((group) => `(${group.map(condition).join(" OR ")})`).join(" AND ");
   const whereSql = where ? ` WHERE ${where}` : "";
-  const direction = query.sort[0]?.direction ?? "asc";
-  const order = [...query.sort, { field: "id", direction }].map((s) => `${ident(s.field)} ${s.direction === "desc" ? "DESC" : "ASC"}`).join(", ");
+  const order = sortWithTieBreaker(query).map((s) => `${ident(s.field)} ${s.direction === "desc" ? "DESC" : "ASC"}`).join(", ");
   const countSql = query.countLimit
     ? `SELECT count(*)::int AS n FROM (SELECT 1 FROM ${table}${whereSql} LIMIT ${Math.floor(query.countLimit)}) AS capped`
     : `SELECT count(*)::int AS n FROM ${table}${whereSql}`;
