@@ -53,8 +53,8 @@ export const placeOrder = defineAction<Static<typeof PlaceOrder>>({
       const context = { auth: user, services, traceparent };
       const lines = body.lines.map(({ book_id, quantity }, i) => {
         const book = books.get(book_id);
-        if (!book) throw validationError([{ field: `lines.${i}.book_id`, message: `no book with id ${book_id}` }]);
-        if (book.status === "draft") throw conflict(`"${book.title}" is not on sale yet`);
+        // A draft answers exactly as an unknown id does: its title (its existence) is not public.
+        if (!book || book.status === "draft") throw validationError([{ field: `lines.${i}.book_id`, message: `no book on sale with id ${book_id}` }]);
         if ((book.stock as number) < quantity) throw conflict(`not enough stock for "${book.title}": ${book.stock} left, ${quantity} asked`);
         books.update(book_id, { stock: (book.stock as number) - quantity }, context);
         return { book_id, title: book.title as string, quantity, unit_price_cents: book.price_cents as number };

@@ -63,7 +63,7 @@ describe("placing an order", () => {
     expect(tooMany.body.error.message).toContain("not enough stock");
     const unknown = await order(store.users.ana.token, [{ book_id: "nope", quantity: 1 }]);
     expect(unknown.status).toBe(422);
-    expect(unknown.body.error.details).toEqual([{ field: "lines.0.book_id", message: "no book with id nope" }]);
+    expect(unknown.body.error.details).toEqual([{ field: "lines.0.book_id", message: "no book on sale with id nope" }]);
     expect(count("orders")).toBe(0);
     expect(count("jobs")).toBe(0);
     expect(store.books().map((x) => x.stock)).toEqual(store.books().map((x) => x.stock));

@@ -47,14 +47,26 @@ test("a draft past its publish_at is published when the runner ticks, its book.u
   const book = await draft(Date.now() - 60_000);
   expect(book.status).toBe("draft");
   const refused = await order(book.id);
-  expect(refused.status).toBe(409);
-  expect(refused.body.error.message).toBe('"Orlando" is not on sale yet');
+  expect(refused.status).toBe(422);
+  expect(refused.body.error.details).toEqual([{ field: "lines.0.book_id", message: `no book on sale with id ${book.id}` }]);
 
   expect(await app.scheduledFields.runDue()).toBe(1);
   expect((await call("GET", `/api/books/${book.id}`)).body.data).toMatchObject({ status: "published" });
   await waitFor(() => events.some((e) => e.subject === book.id), 1_000, "book.updated");
   expect(events.map((e) => [e.subject, (e.data as { status: string }).status])).toEqual([[book.id, "published"]]);
   expect((await order(book.id)).status).toBe(202);
+});
+
+test("ordering a draft answers exactly as an unknown id does (422, same message shape, no title)", async () => {
+  const book = await draft(Date.now() + 3_600_000);
+  const unknownId = book.id.slice(0, -1) + (book.id.endsWith("0") ? "1" : "0");
+  const [forDraft, forUnknown] = [await order(book.id), await order(unknownId)];
+  expect(forDraft.status).toBe(forUnknown.status);
+  expect(forDraft.body.error.code).toBe(forUnknown.body.error.code);
+  expect(forDraft.body.error.message).toBe(forUnknown.body.error.message);
+  expect(forDraft.body.error.details).toEqual([{ field: "lines.0.book_id", message: `no book on sale with id ${book.id}` }]);
+  expect(forUnknown.body.error.details).toEqual([{ field: "lines.0.book_id", message: `no book on sale with id ${unknownId}` }]);
+  expect(JSON.stringify(forDraft.body)).not.toContain("Orlando");
 });
 
 test("a draft is the admins' until published: left out of others' lists, a 404 to them, its events for admins only", async () => {
