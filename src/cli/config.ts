@@ -41,6 +41,43 @@ export function printableConfig(flags: FlagValues): Record<string, unknown> {
   return out;
 }
 
-function maskSecrets(value: string): string {
-  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@]*@/i, "$1***@");
+const MASK = "***";
+/** Query (or fragment) parameters that carry credentials: ?password=, ?token=, ?api_key=, ?auth=… */
+const SECRET_PARAM = /pass|pwd|token|secret|key|auth|cred|sig|session|cookie/i;
+
+/**
+ * A URL with every credential masked: the password of the userinfo, a userinfo that is only a
+ * user name (`nats://TOKEN@host` puts the token there), and secret-looking query parameters.
+ * Parsed with URL (the last `@` ends the userinfo, as every client reads it), never by pattern;
+ * a value that looks like a URL but does not parse is masked whole, since we cannot tell where
+ * its secret is.
+ */
+export function maskSecrets(value: string): string {
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return value;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return MASK;
+  }
+  if (url.password) url.password = MASK;
+  else if (url.username) url.username = MASK;
+  if (url.search) url.search = maskParams(url.search.slice(1));
+  if (url.hash) url.hash = maskParams(url.hash.slice(1));
+  return url.href;
+}
+
+function maskParams(text: string): string {
+  return text
+    .split("&")
+    .map((pair) => {
+      const eq = pair.indexOf("=");
+      if (eq < 0) return pair;
+      let name = pair.slice(0, eq);
+      try {
+        name = decodeURIComponent(name.replace(/\+/g, " "));
+      } catch {}
+      return SECRET_PARAM.test(name) ? `${pair.slice(0, eq)}=${MASK}` : pair;
+    })
+    .join("&");
 }
