@@ -141,9 +141,10 @@ export function createApp(options: AppOptions): BackroomApp {
     })
     .onAfterResponse(({ request, route, set }) => observe(request, route, Number(set.status ?? 200)))
     .onError(({ code, error, request, set, route }) => {
-      const { status, body } = errorResponse(code, error, request, ctx.requestId(request), services.logger);
+      const { status, body, headers } = errorResponse(code, error, request, ctx.requestId(request), services.logger);
       observe(request, code === "NOT_FOUND" ? "" : (route as string | undefined) ?? "", status);
       set.status = status;
+      Object.assign(set.headers, headers);
       set.headers["x-request-id"] = ctx.requestId(request);
       return body;
     });

@@ -43,9 +43,9 @@ export function toApiError(code: string | number | undefined, error: unknown, re
 }
 
 /** The response body and status for any error; logs the ones that are our fault. */
-export function errorResponse(code: string | number | undefined, error: unknown, request: Request, requestId: string, logger: Logger): { status: number; body: ErrorBody } {
+export function errorResponse(code: string | number | undefined, error: unknown, request: Request, requestId: string, logger: Logger): { status: number; body: ErrorBody; headers: Record<string, string> } {
   const apiError = toApiError(code, error, request);
-  if (apiError) return { status: apiError.status, body: envelope(apiError) };
+  if (apiError) return { status: apiError.status, body: envelope(apiError), headers: apiError.headers };
   logger.log("error", "request failed", {
     request_id: requestId,
     method: request.method,
@@ -53,7 +53,7 @@ export function errorResponse(code: string | number | undefined, error: unknown,
     error: errorMessage(error),
     stack: error instanceof Error ? error.stack : undefined,
   });
-  return { status: 500, body: envelope(new ApiError(500, "INTERNAL", `internal error (request id ${requestId})`)) };
+  return { status: 500, body: envelope(new ApiError(500, "INTERNAL", `internal error (request id ${requestId})`)), headers: {} };
 }
 
 function envelope(error: ApiError): ErrorBody {

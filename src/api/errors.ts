@@ -13,6 +13,8 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly details: ErrorDetail[] = [],
+    /** Headers the answer carries (`Allow` on a 405). */
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
   }
@@ -27,6 +29,9 @@ export const forbidden = (message = "your role does not allow this") => new ApiE
 export const notFound = (what = "resource") => new ApiError(404, "NOT_FOUND", `${what} not found`);
 export const methodNotAllowed = (method: string, path: string) =>
   new ApiError(405, "METHOD_NOT_ALLOWED", `${method} is not allowed on ${path}`);
+/** The seeds' own code for a write to job statuses: they are written by the queue only. */
+export const jobStatusReadonly = (method: string, path: string) =>
+  new ApiError(405, "JOB_STATUS_READONLY", `${method} is not allowed on ${path}: job statuses are read-only`, [], { allow: "GET" });
 export const conflict = (message: string) => new ApiError(409, "CONFLICT", message);
 export const bodyTooLarge = (limit: number) => new ApiError(413, "BODY_TOO_LARGE", `the request body is larger than ${limit} bytes`);
 export const unsupportedMediaType = (type: string) =>

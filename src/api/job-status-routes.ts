@@ -1,5 +1,5 @@
 // The seeds' StatusModel: GET /api/job_statuses (filter, sort, paginate) and
-// GET /api/job_statuses/:id; writes are 405. Signed-in callers see only their own actor_id
+// GET /api/job_statuses/:id; writes are 405 JOB_STATUS_READONLY with `Allow: GET`. Signed-in callers see only their own actor_id
 // rows unless they have the admin role; anonymous callers see all (the seeds' library default)
 // unless the app says otherwise (the shipped binary does). Beyond the seeds: cancel (anyone
 // who can see the job) and retry of a dead job (admin). `error` is shown to admins only: it
@@ -11,7 +11,7 @@ import type { JobState } from "../jobs/types.ts";
 import { errorMessage } from "../log.ts";
 import type { AuthUser } from "./auth.ts";
 import type { AppContext } from "./context.ts";
-import { conflict, forbidden, notFound, unauthorized } from "./errors.ts";
+import { conflict, forbidden, jobStatusReadonly, notFound, unauthorized } from "./errors.ts";
 import { parseListParams } from "./list-params.ts";
 import { idOf, listEnvelope } from "./model-routes.ts";
 import { rowToJson } from "./serialize.ts";
@@ -84,5 +84,12 @@ export function registerJobStatusRoutes(app: Elysia, ctx: AppContext, options: J
     return { data: wire(stateToStatusRow((await queue.getStatus(idOf(params)))!), user) };
   });
 
-  return [base, item, `${item}/cancel`, `${item}/retry`];
+  // Writes to the rows themselves: the seeds' 405, with their code and `Allow: GET` (the
+  // app's generic 405 covers the cancel and retry paths).
+  for (const path of [base, item]) {
+    app.all(path, ({ request }) => {
+      throw jobStatusReadonly(request.method, new URL(request.url).pathname);
+    });
+  }
+  return [`${item}/cancel`, `${item}/retry`];
 }

@@ -159,12 +159,13 @@ describe("job statuses", () => {
     expect((await store.call("GET", "/api/job_statuses?payload=x", { token: store.users.admin.token })).status).toBe(400);
   });
 
-  test("job statuses are read-only: POST, PUT, PATCH and DELETE are 405", async () => {
+  test("job statuses are read-only: POST, PUT, PATCH and DELETE are 405 JOB_STATUS_READONLY with Allow: GET", async () => {
     const id = await place("ana");
     const token = store.users.admin.token;
     for (const [method, path] of [["POST", "/api/job_statuses"], ["PUT", `/api/job_statuses/${id}`], ["PATCH", `/api/job_statuses/${id}`], ["DELETE", `/api/job_statuses/${id}`]] as const) {
       const reply = await store.call(method, path, { token, body: { status: "succeeded" } });
-      expect([method, reply.status, reply.body.error.code]).toEqual([method, 405, "METHOD_NOT_ALLOWED"]);
+      expect([method, reply.status, reply.body.error.code, reply.headers.get("allow")]).toEqual([method, 405, "JOB_STATUS_READONLY", "GET"]);
+      expect(reply.headers.get("x-request-id")).toBeTruthy();
     }
     expect((await store.queue.getStatus(id))?.status).toBe("enqueued");
   });
