@@ -1,9 +1,10 @@
 // `backroom migrate`, `schedules list`, `backup <file>` and `doctor`.
-import { existsSync, statfsSync, statSync } from "node:fs";
+import { existsSync, rmSync, statfsSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import nodemailer from "nodemailer";
 import { openDatabase } from "../db/open.ts";
 import { appliedVersions, pendingComponents } from "../db/migrations.ts";
+import { createPrivateFile } from "../db/private-files.ts";
 import { rowToSchedule, type ScheduleRow } from "../cron/store.ts";
 import { storeMigrations } from "../store/app.ts";
 import { UsageError, type FlagSpec, type FlagValues } from "./args.ts";
@@ -45,7 +46,15 @@ export function backupCommand(target: string | undefined, flags: FlagValues, pri
     const size = statSync(flags.db as string).size;
     progress(`backing up ${flags.db} (${(size / 1e6).toFixed(1)} MB) to ${target}…`);
     const started = performance.now();
-    db.sqlite.query("VACUUM INTO ?").run(target);
+    // A backup holds what the database holds (customers' e-mails, webhook secrets): created
+    // 0600 here, as an empty file, which VACUUM INTO accepts as its target.
+    if (!createPrivateFile(target)) throw new UsageError(`${target} already exists; choose a new file`);
+    try {
+      db.sqlite.query("VACUUM INTO ?").run(target);
+    } catch (error) {
+      rmSync(target, { force: true });
+      throw error;
+    }
     progress(` done in ${((performance.now() - started) / 1000).toFixed(2)} s\n`);
     print(`backup written to ${target} (${(statSync(target).size / 1e6).toFixed(1)} MB)`);
   } finally {

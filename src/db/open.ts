@@ -8,6 +8,7 @@ import { existsSync } from "node:fs";
 import { dirname } from "node:path";
 import { monotonicFactory } from "ulid";
 import { acquireOwnerLock, type OwnerLock } from "./owner-lock.ts";
+import { createPrivateFile } from "./private-files.ts";
 import { CommitHooks, runCommitted } from "./commit-hooks.ts";
 import { GroupCommit, type GroupCommitOptions } from "./group-commit.ts";
 import { assertNotNewer, migrate, type Migration } from "./migrations.ts";
@@ -131,6 +132,8 @@ export function openDatabase(path: string, options: OpenOptions = {}): Db {
   const lock = inMemory ? null : acquireOwnerLock(path);
   let sqlite: Database | undefined;
   try {
+    // Created 0600 before SQLite opens it: SQLite gives the -wal and -shm files the same mode.
+    if (!inMemory) createPrivateFile(path);
     sqlite = new Database(path, { create: true, strict: true });
     sqlite.run(`PRAGMA busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
     if (!inMemory) sqlite.run("PRAGMA journal_mode = WAL");

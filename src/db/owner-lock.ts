@@ -7,6 +7,7 @@
 // open of the main database stays possible while a server runs.
 import { Database } from "bun:sqlite";
 import { DatabaseInUseError } from "./errors.ts";
+import { createPrivateFile } from "./private-files.ts";
 
 export interface OwnerLock {
   release(): void;
@@ -14,6 +15,7 @@ export interface OwnerLock {
 
 export function acquireOwnerLock(path: string): OwnerLock {
   const lockPath = `${path}-lock`;
+  createPrivateFile(lockPath); // 0600, as the database (private-files.ts)
   const lock = new Database(lockPath, { create: true });
   try {
     // No waiting: a second owner must fail at once with a clear message, not hang.

@@ -4,6 +4,7 @@
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import nodemailer from "nodemailer";
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from "../db/private-files.ts";
 
 export interface MailMessage {
   to: string;
@@ -56,7 +57,8 @@ function outboxMailer(options: MailerOptions): Mailer {
   let ready: Promise<unknown> | null = null;
   return {
     async send(message) {
-      ready ??= mkdir(dir, { recursive: true });
+      // Messages hold customers' addresses and orders: owner-only (src/db/private-files.ts).
+      ready ??= mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
       await ready;
       const info = await transport.sendMail({ from: options.from, ...message });
       const name = `${safeName(info.messageId)}.eml`;
@@ -64,7 +66,7 @@ function outboxMailer(options: MailerOptions): Mailer {
       // file calls keep the disk work off the thread that answers requests (measured: about
       // 1 ms per message with synchronous calls, most of an order's cost on a busy till).
       const temp = join(dir, `.${name}.tmp`);
-      await writeFile(temp, info.message as Buffer);
+      await writeFile(temp, info.message as Buffer, { mode: PRIVATE_FILE_MODE });
       await rename(temp, join(dir, name));
       return { messageId: info.messageId, url: `file://${join(dir, name)}` };
     },
