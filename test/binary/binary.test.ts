@@ -1,11 +1,12 @@
 // The compiled single-file binary, driven as an operator would: built here, started on an
 // empty directory, an order placed and its receipt found, stopped with SIGTERM; then killed
 // -9 under load and restarted with nothing lost.
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { openDatabase } from "../../src/db/index.ts";
 import { storeMigrations } from "../../src/store/app.ts";
+import { killChildren, spawnCommand } from "../support/child.ts";
 import { tempDir } from "../support/temp.ts";
 import { waitFor } from "../support/wait.ts";
 
@@ -17,22 +18,13 @@ beforeAll(() => {
   const build = Bun.spawnSync([process.execPath, "scripts/compile.ts", "--outfile", binary], { stdout: "pipe", stderr: "pipe" });
   if (build.exitCode !== 0) throw new Error(`compile failed: ${build.stderr}`);
 }, 120_000);
+afterEach(killChildren); // a server left by a failed assertion must not outlive its test
 afterAll(() => tmp.remove());
 
 function start(cwd: string, ...args: string[]) {
-  const proc = Bun.spawn([binary, "serve", "--port", "0", "--dev", "--log-level", "warn", ...args], { cwd, stdout: "pipe", stderr: "pipe" });
-  const url = (async () => {
-    const reader = proc.stdout.getReader();
-    let text = "";
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) throw new Error(`binary exited before listening: ${text}`);
-      text += new TextDecoder().decode(value);
-      const match = /listening on (http:\/\/\S+)/.exec(text);
-      if (match) return match[1]!;
-    }
-  })();
-  return { proc, url };
+  const child = spawnCommand([binary, "serve", "--port", "0", "--dev", "--log-level", "warn", ...args], { cwd });
+  const url = child.waitForLine(/listening on http:\/\//, 30_000).then((line) => /(http:\/\/\S+)/.exec(line)![1]!);
+  return { proc: child.proc, url };
 }
 
 const auth = { authorization: "Bearer dev-ana-token", "content-type": "application/json" };

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync } from "node:fs";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { SMTPServer } from "smtp-server";
-import { spawnBun, type Child } from "../support/child.ts";
+import { killChildren, spawnBun, type Child } from "../support/child.ts";
 import { tempDir } from "../support/temp.ts";
 import { deferred, waitFor } from "../support/wait.ts";
 
@@ -46,6 +46,7 @@ describe.skipIf(!executablePath)("dashboard", () => {
     if (server && server.proc.exitCode !== null) console.error(`the server died during the tests (${server.proc.exitCode}):\n${await server.errors()}`);
     server?.proc.kill("SIGTERM");
     await server?.proc.exited;
+    await killChildren();
     await new Promise<void>((resolve) => smtp.close(() => resolve()));
     tmp?.remove();
   });

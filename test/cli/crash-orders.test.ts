@@ -3,7 +3,7 @@
 // nothing half-written is there.
 import { afterEach, beforeEach, expect, test } from "bun:test";
 import { openDatabase } from "../../src/db/index.ts";
-import { spawnBun, type Child } from "../support/child.ts";
+import { killChildren, spawnBun, type Child } from "../support/child.ts";
 import { tempDir } from "../support/temp.ts";
 import { waitFor } from "../support/wait.ts";
 
@@ -11,8 +11,7 @@ let tmp: ReturnType<typeof tempDir>;
 let child: Child | null = null;
 beforeEach(() => (tmp = tempDir()));
 afterEach(async () => {
-  child?.proc.kill("SIGKILL");
-  await child?.proc.exited;
+  await killChildren();
   tmp.remove();
 });
 

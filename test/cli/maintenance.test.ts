@@ -4,7 +4,7 @@ import { existsSync, writeFileSync } from "node:fs";
 import { openDatabase } from "../../src/db/index.ts";
 import { SqliteQueue } from "../../src/jobs/sqlite.ts";
 import { storeMigrations } from "../../src/store/app.ts";
-import { spawnBun } from "../support/child.ts";
+import { killChildren, spawnBun } from "../support/child.ts";
 import { tempDir } from "../support/temp.ts";
 
 let tmp: ReturnType<typeof tempDir>;
@@ -13,7 +13,10 @@ beforeEach(() => {
   tmp = tempDir();
   db = tmp.file("shop.db");
 });
-afterEach(() => tmp.remove());
+afterEach(async () => {
+  await killChildren();
+  tmp.remove();
+});
 
 const run = (...args: string[]) => {
   const r = Bun.spawnSync([process.execPath, "src/main.ts", ...args], { stdout: "pipe", stderr: "pipe", env: { ...process.env, BACKROOM_DB: db } });

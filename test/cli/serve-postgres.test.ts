@@ -5,7 +5,7 @@ import { SQL } from "bun";
 import { Database } from "bun:sqlite";
 import { existsSync } from "node:fs";
 import { PostgresQueue } from "../../src/jobs/postgres.ts";
-import { spawnBun, type Child } from "../support/child.ts";
+import { killChildren, spawnBun, type Child } from "../support/child.ts";
 import { engineUrl } from "../support/engines.ts";
 import { tempDir } from "../support/temp.ts";
 import { waitFor } from "../support/wait.ts";
@@ -15,20 +15,16 @@ if (url) {
   const sql = new SQL(url, { max: 2 });
   afterAll(() => sql.close());
   let tmp: ReturnType<typeof tempDir>;
-  let children: Child[] = [];
   const node = `till-${process.pid}`;
   beforeEach(() => (tmp = tempDir()));
   afterEach(async () => {
-    for (const c of children) c.proc.kill("SIGKILL");
-    await Promise.all(children.map((c) => c.proc.exited));
-    children = [];
+    await killChildren();
     tmp.remove();
     await sql.unsafe(`DELETE FROM backroom_jobs WHERE partition_key = $1`, [node]).catch(() => {});
   });
 
   async function start(...args: string[]): Promise<{ child: Child; url: string }> {
     const child = spawnBun("src/main.ts", ["serve", "--port", "0", "--db", tmp.file("till.db"), "--log-level", "warn", "--dev", ...args]);
-    children.push(child);
     const line = await child.waitForLine(/^Backroom listening on /);
     return { child, url: /(http:\/\/\S+)/.exec(line)![1]! };
   }
@@ -152,7 +148,6 @@ if (url) {
 
   test("a bad --queue is refused with a usage error", async () => {
     const child = spawnBun("src/main.ts", ["serve", "--port", "0", "--db", tmp.file("till.db"), "--queue", "mysql://x"]);
-    children.push(child);
     expect(await child.proc.exited).toBe(2);
     expect(await child.errors()).toContain("--queue must be sqlite or postgres://");
   });

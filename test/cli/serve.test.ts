@@ -1,23 +1,19 @@
 // The binary's serve command over a real socket: first run, the seeds' client flow, limits
 // only a network shows, graceful stop, and a restart on the same file.
 import { afterEach, beforeEach, expect, test } from "bun:test";
-import { spawnBun, type Child } from "../support/child.ts";
+import { killChildren, spawnBun, type Child } from "../support/child.ts";
 import { tempDir } from "../support/temp.ts";
 import { waitFor } from "../support/wait.ts";
 
 let tmp: ReturnType<typeof tempDir>;
-let children: Child[] = [];
 beforeEach(() => (tmp = tempDir()));
 afterEach(async () => {
-  for (const c of children) c.proc.kill("SIGKILL");
-  await Promise.all(children.map((c) => c.proc.exited));
-  children = [];
+  await killChildren();
   tmp.remove();
 });
 
 async function start(...args: string[]): Promise<{ child: Child; url: string }> {
   const child = spawnBun("src/main.ts", ["serve", "--port", "0", "--db", tmp.file("shop.db"), "--log-level", "warn", ...args]);
-  children.push(child);
   const line = await child.waitForLine(/^Backroom listening on /);
   return { child, url: /(http:\/\/\S+)/.exec(line)![1]! };
 }

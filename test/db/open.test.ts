@@ -2,12 +2,15 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import { DatabaseInUseError, openDatabase, SchemaTooNewError, type Migration } from "../../src/db/index.ts";
 import { jobsMigrations } from "../../src/jobs/sqlite.ts";
-import { spawnBun } from "../support/child.ts";
+import { killChildren, spawnBun } from "../support/child.ts";
 import { tempDir } from "../support/temp.ts";
 
 let tmp: ReturnType<typeof tempDir>;
 beforeEach(() => (tmp = tempDir()));
-afterEach(() => tmp.remove());
+afterEach(async () => {
+  await killChildren(); // a holder still running would keep the lock and outlive the test
+  tmp.remove();
+});
 
 const pragma = (db: Database, name: string) => Object.values(db.query(`PRAGMA ${name}`).get() as object)[0];
 
@@ -43,8 +46,12 @@ describe("openDatabase", () => {
   test("another process owning the file is refused, and the lock is gone once that process is killed -9", async () => {
     const path = tmp.file("shop.db");
     const child = spawnBun("test/db/fixtures/hold-open.ts", [path]);
-    await child.waitForLine(/ready/);
+    // "holding" is printed only once the child's open returned, i.e. its lock is taken; a
+    // loaded machine may take a while to start Bun, so the wait is generous (and bounded).
+    const line = await child.waitForLine(/^holding \d+$/, 30_000);
+    expect(line).toBe(`holding ${child.proc.pid}`);
     expect(() => openDatabase(path)).toThrow(DatabaseInUseError);
+    expect(() => openDatabase(path)).toThrow(/already in use by another Backroom process/);
     child.proc.kill("SIGKILL");
     await child.proc.exited;
     const db = openDatabase(path, { migrations: jobsMigrations });

@@ -1,15 +1,17 @@
 // The NATS bus passes the same conformance suite as the in-process bus — when NATS_URL is set
 // (.ci/run sets it). Each test uses its own connection.
-import { expect, test } from "bun:test";
+import { afterEach, expect, test } from "bun:test";
 import { NatsBus } from "../../src/events/nats.ts";
 import { silentLogger } from "../../src/log.ts";
 import { waitFor } from "../support/wait.ts";
 import { busConformance } from "./bus-conformance.ts";
 import { durableSubscriberTest } from "./durable-conformance.ts";
 import { busOutageTest } from "./outage-conformance.ts";
-import { spawnBun } from "../support/child.ts";
+import { killChildren, spawnBun } from "../support/child.ts";
 import { tempDir } from "../support/temp.ts";
 import { engineUrl } from "../support/engines.ts";
+
+afterEach(killChildren); // a server left by a failed assertion must not outlive the test
 
 const url = engineUrl("NATS_URL", "NATS event bus tests", "nats://127.0.0.1:4222");
 if (url) {

@@ -1,7 +1,7 @@
 // The RabbitMQ bus passes the bus conformance suite — when RABBITMQ_URL is set (.ci/run sets
 // it) — its durable subscriptions keep what a subscriber missed while it was away, and a till
 // outlives the broker going away, even at start.
-import { expect, test } from "bun:test";
+import { afterEach, expect, test } from "bun:test";
 import amqp from "amqplib";
 import { RabbitMqBus } from "../../src/events/rabbitmq.ts";
 import { silentLogger } from "../../src/log.ts";
@@ -9,10 +9,12 @@ import { busConformance } from "./bus-conformance.ts";
 import { durableSubscriberTest } from "./durable-conformance.ts";
 import { busOutageTest } from "./outage-conformance.ts";
 import { engineUrl } from "../support/engines.ts";
-import { spawnBun } from "../support/child.ts";
+import { killChildren, spawnBun } from "../support/child.ts";
 import { tcpProxy } from "../support/tcp-proxy.ts";
 import { tempDir } from "../support/temp.ts";
 import { waitFor } from "../support/wait.ts";
+
+afterEach(killChildren); // a server left by a failed assertion must not outlive the test
 
 const url = engineUrl("RABBITMQ_URL", "RabbitMQ event bus tests", "amqp://guest:guest@127.0.0.1:5672");
 if (url) {

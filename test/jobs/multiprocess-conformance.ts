@@ -3,7 +3,7 @@
 // one hands its jobs to the other after the lease. Real processes, real SIGKILL.
 import { afterEach, beforeEach, expect, test } from "bun:test";
 import type { Queue, StatusReader } from "../../src/jobs/queue.ts";
-import { spawnBun, type Child } from "../support/child.ts";
+import { killChildren, spawnBun, type Child } from "../support/child.ts";
 import { waitFor } from "../support/wait.ts";
 import type { Run } from "./fixtures/worker-process.ts";
 
@@ -25,19 +25,15 @@ export interface MultiProcessSuite {
 
 export function multiProcessConformance(name: string, open: () => Promise<MultiProcessFixture>): MultiProcessSuite {
   let fixture: MultiProcessFixture;
-  let children: Child[] = [];
   beforeEach(async () => {
     fixture = await open();
-    children = [];
   });
   afterEach(async () => {
-    for (const c of children) c.proc.kill("SIGKILL");
-    await Promise.all(children.map((c) => c.proc.exited));
+    await killChildren();
     await fixture.close();
   });
   const start = async (leaseMs = 30_000) => {
     const child = spawnBun(fixture.worker.script, [...fixture.worker.args, String(leaseMs)]);
-    children.push(child);
     await child.waitForLine(/^ready$/);
     return child;
   };

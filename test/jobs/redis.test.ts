@@ -1,7 +1,7 @@
 // The Redis queue passes the same conformance suites as SQLite, memory and PostgreSQL — when
 // REDIS_URL is set (.ci/run sets it) — plus what only Redis has: its keys, counters kept by
 // the scripts, and a connection that drops and comes back. Each test gets its own key prefix.
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, afterEach, describe, expect, test } from "bun:test";
 import { RedisClient } from "bun";
 import { ManualClock } from "../../src/clock.ts";
 import type { Outcome } from "../../src/jobs/queue.ts";
@@ -10,6 +10,7 @@ import { queueConformance, type QueueFactory } from "./conformance.ts";
 import { workerConformance } from "./worker-conformance.ts";
 import { engineUrl } from "../support/engines.ts";
 import { waitFor } from "../support/wait.ts";
+import { killChildren, spawnCommand } from "../support/child.ts";
 
 const url = engineUrl("REDIS_URL", "Redis queue conformance", "redis://127.0.0.1:6379");
 if (url) {
@@ -258,15 +259,21 @@ if (url) {
 const server = Bun.which("redis-server");
 if (!server) console.warn("SKIPPED: Redis queue reconnection test (no redis-server binary)");
 describe.if(server !== null)("redis queue connection", () => {
+  afterEach(killChildren);
   test("calls reject while Redis is down, without crashing; after a restart calls and wake-ups work again", async () => {
-    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    // A port the kernel just handed out (free a moment ago), and a check that the server that
+    // answers on it is the one we started (its pid), not some other process that took it.
+    const probeListener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    const port = probeListener.port;
+    probeListener.stop(true);
     const startServer = async () => {
-      const proc = Bun.spawn([server!, "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdout: "ignore", stderr: "ignore" });
+      const { proc } = spawnCommand([server!, "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]);
       await waitFor(async () => {
         const probe = new RedisClient(`redis://127.0.0.1:${port}`, { maxRetries: 0 });
-        const up = await probe.send("PING", []).then(() => true, () => false);
+        const info = await probe.send("INFO", ["server"]).then(String, () => "");
         probe.close();
-        return up;
+        if (info && !info.includes(`process_id:${proc.pid}`)) throw new Error(`port ${port} is answered by another Redis than the one this test started`);
+        return info !== "";
       }, 5_000, "redis-server to listen").catch((error) => {
         proc.kill("SIGKILL");
         throw error;

@@ -1,8 +1,22 @@
-// Child processes for crash and ownership tests: real processes, real SIGKILL.
+// Child processes for crash, ownership and server tests: real processes, real SIGKILL — and one
+// registry of them, so none outlives the test that started it.
+//
+// - Every child is spawned with a stdin pipe that nobody writes: when the test process goes away
+//   (even by SIGKILL) the pipe closes. Bun children get test/support/exit-with-parent.ts
+//   preloaded, which exits on that; our own fixtures need nothing else.
+// - Each test file that spawns calls `afterEach(killChildren)` (children of one test) or
+//   `afterAll(killChildren)` (a server shared by a file's tests): every child still alive is
+//   killed with SIGKILL and awaited, whether the test passed or not.
+// - A last `exit` hook kills whatever is left when `bun test` itself ends.
+// - Each child carries BACKROOM_TEST_CHILD in its environment (inherited by its own children),
+//   so `.ci/run` can tell after the suite whether any process it started is still running.
 import type { Subprocess } from "bun";
+import { fileURLToPath } from "node:url";
+
+type Proc = Subprocess<"pipe", "pipe", "pipe">;
 
 export interface Child {
-  proc: Subprocess<"ignore", "pipe", "pipe">;
+  proc: Proc;
   /** Resolves with the first stdout line that matches. */
   waitForLine(match: RegExp, timeoutMs?: number): Promise<string>;
   output(): string;
@@ -10,8 +24,59 @@ export interface Child {
   errors(): Promise<string>;
 }
 
-export function spawnBun(script: string, args: string[]): Child {
-  const proc = Bun.spawn([process.execPath, script, ...args], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+const live = new Set<Subprocess>();
+const GUARD = fileURLToPath(new URL("./exit-with-parent.ts", import.meta.url));
+const MARK = { BACKROOM_TEST_CHILD: process.env.BACKROOM_TEST_RUN ?? "local" };
+
+process.on("exit", () => {
+  for (const proc of live) {
+    try {
+      proc.kill("SIGKILL");
+    } catch {}
+  }
+});
+
+/** Adds a process spawned some other way to the registry (killed by killChildren and at exit). */
+export function track<P extends Subprocess>(proc: P): P {
+  live.add(proc);
+  void proc.exited.then(() => live.delete(proc));
+  return proc;
+}
+
+/** SIGKILL every registered child that is still alive, and wait until each has exited. */
+export async function killChildren(): Promise<void> {
+  const procs = [...live];
+  for (const proc of procs) {
+    try {
+      proc.kill("SIGKILL");
+    } catch {}
+  }
+  await Promise.all(procs.map((p) => p.exited));
+}
+
+/** How many registered children are alive (for tests of the registry itself). */
+export function liveChildren(): number {
+  return live.size;
+}
+
+/** Any command, registered, with the marker in its environment and a stdin pipe held open. */
+export function spawnCommand(cmd: string[], options: { cwd?: string; env?: Record<string, string | undefined> } = {}): Child {
+  const proc = track(Bun.spawn(cmd, {
+    cwd: options.cwd,
+    env: { ...process.env, ...options.env, ...MARK },
+    stdin: "pipe",
+    stdout: "pipe",
+    stderr: "pipe",
+  }));
+  return watch(proc);
+}
+
+/** A Bun script (a fixture, or src/main.ts) that exits by itself once this process is gone. */
+export function spawnBun(script: string, args: string[], options: { env?: Record<string, string | undefined> } = {}): Child {
+  return spawnCommand([process.execPath, "--preload", GUARD, script, ...args], options);
+}
+
+function watch(proc: Proc): Child {
   let buffer = "";
   let stderr = "";
   const waiters: { match: RegExp; resolve: (line: string) => void }[] = [];
