@@ -126,7 +126,7 @@ async function webhooks() {
     h("tbody", {}, list.data.length ? list.data.map((d) => h("tr", {}, h("td", {}, h("a", { href: "#/jobs/" + d.id }, d.id)), h("td", {}, statusCell(d.status)), h("td", { class: "num" }, d.attempts), h("td", {}, when(d.updated_at)))) : h("tr", {}, h("td", { colspan: 4 }, "None."))));
   return [h("h2", {}, "Webhooks"),
     h("table", {}, h("thead", {}, h("tr", {}, ...["URL", "Pattern", "Format", "Active"].map((c) => h("th", { scope: "col" }, c)))),
-      h("tbody", {}, subs.data.length ? subs.data.map((s) => h("tr", {}, h("td", {}, s.url), h("td", {}, h("code", {}, s.pattern)), h("td", {}, s.format ?? "standard"), h("td", {}, s.active === false ? "no" : "yes"))) : h("tr", {}, h("td", { colspan: 4 }, "No subscriptions (code-configured ones are not listed).")))),
+      h("tbody", {}, subs.data.length ? subs.data.map((s) => h("tr", {}, h("td", {}, s.url), h("td", {}, h("code", {}, s.pattern)), h("td", {}, s.format === "standard" ? "standard" : "standard + maniflex"), h("td", {}, s.active === false ? "no" : "yes"))) : h("tr", {}, h("td", { colspan: 4 }, "No subscriptions (code-configured ones are not listed).")))),
     h("h3", {}, "Recent deliveries"), deliveries(recent), h("h3", {}, "Failing and dead deliveries"), deliveries(failures)];
 }
 

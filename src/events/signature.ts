@@ -37,9 +37,14 @@ export function splitSecrets(secrets: string | readonly string[]): string[] {
   return [secrets].flat().flatMap((s) => s.split(/\s+/)).filter((s) => s !== "");
 }
 
-/** The maniflex compatibility header: `X-Webhook-Signature: sha256=<hex HMAC of the body>`. */
+/**
+ * The seeds' header: `X-Webhook-Signature: sha256=<hex HMAC-SHA256 of the body>`. The key is the
+ * secret as written (its UTF-8 bytes, a `whsec_` prefix included: a receiver built for the seeds
+ * knows nothing of Standard Webhooks' encoding and HMACs with the string it was given). One
+ * signature only, with the first secret: during a rotation that is the new one.
+ */
 export function maniflexSignature(secrets: string, body: string): string {
-  return `sha256=${createHmac("sha256", key(splitSecrets(secrets)[0]!)).update(body).digest("hex")}`;
+  return `sha256=${createHmac("sha256", Buffer.from(splitSecrets(secrets)[0]!, "utf8")).update(body).digest("hex")}`;
 }
 
 /**

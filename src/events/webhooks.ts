@@ -1,8 +1,10 @@
 // Webhooks (the seeds' service.Webhook). Each model event matching a subscription's pattern
 // enqueues a delivery job IN THE SAME TRANSACTION as the write: the job queue is the outbox,
 // so nothing is lost in a crash and a till offline for a day delivers when the line returns.
-// A delivery POSTs the event (CloudEvents JSON) signed Standard-Webhooks style; 2xx is
-// success, anything else (or a timeout) is retried with backoff over a long horizon.
+// A delivery POSTs the event (CloudEvents JSON) signed Standard-Webhooks style and, unless the
+// subscription asks for "standard" only, with the seeds' `X-Webhook-Signature` too, so a
+// receiver built for either verifies without configuration; 2xx is success, anything else (or
+// a timeout) is retried with backoff over a long horizon.
 import { Type as t } from "@sinclair/typebox";
 import { defineModel } from "../api/model.ts";
 import type { Pipeline } from "../api/pipeline.ts";
@@ -25,18 +27,22 @@ export const WebhookSubscription = defineModel({
     /** Event pattern: `order.*`, `book.updated`, `>` for everything. */
     pattern: t.String({ minLength: 1, maxLength: 200 }),
     active: t.Optional(t.Boolean()),
-    /** "standard" (default) or "maniflex": adds `X-Webhook-Signature: sha256=<hex>` and `traceparent`. */
+    /** Left out (or "maniflex"): the Standard Webhooks headers and the seeds' `X-Webhook-Signature:
+     * sha256=<hex>`; "standard": the Standard Webhooks headers only. */
     format: t.Optional(t.Union([t.Literal("standard"), t.Literal("maniflex")])),
   }),
   access: { list: adminOnly, get: adminOnly, create: adminOnly, update: adminOnly, delete: adminOnly },
 });
+
+/** "standard": Standard Webhooks headers only; "maniflex" (the default): those and the seeds' header. */
+export type WebhookFormat = "standard" | "maniflex";
 
 export interface WebhookConfig {
   name: string;
   url: string;
   secret: string;
   pattern: string;
-  format?: "standard" | "maniflex";
+  format?: WebhookFormat;
 }
 
 export interface WebhookOptions {
@@ -54,7 +60,7 @@ interface Target {
   key: string;
   url: string;
   secret: string;
-  format: "standard" | "maniflex";
+  format: WebhookFormat;
   matches: (type: string) => boolean;
   active: boolean;
 }
@@ -71,7 +77,7 @@ export class Webhooks {
   ) {
     this.maxAttempts = options.maxAttempts ?? 300;
     this.timeoutMs = options.timeoutMs ?? 10_000;
-    this.code = (options.subscriptions ?? []).map((s) => ({ key: `code:${s.name}`, url: s.url, secret: s.secret, format: s.format ?? "standard", matches: compilePattern(s.pattern), active: true }));
+    this.code = (options.subscriptions ?? []).map((s) => ({ key: `code:${s.name}`, url: s.url, secret: s.secret, format: s.format ?? "maniflex", matches: compilePattern(s.pattern), active: true }));
   }
 
   /** Validates patterns on write and drops the cached subscription list after any change. */
@@ -104,7 +110,7 @@ export class Webhooks {
         ...signWebhook(target.secret, event.id, body),
       };
       if (event.traceparent) headers.traceparent = event.traceparent;
-      if (target.format === "maniflex") headers["x-webhook-signature"] = maniflexSignature(target.secret, body);
+      if (target.format !== "standard") headers["x-webhook-signature"] = maniflexSignature(target.secret, body);
       const response = await fetch(target.url, { method: "POST", body, headers, redirect: "manual", signal: AbortSignal.any([context.signal, AbortSignal.timeout(this.timeoutMs)]) });
       await response.body?.cancel();
       if (response.status < 200 || response.status > 299) throw new Error(`receiver answered ${response.status}`);
@@ -117,7 +123,7 @@ export class Webhooks {
       const stored = this.services().model(WebhookSubscription.name).list({ where: [], sort: [], limit: 1_000, offset: 0 }).rows;
       this.cached = [
         ...this.code,
-        ...stored.map((s) => ({ key: `db:${s.id}`, url: s.url as string, secret: s.secret as string, format: (s.format as "standard" | "maniflex" | null) ?? "standard", matches: compilePattern(s.pattern as string), active: s.active !== false })),
+        ...stored.map((s) => ({ key: `db:${s.id}`, url: s.url as string, secret: s.secret as string, format: (s.format as WebhookFormat | null) ?? "maniflex", matches: compilePattern(s.pattern as string), active: s.active !== false })),
       ];
     }
     return this.cached;

@@ -1,6 +1,6 @@
 // Webhook delivery to a real HTTP receiver on 127.0.0.1, verified with the exported helper.
 import { afterEach, beforeEach, expect, test } from "bun:test";
-import { createHmac, randomBytes } from "node:crypto";
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { signWebhook, verifyWebhook, WebhookVerificationError } from "../../src/events/signature.ts";
 import { openDatabase } from "../../src/db/index.ts";
 import { SqliteQueue } from "../../src/jobs/sqlite.ts";
@@ -17,6 +17,7 @@ import { waitFor } from "../support/wait.ts";
 interface Delivery {
   headers: Headers;
   body: string;
+  url: string;
 }
 
 let tmp: ReturnType<typeof tempDir>;
@@ -38,7 +39,7 @@ beforeEach(() => {
         failNext--;
         return new Response("try later", { status: 503 });
       }
-      deliveries.push({ headers: req.headers, body });
+      deliveries.push({ headers: req.headers, body, url: req.url });
       return new Response(null, { status: 204 });
     },
   });
@@ -107,6 +108,34 @@ test("a crash after the commit and before the delivery: the delivery happens aft
   expect((verifyWebhook(SECRET, deliveries[0]!.headers, deliveries[0]!.body) as { data: { title: string } }).data.title).toBe("Offline");
   await running.shutdown();
   second.db.close();
+});
+
+test("by default a delivery also carries the seeds' X-Webhook-Signature: sha256=<hex HMAC-SHA256 of the body>; format standard leaves it out", async () => {
+  const plain = "a-plain-shared-secret";
+  const { store, call, worker, db } = openStore({ subscriptions: [{ name: "standard-only", url: `${url()}?standard`, secret: SECRET, pattern: "book.created", format: "standard" }] });
+  const admin = addUser(store.services, "root", ["admin"]);
+  for (const secret of [SECRET, plain]) {
+    expect((await call("POST", "/api/webhook_subscriptions", { token: admin.token, body: { url: `${url()}?${secret === plain ? "plain" : "whsec"}`, secret, pattern: "book.created" } })).status).toBe(201);
+  }
+  store.services.db.transaction(() => store.services.model("books").create({ title: "S", author: "A", price_cents: 1, stock: 1 }, { auth: null, services: store.services }));
+  const running = worker();
+  await waitFor(() => deliveries.length === 3, 5_000, "three deliveries");
+  const to = (query: string) => deliveries.find((d) => new URL(d.url).search === `?${query}`)!;
+  // A seed-style receiver: HMAC-SHA256 of the raw body with the secret it was given, hex, compared in constant time.
+  const seedVerifies = (secret: string, d: Delivery) => {
+    const header = d.headers.get("x-webhook-signature");
+    if (!header?.startsWith("sha256=")) return false;
+    const expected = createHmac("sha256", secret).update(d.body).digest();
+    const given = Buffer.from(header.slice(7), "hex");
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  };
+  expect(seedVerifies(SECRET, to("whsec"))).toBe(true);
+  expect(seedVerifies(plain, to("plain"))).toBe(true);
+  expect(seedVerifies(SECRET, to("plain"))).toBe(false);
+  expect(to("standard").headers.has("x-webhook-signature")).toBe(false);
+  for (const d of deliveries) expect(() => verifyWebhook([SECRET, plain], d.headers, d.body)).not.toThrow(); // Standard Webhooks headers on all three
+  await running.shutdown();
+  db.close();
 });
 
 test("the maniflex format adds X-Webhook-Signature over the body", async () => {
