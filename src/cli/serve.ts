@@ -71,6 +71,29 @@ export async function serve(flags: FlagValues): Promise<void> {
   });
   scheduler.declare(store.schedules);
 
+  // Bind before anything else starts, so a port already taken stops us with nothing to undo
+  // but the open handles. Nothing can be answered before the worker starts: the seeding and
+  // the first admin below are synchronous.
+  try {
+    store.app.listen({
+      hostname: flags.host as string,
+      port: flags.port as number,
+      // Elysia turns reusePort on: a second server on the same port would then bind silently
+      // and take a share of the requests, and their bearer tokens. A till owns its port.
+      reusePort: false,
+      // Well above our own limit, so an oversize body gets our 413 envelope (a declared length is
+      // refused before the body is read); Bun itself cuts anything past this.
+      maxRequestBodySize: store.bodyLimit * 8,
+    });
+  } catch (error) {
+    await bus.close();
+    await jobs.close();
+    mailer.close();
+    db.close();
+    if ((error as { code?: string }).code === "EADDRINUSE") throw new Error(`port ${flags.port} on ${flags.host} is already in use (another Backroom or another program); stop it or choose another --port`);
+    throw error;
+  }
+
   const seeded = seedCatalogue(store.services);
   if (seeded > 0) logger.log("info", "seeded the demo catalogue", { books: seeded });
   if (flags.dev) logger.log("warn", "development users enabled (well-known tokens: see README)", { added: ensureDevUsers(store.services) });
@@ -80,13 +103,6 @@ export async function serve(flags: FlagValues): Promise<void> {
   worker = new Worker({ source: jobs.source, handlers: store.handlers, concurrency: flags.concurrency as number, logger, status: [jobEventSink(bus), metrics.sink, activity.sink] }).start();
   scheduler.start();
   store.scheduledFields.start();
-  store.app.listen({
-    hostname: flags.host as string,
-    port: flags.port as number,
-    // Well above our own limit, so an oversize body gets our 413 envelope (a declared length is
-    // refused before the body is read); Bun itself cuts anything past this.
-    maxRequestBodySize: store.bodyLimit * 8,
-  });
   const server = store.app.server!;
   const url = `http://${server.hostname}:${server.port}`;
   logger.log("info", "listening", { url, db: dbPath, queue: jobs.describe, outbox, smtp: flags.smtp ? "configured" : "off" });
