@@ -1,6 +1,11 @@
 // Job lifecycle events (the seeds' WorkerConfig.EventBus), published after each transition is
-// durable: job.{type}.started | completed | failed (a retry is scheduled) | dead | requeued
-// (put back by shutdown) — and job.{type}.cancelled, published by the cancel route.
+// durable: job.{type}.started | retrying (an attempt failed, a retry is scheduled) | completed |
+// failed (TERMINAL: out of attempts, or no handler — as in the seeds, a subscriber to
+// `job.*.failed` learns that a job gave up) | requeued (put back by shutdown) — and
+// job.{type}.cancelled, published by the cancel route. The names are not the status values:
+// the worker's status "failed" (a retry is scheduled) is the event `retrying`, its "dead" the
+// event `failed`; `data.status` keeps the status row's value. No `.dead` event: one transition
+// is one event, and a subscriber to `job.>` would count every death twice.
 import type { StatusChange, StatusSink } from "../jobs/queue.ts";
 import type { JobState, JobStatus } from "../jobs/types.ts";
 import type { EventBus } from "./bus.ts";
@@ -8,8 +13,8 @@ import type { EventBus } from "./bus.ts";
 const EVENT_FOR: Partial<Record<JobStatus, string>> = {
   running: "started",
   succeeded: "completed",
-  failed: "failed",
-  dead: "dead",
+  failed: "retrying",
+  dead: "failed",
   enqueued: "requeued",
   cancelled: "cancelled",
 };

@@ -67,11 +67,14 @@ test("an order's events belong to its owner; the worker publishes started and co
   expect(completed).toMatchObject({ subject: placed.job_id, actorid: store.users.ana.id, data: { job_id: placed.job_id, status: "succeeded", attempts: 1, error: null } });
 });
 
-test("job events for a retry and a death", async () => {
+test("a retried attempt publishes job.{type}.retrying; job.{type}.failed comes once, when the job gives up (as in the seeds)", async () => {
   let calls = 0;
+  const failed: Event[] = [];
+  bus.subscribe("job.*.failed", (e) => void failed.push(e));
   worker = new Worker({ source: store.queue, handlers: { flaky: () => { throw new Error(`nope ${++calls}`); } }, logger: silentLogger, status: jobEventSink(bus), backoff: { baseMs: 1, jitter: 0 } }).start();
-  store.queue.enqueue({ type: "flaky", maxRetry: 2 });
-  await waitFor(() => types().includes("job.flaky.dead"));
-  expect(types()).toEqual(["job.flaky.started", "job.flaky.failed", "job.flaky.started", "job.flaky.dead"]);
-  expect(events.at(-1)!.data).toMatchObject({ status: "dead", attempts: 2, error: "nope 2" });
+  const id = store.queue.enqueue({ type: "flaky", maxRetry: 3 });
+  await waitFor(() => types().includes("job.flaky.failed"));
+  expect(types()).toEqual(["job.flaky.started", "job.flaky.retrying", "job.flaky.started", "job.flaky.retrying", "job.flaky.started", "job.flaky.failed"]);
+  expect(events.filter((e) => e.type === "job.flaky.retrying").map((e) => e.data)).toMatchObject([{ status: "failed", attempts: 1 }, { status: "failed", attempts: 2 }]);
+  expect(failed.map((e) => [e.subject, e.data])).toMatchObject([[id, { status: "dead", attempts: 3, error: "nope 3" }]]);
 });
