@@ -37,7 +37,7 @@ export function queueConformance(name: string, factory: QueueFactory, features: 
     });
     afterEach(() => fixture.close());
 
-    const claim = async (max = 10): Promise<Job[]> => (await queue.settleAndClaim([], max, LEASE)).claimed;
+    const claim = async (max = 10, leaseMs = LEASE): Promise<Job[]> => (await queue.settleAndClaim([], max, leaseMs)).claimed;
     const settle = async (...outcomes: Outcome[]) => (await queue.settleAndClaim(outcomes, 0, LEASE)).applied;
     const succeed = (job: Job, output?: unknown): Outcome => ({ kind: "succeeded", job, result: { output }, at: clock.now() });
     const status = async (id: string) => (await queue.getStatus(id))?.status;
@@ -153,6 +153,55 @@ export function queueConformance(name: string, factory: QueueFactory, features: 
       const [retry] = await claim();
       expect(retry).toMatchObject({ id: a1, attempt: 2 });
       await settle(succeed(retry!));
+      expect((await claim()).map((j) => j.id)).toEqual([a2]);
+    });
+
+    // A key already running elsewhere: the later job of the key is enqueued only after the
+    // first was claimed, so it is never seen in the same claim as its holder (the held-key
+    // check itself is exercised, not just the in-batch one).
+    test("a job enqueued after its key's running job is not claimed until that job settles", async () => {
+      const a1 = await queue.enqueue({ type: "t", groupKey: "k" });
+      const [running] = await claim();
+      expect(running?.id).toBe(a1);
+      const a2 = await queue.enqueue({ type: "t", groupKey: "k" });
+      const other = await queue.enqueue({ type: "t", groupKey: "other" });
+      expect((await claim()).map((j) => j.id)).toEqual([other]);
+      expect(await claim()).toEqual([]);
+      clock.advance(5_000);
+      expect(await claim()).toEqual([]);
+      await settle(succeed(running!));
+      expect((await claim()).map((j) => j.id)).toEqual([a2]);
+    });
+
+    test("a job enqueued while its key's first job awaits a retry waits for that retry to finish", async () => {
+      const a1 = await queue.enqueue({ type: "t", groupKey: "k" });
+      const [first] = await claim();
+      await settle({ kind: "failed", job: first!, error: "smtp down", retryAt: clock.now() + 1_000, at: clock.now() });
+      const a2 = await queue.enqueue({ type: "t", groupKey: "k" });
+      expect(await claim()).toEqual([]);
+      clock.advance(1_000);
+      const again = await claim();
+      expect(again.map((j) => [j.id, j.attempt])).toEqual([[a1, 2]]);
+      expect(await claim()).toEqual([]);
+      await settle(succeed(again[0]!));
+      expect((await claim()).map((j) => j.id)).toEqual([a2]);
+    });
+
+    test("a job enqueued while its key's job has a lapsed lease waits: the lapsed job is taken over and settled first", async () => {
+      const a1 = await queue.enqueue({ type: "t", groupKey: "k" });
+      await claim(10, 1_000);
+      const a2 = await queue.enqueue({ type: "t", groupKey: "k" });
+      clock.advance(2_000); // the lease lapsed: its worker may be dead, or only stalled and still running it
+      expect(await claim()).toEqual([]);
+      const taken = await queue.takeExpired(LEASE);
+      expect(taken.map((j) => j.id)).toEqual([a1]);
+      expect(await claim()).toEqual([]);
+      await settle({ kind: "failed", job: taken[0]!, error: "lease expired", retryAt: clock.now() + 1_000, at: clock.now() });
+      expect(await claim()).toEqual([]);
+      clock.advance(1_000);
+      const retry = await claim();
+      expect(retry.map((j) => j.id)).toEqual([a1]);
+      await settle(succeed(retry[0]!));
       expect((await claim()).map((j) => j.id)).toEqual([a2]);
     });
 
