@@ -110,7 +110,7 @@ export function createApp(options: AppOptions): BackroomApp {
   webhooks?.register(services.pipeline);
   // Subscriptions hold secrets: their own writes are never events.
   const emitting = models.filter((m) => m !== WebhookSubscription);
-  emitModelEvents(services.pipeline, emitting, { bus: options.bus, onEvent: (event) => webhooks?.enqueueFor(event) });
+  emitModelEvents(services.pipeline, emitting, { bus: options.bus, onEvent: (event, write) => webhooks?.enqueueFor(event, write.traceparent) });
 
   const ctx = new AppContext(services, options.adminRole ?? DEFAULT_ADMIN_ROLE);
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;

@@ -88,11 +88,15 @@ export class Webhooks {
     pipeline.register(({ services }) => services.db.afterCommit(() => (this.cached = null)), { model: WebhookSubscription.name, position: "after" });
   }
 
-  /** Enqueues one delivery per matching subscription, inside the caller's transaction. */
-  enqueueFor(event: Event): void {
+  /**
+   * Enqueues one delivery per matching subscription, inside the caller's transaction. `traceparent`
+   * is the write's request trace: an event visible to all carries none, but the delivery (to a
+   * receiver an admin set up) is still traced — the job and its `traceparent` header.
+   */
+  enqueueFor(event: Event, traceparent: string | null = event.traceparent ?? null): void {
     for (const target of this.targets()) {
       if (!target.active || !target.matches(event.type)) continue;
-      this.services().queue.enqueue({ type: WEBHOOK_JOB, payload: { subscription: target.key, event }, maxRetry: this.maxAttempts, traceId: event.traceparent ?? null });
+      this.services().queue.enqueue({ type: WEBHOOK_JOB, payload: { subscription: target.key, event }, maxRetry: this.maxAttempts, traceId: traceparent });
     }
   }
 
@@ -109,7 +113,8 @@ export class Webhooks {
         "x-event-type": event.type,
         ...signWebhook(target.secret, event.id, body),
       };
-      if (event.traceparent) headers.traceparent = event.traceparent;
+      const traceparent = event.traceparent ?? job.traceId;
+      if (traceparent) headers.traceparent = traceparent;
       if (target.format !== "standard") headers["x-webhook-signature"] = maniflexSignature(target.secret, body);
       const response = await fetch(target.url, { method: "POST", body, headers, redirect: "manual", signal: AbortSignal.any([context.signal, AbortSignal.timeout(this.timeoutMs)]) });
       await response.body?.cancel();

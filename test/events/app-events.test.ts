@@ -43,6 +43,25 @@ test("a write publishes {model}.created|updated|deleted with the record, after t
   expect(events[1]!.data).toMatchObject({ stock: 1 });
 });
 
+test("an event visible to all carries no actor and no trace: ana's order updates the book for everyone without naming her", async () => {
+  const trace = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+  const [book] = store.books();
+  const placed = await call("POST", "/api/orders", { token: store.users.ana.token, headers: { traceparent: trace }, body: { lines: [{ book_id: book!.id, quantity: 2 }] } });
+  expect(placed.status).toBe(202);
+  await waitFor(() => types().includes("order.created") && types().includes("book.updated"), 2_000, "order.created and book.updated");
+  const updated = events.find((e) => e.type === "book.updated")!;
+  expect(updated.visibility).toBe("all");
+  expect(updated).not.toHaveProperty("actorid");
+  expect(updated).not.toHaveProperty("traceparent");
+  expect(JSON.stringify(updated)).not.toContain(store.users.ana.id);
+  expect(JSON.stringify(updated)).not.toContain("4bf92f3577b34da6a3ce929d0e0e4736");
+  // The stock is what GET /api/books/:id shows anyone: it stays.
+  expect(updated.data).toMatchObject({ id: book!.id, stock: (book!.stock as number) - 2 });
+  expect((await call("GET", `/api/books/${book!.id}`)).body.data.stock).toBe((book!.stock as number) - 2);
+  // The owner's own event keeps both.
+  expect(events.find((e) => e.type === "order.created")).toMatchObject({ visibility: "owner", actorid: store.users.ana.id, traceparent: trace });
+});
+
 test("a rolled-back write publishes nothing", async () => {
   const [book] = store.books();
   store.queue.enqueue = () => {

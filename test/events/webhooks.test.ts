@@ -138,6 +138,23 @@ test("by default a delivery also carries the seeds' X-Webhook-Signature: sha256=
   db.close();
 });
 
+test("a public event's delivery carries no actor or trace in its body, but the delivery is still traced by the request (traceparent header)", async () => {
+  const trace = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+  const { store, call, worker, db } = openStore({ subscriptions: [{ name: "ho", url: url(), secret: SECRET, pattern: "book.updated" }] }, true);
+  const ana = addUser(store.services, "ana");
+  const book = store.services.model("books").list({ where: [], sort: [], limit: 1, offset: 0 }).rows[0]!;
+  expect((await call("POST", "/api/orders", { token: ana.token, headers: { traceparent: trace }, body: { lines: [{ book_id: book.id, quantity: 1 }] } })).status).toBe(202);
+  const running = worker();
+  await waitFor(() => deliveries.length === 1);
+  const event = verifyWebhook(SECRET, deliveries[0]!.headers, deliveries[0]!.body) as Record<string, unknown>;
+  expect(event).toMatchObject({ type: "book.updated", visibility: "all", data: { id: book.id, stock: (book.stock as number) - 1 } });
+  expect(event).not.toHaveProperty("actorid");
+  expect(event).not.toHaveProperty("traceparent");
+  expect(deliveries[0]!.headers.get("traceparent")).toBe(trace);
+  await running.shutdown();
+  db.close();
+});
+
 test("the maniflex format adds X-Webhook-Signature over the body", async () => {
   const { store, worker, db } = openStore({ subscriptions: [{ name: "legacy", url: url(), secret: "a-plain-shared-secret", pattern: ">", format: "maniflex" }] });
   store.services.db.transaction(() => store.services.model("books").create({ title: "M", author: "A", price_cents: 1, stock: 1 }, { auth: null, services: store.services }));
