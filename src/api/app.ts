@@ -15,7 +15,7 @@ import { methodNotAllowed } from "./errors.ts";
 import { DEFAULT_BODY_LIMIT, guardDeclaredLength, parseJsonBody } from "./http-guards.ts";
 import { registerJobStatusRoutes } from "./job-status-routes.ts";
 import { registerScheduleRoutes } from "./schedule-routes.ts";
-import { registerRealtimeRoute } from "./realtime-route.ts";
+import { MAX_REALTIME_MESSAGE_BYTES, registerRealtimeRoute, type RealtimeOptions } from "./realtime-route.ts";
 import { registerOpsRoutes, type OperationsOptions } from "./ops-routes.ts";
 import { buildOpenApi, DOCS_PAGE } from "./openapi.ts";
 import { registerAdminRoutes } from "./admin-routes.ts";
@@ -48,6 +48,8 @@ export interface AppOptions {
   scheduler?: Scheduler;
   /** Model-write events go here (after commit), and realtime clients subscribe here. */
   bus?: EventBus;
+  /** Limits of the realtime WebSocket route (slow clients, the authentication deadline). */
+  realtime?: RealtimeOptions;
   /** Webhook subscriptions (admin REST resource plus these in code); false: no webhooks. */
   webhooks?: WebhookOptions | false;
   /** /healthz, /readyz (with these checks) and /metrics (with these metrics). */
@@ -126,7 +128,10 @@ export function createApp(options: AppOptions): BackroomApp {
     if (services.logger.enabled?.(level) === false) return;
     services.logger.log(level, "request", { request_id: ctx.requestId(request), trace_id: ctx.traceparent(request), method: request.method, route: route || "unmatched", status, ms: +(seconds * 1000).toFixed(2) });
   };
-  const app = new Elysia()
+  // Bun refuses (closes 1009) a WebSocket message past this before it is buffered whole, so an
+  // unauthenticated client cannot make the server read and JSON-parse megabytes (Elysia parses
+  // every message before our handler sees it).
+  const app = new Elysia({ websocket: { maxPayloadLength: MAX_REALTIME_MESSAGE_BYTES } })
     .onRequest(({ request, set }) => {
       startedAt.set(request, performance.now());
       set.headers["x-request-id"] = ctx.requestId(request);
@@ -160,7 +165,7 @@ export function createApp(options: AppOptions): BackroomApp {
     ...(options.scheduler ? registerScheduleRoutes(routes, ctx, options.scheduler) : []),
     ...models.flatMap((model) => registerModelRoutes(routes, services.model(model.name), ctx)),
   ];
-  if (options.bus) registerRealtimeRoute(routes, ctx, options.bus);
+  if (options.bus) registerRealtimeRoute(routes, ctx, options.bus, options.realtime);
   if (options.operations) paths.push(...registerOpsRoutes(routes, options.operations));
   paths.push(...registerAdminRoutes(routes, ctx, options.activity));
   const openapi = buildOpenApi({ title: options.title ?? "Backroom", version: options.version ?? "0.0.0", models, actions: options.actions ?? [], schedules: Boolean(options.scheduler), realtime: Boolean(options.bus) });

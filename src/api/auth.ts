@@ -65,12 +65,35 @@ export class TokenService {
    */
   private readonly cache = new Map<string, AuthUser>();
   private static readonly CACHE_LIMIT = 10_000;
+  private readonly changeListeners = new Set<() => void>();
+  private changes = 0;
 
   constructor(private readonly db: Db) {}
+
+  /**
+   * Counts the changes that may have altered what a token grants: holders of a long-lived
+   * credential (a realtime socket) re-check their token when it moved, an integer compare
+   * per use instead of a lookup.
+   */
+  get generation(): number {
+    return this.changes;
+  }
+
+  /**
+   * Calls `listener` after each such change (a revoke, any write to users), so long-lived
+   * connections can be closed or re-scoped without waiting for their next use. It may run
+   * inside the write's open transaction: defer work that reads the outcome.
+   */
+  onChange(listener: () => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
+  }
 
   /** Drops every cached lookup (called on revokes and on writes to users). */
   forget(): void {
     this.cache.clear();
+    this.changes++;
+    for (const listener of this.changeListeners) listener();
   }
 
   /** Creates a token for a user; the clear token is returned once and never stored. */
@@ -105,8 +128,9 @@ export class TokenService {
   }
 
   revoke(tokenId: string): boolean {
+    const revoked = this.db.sqlite.query("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL").run(Date.now(), tokenId).changes > 0;
     this.forget();
-    return this.db.sqlite.query("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL").run(Date.now(), tokenId).changes > 0;
+    return revoked;
   }
 
   find(tokenId: string): TokenInfo | null {
