@@ -336,6 +336,7 @@ export function queueConformance(name: string, factory: QueueFactory, features: 
         expect(queue.transactionalEnqueue).toBe(true);
         expect(fixture.enqueueInTransaction).toBeFunction();
         const rolledBack = await fixture.enqueueInTransaction!({ type: "send_receipt", uniqueKey: "order-1" }, "rollback");
+        expect(rolledBack).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/); // the enqueue itself succeeded before the rollback
         expect(await queue.getStatus(rolledBack)).toBeNull();
         expect(await claim()).toEqual([]);
         const committed = await fixture.enqueueInTransaction!({ type: "send_receipt", uniqueKey: "order-1" }, "commit");

@@ -29,13 +29,17 @@ if (url) {
 
   test("enqueue inside a caller's transaction: a rollback leaves no job, a commit wakes workers elsewhere", async () => {
     await sql.unsafe(`CREATE TABLE ${table}_orders (id TEXT PRIMARY KEY)`);
-    try {
-      await sql.begin(async (tx) => {
+    const declined = new Error("payment declined");
+    let enqueued = "";
+    const outcome = await sql
+      .begin(async (tx) => {
         await tx.unsafe(`INSERT INTO ${table}_orders VALUES ('o1')`);
-        await queue.enqueue({ type: "work", payload: { order: "o1" } }, tx);
-        throw new Error("payment declined");
-      });
-    } catch {}
+        enqueued = await queue.enqueue({ type: "work", payload: { order: "o1" } }, tx);
+        throw declined;
+      })
+      .catch((error: unknown) => error);
+    expect(outcome).toBe(declined); // the rollback came from our throw, not from a failed enqueue
+    expect(enqueued).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/);
     const [none] = (await sql.unsafe(`SELECT (SELECT count(*)::int FROM ${table}) AS jobs, (SELECT count(*)::int FROM ${table}_orders) AS orders`)) as { jobs: number; orders: number }[];
     expect(none).toEqual({ jobs: 0, orders: 0 });
     await suite.start();

@@ -20,14 +20,16 @@ if (url) {
       queue,
       close: async () => void (await sql.unsafe(`DROP TABLE IF EXISTS ${table}`)),
       enqueueInTransaction: async (job, end) => {
+        // Only the error thrown here may end the transaction: an enqueue that threw fails the test.
+        const rollback = new Error("rolled back by the test");
         let id = "";
         await sql
           .begin(async (tx) => {
             id = await queue.enqueue(job, tx);
-            if (end === "rollback") throw new Error("rolled back by the test");
+            if (end === "rollback") throw rollback;
           })
           .catch((error) => {
-            if (end === "commit") throw error;
+            if (error !== rollback) throw error;
           });
         return id;
       },

@@ -10,14 +10,16 @@ const sqlite: QueueFactory = (clock) => {
     queue,
     close: () => db.close(),
     enqueueInTransaction: async (job, end) => {
+      // Only the error thrown here may end the transaction: an enqueue that threw fails the test.
+      const rollback = new Error("rolled back by the test");
       let id = "";
       try {
         db.transaction(() => {
           id = queue.enqueue(job);
-          if (end === "rollback") throw new Error("rolled back by the test");
+          if (end === "rollback") throw rollback;
         });
       } catch (error) {
-        if (end === "commit") throw error;
+        if (error !== rollback) throw error;
       }
       return id;
     },
