@@ -2,10 +2,11 @@
 // GET /api/job_statuses/:id; writes are 405 JOB_STATUS_READONLY with `Allow: GET`. Signed-in callers see only their own actor_id
 // rows unless they have the admin role; anonymous callers see all (the seeds' library default)
 // unless the app says otherwise (the shipped binary does). Beyond the seeds: cancel (anyone
-// who can see the job) and retry of a dead job (admin). `error` is shown to admins only: it
-// can leak internals.
+// who can see the job) and retry of a dead job (admin). `error`, and a `result_url` that is a
+// path on the server (file://), are shown to admins only: they can leak internals.
 import type { Elysia } from "elysia";
 import { publishJobStateEvent } from "../events/job-events.ts";
+import { hideJobInternals } from "../jobs/internals.ts";
 import { stateToStatusRow, STATUS_COLUMNS, type StatusRow } from "../jobs/status-columns.ts";
 import type { JobState } from "../jobs/types.ts";
 import { errorMessage } from "../log.ts";
@@ -36,7 +37,7 @@ export function registerJobStatusRoutes(app: Elysia, ctx: AppContext, options: J
   const sees = (user: AuthUser | null, state: JobState) => !user || ctx.isAdmin(user) || state.actorId === user.id;
   const wire = (row: StatusRow, user: AuthUser | null) => {
     const json = rowToJson(row, STATUS_COLUMNS);
-    if (!ctx.isAdmin(user)) delete json.error;
+    if (!ctx.isAdmin(user)) hideJobInternals(json);
     return json;
   };
   const visible = async (request: Request, params: unknown) => {

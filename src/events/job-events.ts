@@ -6,9 +6,11 @@
 // the worker's status "failed" (a retry is scheduled) is the event `retrying`, its "dead" the
 // event `failed`; `data.status` keeps the status row's value. No `.dead` event: one transition
 // is one event, and a subscriber to `job.>` would count every death twice.
+import { isServerPath } from "../jobs/internals.ts";
 import type { StatusChange, StatusSink } from "../jobs/queue.ts";
 import type { JobState, JobStatus } from "../jobs/types.ts";
 import type { EventBus } from "./bus.ts";
+import type { Event } from "./event.ts";
 
 const EVENT_FOR: Partial<Record<JobStatus, string>> = {
   running: "started",
@@ -55,4 +57,28 @@ export function publishJobEvent(bus: EventBus, change: StatusChange): Promise<un
 export function publishJobStateEvent(bus: EventBus, state: JobState): Promise<unknown> {
   const job = { id: state.id, type: state.type, actorId: state.actorId, tenantId: state.tenantId, traceId: state.traceId } as StatusChange["job"];
   return publishJobEvent(bus, { job, status: state.status, attempts: state.attempts, error: state.error, result: null, at: state.updatedAt });
+}
+
+const redacted = new WeakMap<Event, Event>();
+
+/**
+ * An event as a non-admin may see it (a realtime client without the admin role, a webhook
+ * receiver): a job event loses what REST hides from non-admins — `error`, and a result URL that
+ * is a path on the server (src/jobs/internals.ts). Other events are returned as they are. The
+ * copy is made once per event however many sockets receive it.
+ */
+export function eventForNonAdmins(event: Event): Event {
+  if (!event.type.startsWith("job.")) return event;
+  const data = event.data as Partial<JobEventData> | null;
+  if (!data || typeof data !== "object" || typeof data.job_id !== "string") return event;
+  const hidesUrl = isServerPath(data.result?.url);
+  if (!("error" in data) && !hidesUrl) return event;
+  let copy = redacted.get(event);
+  if (!copy) {
+    const { error: _hidden, ...rest } = data;
+    const result = hidesUrl ? (({ url: _path, ...others }) => others)(data.result!) : data.result;
+    copy = { ...event, data: { ...rest, result } };
+    redacted.set(event, copy);
+  }
+  return copy;
 }

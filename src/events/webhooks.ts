@@ -11,6 +11,7 @@ import type { Pipeline } from "../api/pipeline.ts";
 import type { Services } from "../api/services.ts";
 import { PermanentJobError, type Handler } from "../jobs/attempt.ts";
 import type { Event } from "./event.ts";
+import { eventForNonAdmins } from "./job-events.ts";
 import { compilePattern } from "./pattern.ts";
 import { maniflexSignature, signWebhook } from "./signature.ts";
 
@@ -94,6 +95,8 @@ export class Webhooks {
    * receiver an admin set up) is still traced — the job and its `traceparent` header.
    */
   enqueueFor(event: Event, traceparent: string | null = event.traceparent ?? null): void {
+    // A receiver is not an admin's session: it gets what REST shows a non-admin of a job.
+    event = eventForNonAdmins(event);
     for (const target of this.targets()) {
       if (!target.active || !target.matches(event.type)) continue;
       this.services().queue.enqueue({ type: WEBHOOK_JOB, payload: { subscription: target.key, event }, maxRetry: this.maxAttempts, traceId: traceparent });
