@@ -6,7 +6,7 @@ import { systemClock, type Clock } from "../clock.ts";
 import { deadLetterFor } from "./dead-letter.ts";
 import { toJobRecord, type JobRecord } from "./new-job.ts";
 import { listInMemory, type ListQuery } from "../db/list-query.ts";
-import type { CancelResult, Cancellable, Outcome, Prunable, Retryable, RetryResult, Source, StateCount, StatusReader } from "./queue.ts";
+import { MAX_UNSTARTED_RESCUES, type CancelResult, type Cancellable, type ClaimOptions, type Outcome, type Prunable, type Retryable, type RetryResult, type Source, type StateCount, type StatusReader } from "./queue.ts";
 import { stateToStatusRow, type StatusRow } from "./status-columns.ts";
 import { SyncQueue } from "./sync-queue.ts";
 import type { Job, JobState, JobStatus, NewJob } from "./types.ts";
@@ -15,6 +15,9 @@ interface Entry {
   record: JobRecord;
   state: JobState;
   leaseExpiresAt: number | null;
+  /** False while the job is claimed ahead of a free slot: its attempt is not counted yet. */
+  attemptStarted: boolean;
+  rescuesUnstarted: number;
 }
 
 const AVAILABLE: ReadonlySet<JobStatus> = new Set(["enqueued", "failed"]);
@@ -31,9 +34,15 @@ export class MemoryQueue extends SyncQueue implements Source, Cancellable, Retry
     this.clock = options.clock ?? systemClock;
   }
 
-  settleAndClaim(outcomes: readonly Outcome[], max: number, leaseMs: number): { claimed: Job[]; applied: Outcome[] } {
+  settleAndClaim(outcomes: readonly Outcome[], max: number, leaseMs: number, options: ClaimOptions = {}): { claimed: Job[]; applied: Outcome[] } {
+    for (const id of options.started ?? []) {
+      const entry = this.entries.get(id);
+      if (entry?.state.status !== "running" || entry.attemptStarted) continue;
+      entry.attemptStarted = true;
+      this.update(entry, { attempts: entry.state.attempts + 1, startedAt: this.clock.now() });
+    }
     const applied = outcomes.filter((outcome) => this.settle(outcome));
-    return { claimed: max > 0 ? this.claim(max, leaseMs) : [], applied };
+    return { claimed: max > 0 ? this.claim(max, leaseMs, options.startNow ?? max) : [], applied };
   }
 
   extendLeases(ids: readonly string[], leaseMs: number): void {
@@ -46,11 +55,22 @@ export class MemoryQueue extends SyncQueue implements Source, Cancellable, Retry
   takeExpired(leaseMs: number): Job[] {
     const now = this.clock.now();
     const expired: Job[] = [];
+    let released = false;
     for (const entry of this.entries.values()) {
       if (entry.state.status !== "running" || (entry.leaseExpiresAt ?? 0) > now) continue;
+      if (!entry.attemptStarted && entry.rescuesUnstarted < MAX_UNSTARTED_RESCUES) {
+        entry.rescuesUnstarted++;
+        entry.leaseExpiresAt = null;
+        this.update(entry, { status: "enqueued" }, now);
+        released = true;
+        continue;
+      }
+      if (!entry.attemptStarted) this.update(entry, { attempts: entry.state.attempts + 1 }, now);
+      entry.attemptStarted = true;
       entry.leaseExpiresAt = now + leaseMs;
       expired.push(toJob(entry));
     }
+    if (released) this.notifyAvailable();
     return expired;
   }
 
@@ -138,11 +158,11 @@ export class MemoryQueue extends SyncQueue implements Source, Cancellable, Retry
       uniqueKey: record.uniqueKey, traceId: record.traceId, error: null, resultUrl: null, resultMime: null, output: null,
       runAt: record.runAt, createdAt: now, startedAt: null, completedAt: null, updatedAt: now,
     };
-    this.entries.set(record.id, { record, state, leaseExpiresAt: null });
+    this.entries.set(record.id, { record, state, leaseExpiresAt: null, attemptStarted: false, rescuesUnstarted: 0 });
     return record.id;
   }
 
-  private claim(max: number, leaseMs: number): Job[] {
+  private claim(max: number, leaseMs: number, startNow: number): Job[] {
     const now = this.clock.now();
     const holders = new Map<string, string>();
     for (const { state } of this.entries.values()) {
@@ -160,9 +180,12 @@ export class MemoryQueue extends SyncQueue implements Source, Cancellable, Retry
         if (holder !== undefined && holder !== entry.state.id) continue;
         holders.set(key, entry.state.id);
       }
-      this.update(entry, { status: "running", attempts: entry.state.attempts + 1, startedAt: now });
+      // The first startNow start at once; the rest are claimed ahead (attempt counted at start).
+      entry.attemptStarted = claimed.length < startNow;
+      if (entry.attemptStarted) this.update(entry, { status: "running", attempts: entry.state.attempts + 1, startedAt: now });
+      else this.update(entry, { status: "running" });
       entry.leaseExpiresAt = now + leaseMs;
-      claimed.push(toJob(entry));
+      claimed.push({ ...toJob(entry), attempt: entry.attemptStarted ? entry.state.attempts : entry.state.attempts + 1 });
     }
     return claimed;
   }
@@ -187,7 +210,7 @@ export class MemoryQueue extends SyncQueue implements Source, Cancellable, Retry
         break;
       }
       case "released":
-        this.update(entry, { status: "enqueued", attempts: entry.state.attempts - 1, runAt: outcome.at }, outcome.at);
+        this.update(entry, { status: "enqueued", attempts: entry.state.attempts - (entry.attemptStarted ? 1 : 0), runAt: outcome.at }, outcome.at);
         break;
     }
     return true;

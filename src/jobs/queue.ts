@@ -31,23 +31,51 @@ export type Outcome =
   | { kind: "failed"; job: Job; error: string; retryAt: number; at: number }
   /** Terminal failure; when `deadLetterType` is set a job of that type is enqueued with it. */
   | { kind: "dead"; job: Job; error: string; at: number; deadLetterType?: string | null }
-  /** Shutdown interrupted the attempt: back to enqueued without spending the attempt. */
+  /** Shutdown interrupted the attempt, or it never started: back to enqueued without spending the attempt. */
   | { kind: "released"; job: Job; at: number };
+
+/**
+ * A claim may take more jobs than the worker has free slots (claimed ahead, so a finishing
+ * handler's slot is refilled without waiting for a commit). Only an attempt whose handler
+ * started may be spent by a crash, so the queue records which claimed jobs started.
+ */
+export interface ClaimOptions {
+  /**
+   * How many of the claimed jobs (the first ones, in claim order) start at once: their
+   * attempt is counted in the claim's own commit. The rest are claimed ahead: leased, shown
+   * `running`, but their attempt is counted only when a later call lists them in `started`.
+   * Default: all of them.
+   */
+  startNow?: number;
+  /** Jobs claimed ahead whose handlers have started since: recorded before the outcomes. */
+  started?: readonly string[];
+}
+
+/**
+ * A job taken back from a dead or stalled worker without its handler having started is put
+ * back without spending an attempt at most this many times; after that a crash spends one,
+ * so a handler that kills its process before its start is written cannot loop forever.
+ */
+export const MAX_UNSTARTED_RESCUES = 5;
 
 /** What a worker claims from. */
 export interface Source {
   /**
-   * Records the outcomes of finished attempts, then claims up to `max` due jobs (respecting
-   * priority, not-before and group keys) — in ONE transaction where the engine allows,
-   * because engines pay per commit, not per row. Returns the claimed jobs (now `running`)
-   * and the outcomes that were applied (an outcome for a job no longer running is dropped).
+   * Records the starts of jobs claimed ahead and the outcomes of finished attempts, then
+   * claims up to `max` due jobs (respecting priority, not-before and group keys) — in ONE
+   * transaction where the engine allows, because engines pay per commit, not per row.
+   * Returns the claimed jobs (now `running`; `attempt` is the attempt each will be) and the
+   * outcomes that were applied (an outcome for a job no longer running is dropped).
    */
-  settleAndClaim(outcomes: readonly Outcome[], max: number, leaseMs: number): Awaitable<{ claimed: Job[]; applied: Outcome[] }>;
+  settleAndClaim(outcomes: readonly Outcome[], max: number, leaseMs: number, options?: ClaimOptions): Awaitable<{ claimed: Job[]; applied: Outcome[] }>;
   /** Pushes the leases of running jobs forward to now + leaseMs, in one write. */
   extendLeases(ids: readonly string[], leaseMs: number): Awaitable<void>;
   /**
-   * Takes over running jobs whose lease lapsed or whose owner is gone (their lease now held by
-   * the caller for `leaseMs`). The caller settles each as a failed attempt: retry or dead.
+   * Takes over running jobs whose lease lapsed or whose owner is gone. Those whose handler
+   * never started (claimed ahead) go straight back to waiting without spending an attempt
+   * (up to MAX_UNSTARTED_RESCUES times) and are not returned; the others are returned, their
+   * lease now held by the caller for `leaseMs`, and the caller settles each as a failed
+   * attempt: retry or dead.
    */
   takeExpired(leaseMs: number): Awaitable<Job[]>;
   /**

@@ -73,6 +73,21 @@ export const jobsMigrations: Migration[] = [
       CREATE INDEX jobs_troubled ON jobs (status, created_at) WHERE status IN ('dead', 'cancelled');
     `,
   },
+  {
+    component: "jobs",
+    version: 2,
+    name: "jobs claimed ahead spend no attempt until their handler starts",
+    // attempt_started: 1 when the running attempt's handler has started (and `attempts`
+    // counts it), 0 while the job is claimed ahead of a free slot. A crash spends only started
+    // attempts. Rows of version 1 counted the attempt at claim, hence the default of 1.
+    // rescues_unstarted: how many times a crash gave the job back unstarted (bounded, so a
+    // handler that kills the process before its start is written cannot loop forever).
+    // Adding columns with constant defaults rewrites no row.
+    up: `
+      ALTER TABLE jobs ADD COLUMN attempt_started INTEGER NOT NULL DEFAULT 1;
+      ALTER TABLE jobs ADD COLUMN rescues_unstarted INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];
 
 const JOB_COLUMNS = `id, type, payload, headers, actor_id, tenant_id, max_retry, group_key, trace_id,
@@ -117,10 +132,19 @@ export const SQL = {
   unparkAll: `UPDATE jobs INDEXED BY jobs_parked SET parked = 0 WHERE ${AVAILABLE} AND parked = 1`,
 
   // The whole batch in one statement (?1 is a JSON array of ids). Index: primary key.
+  // Jobs that start at once: the attempt is counted in the claim's commit.
   markRunning: `
-    UPDATE jobs SET status = 'running', attempts = attempts + 1, started_at = ?2, updated_at = ?2,
+    UPDATE jobs SET status = 'running', attempts = attempts + 1, attempt_started = 1, started_at = ?2, updated_at = ?2,
                     lease_expires_at = ?3, claimed_by = ?4
     WHERE id IN (SELECT value FROM json_each(?1))`,
+  // Jobs claimed ahead of a free slot: leased and running, attempt not counted yet.
+  markClaimedAhead: `
+    UPDATE jobs SET status = 'running', attempt_started = 0, updated_at = ?2, lease_expires_at = ?3, claimed_by = ?4
+    WHERE id IN (SELECT value FROM json_each(?1))`,
+  // A claimed-ahead job's handler started: now its attempt counts. Index: primary key.
+  markStarted: `
+    UPDATE jobs SET attempts = attempts + 1, attempt_started = 1, started_at = ?2, updated_at = ?2
+    WHERE id IN (SELECT value FROM json_each(?1)) AND status = 'running' AND claimed_by = ?3 AND attempt_started = 0`,
 
   // Settle statements. Each applies only while this owner still holds the attempt, so an
   // outcome that arrives after a rescue or a cancel changes nothing. Index: primary key.
@@ -134,8 +158,9 @@ export const SQL = {
   markDead: `
     UPDATE jobs SET status = 'dead', error = ?3, completed_at = ?4, updated_at = ?4, lease_expires_at = NULL, claimed_by = NULL
     WHERE id = ?1 AND status = 'running' AND claimed_by = ?2`,
+  // The attempt is given back only if it had started (a claimed-ahead job spent none).
   markReleased: `
-    UPDATE jobs SET status = 'enqueued', attempts = attempts - 1, run_at = ?3, updated_at = ?3, parked = 0,
+    UPDATE jobs SET status = 'enqueued', attempts = attempts - attempt_started, run_at = ?3, updated_at = ?3, parked = 0,
                     lease_expires_at = NULL, claimed_by = NULL
     WHERE id = ?1 AND status = 'running' AND claimed_by = ?2`,
 
@@ -146,8 +171,20 @@ export const SQL = {
   // one process owns the file, so any other claimant is dead). Taken over by this owner so
   // the worker can settle them as failed attempts. Index: jobs_active (status = 'running'); the
   // redundant HOLDING term lets the planner see that the partial index applies.
+  // Claimed-ahead jobs (their handler never started) go back to waiting first, spending no
+  // attempt, up to ?3 times each; returns their group keys, which they no longer hold.
+  releaseExpiredUnstarted: `
+    UPDATE jobs INDEXED BY jobs_active
+    SET status = 'enqueued', rescues_unstarted = rescues_unstarted + 1, updated_at = ?2, parked = 0,
+        lease_expires_at = NULL, claimed_by = NULL
+    WHERE ${HOLDING} AND status = 'running' AND (lease_expires_at <= ?2 OR claimed_by IS NOT ?1)
+      AND attempt_started = 0 AND rescues_unstarted < ?3
+    RETURNING group_key`,
+  // The rest (started, or given back unstarted too often) are taken over to be settled as
+  // failed attempts; an unstarted one's attempt is counted now.
   takeExpired: `
-    UPDATE jobs INDEXED BY jobs_active SET claimed_by = ?1, lease_expires_at = ?3
+    UPDATE jobs INDEXED BY jobs_active
+    SET claimed_by = ?1, lease_expires_at = ?3, attempts = attempts + 1 - attempt_started, attempt_started = 1
     WHERE ${HOLDING} AND status = 'running' AND (lease_expires_at <= ?2 OR claimed_by IS NOT ?1)
     RETURNING ${JOB_COLUMNS}`,
 

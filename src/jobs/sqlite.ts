@@ -11,7 +11,7 @@ import { systemClock, type Clock } from "../clock.ts";
 import { deadLetterFor } from "./dead-letter.ts";
 import { toJobRecord } from "./new-job.ts";
 import { listRows, type ListQuery, type ListSource } from "../db/list-query.ts";
-import type { CancelResult, Cancellable, Outcome, Prunable, Retryable, RetryResult, Source, StateCount, StatusReader } from "./queue.ts";
+import { MAX_UNSTARTED_RESCUES, type CancelResult, type Cancellable, type ClaimOptions, type Outcome, type Prunable, type Retryable, type RetryResult, type Source, type StateCount, type StatusReader } from "./queue.ts";
 import { STATUS_COLUMNS, type StatusRow } from "./status-columns.ts";
 import { rowToJob, rowToState, type JobRow, type StateRow } from "./rows.ts";
 import { SQL } from "./sqlite-schema.ts";
@@ -43,11 +43,13 @@ export class SqliteQueue extends SyncQueue implements Source, Cancellable, Retry
   // ── Source ──────────────────────────────────────────────────────────────────────────────
 
   /** Joins the group commit, so worker writes share commits with requests; resolves once durable. */
-  settleAndClaim(outcomes: readonly Outcome[], max: number, leaseMs: number): Promise<{ claimed: Job[]; applied: Outcome[] }> {
-    if (outcomes.length === 0 && max <= 0) return Promise.resolve({ claimed: [], applied: [] });
+  settleAndClaim(outcomes: readonly Outcome[], max: number, leaseMs: number, options: ClaimOptions = {}): Promise<{ claimed: Job[]; applied: Outcome[] }> {
+    const started = options.started ?? [];
+    if (outcomes.length === 0 && max <= 0 && started.length === 0) return Promise.resolve({ claimed: [], applied: [] });
     return this.db.write(() => {
+      if (started.length > 0) this.statement(SQL.markStarted).run(JSON.stringify(started), this.clock.now(), this.db.ownerId);
       const applied = outcomes.filter((outcome) => this.settle(outcome));
-      return { claimed: max > 0 ? this.claim(max, leaseMs) : [], applied };
+      return { claimed: max > 0 ? this.claim(max, leaseMs, options.startNow ?? max) : [], applied };
     });
   }
 
@@ -63,7 +65,13 @@ export class SqliteQueue extends SyncQueue implements Source, Cancellable, Retry
   takeExpired(leaseMs: number): Job[] {
     this.db.settlePending();
     const now = this.clock.now();
-    const rows = this.statement(SQL.takeExpired).all(this.db.ownerId, now, now + leaseMs) as JobRow[];
+    const owner = this.db.ownerId;
+    const { rows, released } = this.db.transaction(() => {
+      const released = this.statement(SQL.releaseExpiredUnstarted).all(owner, now, MAX_UNSTARTED_RESCUES) as { group_key: string | null }[];
+      for (const { group_key } of released) if (group_key !== null) this.releaseGroup(group_key);
+      return { released, rows: this.statement(SQL.takeExpired).all(owner, now, now + leaseMs) as JobRow[] };
+    });
+    if (released.length > 0) this.notifyAvailable();
     return rows.map(rowToJob);
   }
 
@@ -165,7 +173,7 @@ export class SqliteQueue extends SyncQueue implements Source, Cancellable, Retry
   }
 
   /** Claims up to `max` due jobs, at most one per group key. Runs inside settleAndClaim's transaction. */
-  private claim(max: number, leaseMs: number): Job[] {
+  private claim(max: number, leaseMs: number, startNow: number): Job[] {
     const now = this.clock.now();
     const select = this.statement(SQL.selectCandidates);
     const park = this.statement(SQL.park);
@@ -185,14 +193,15 @@ export class SqliteQueue extends SyncQueue implements Source, Cancellable, Retry
           }
           keysInBatch.add(row.group_key);
         }
-        row.attempts += 1;
+        row.attempts += 1; // the attempt it will be (counted now, or when it starts)
         claimed.push(rowToJob(row));
       }
       if (claimed.length === max || rows.length < limit) break;
     }
-    if (claimed.length > 0) {
-      this.statement(SQL.markRunning).run(JSON.stringify(claimed.map((job) => job.id)), now, now + leaseMs, this.db.ownerId);
-    }
+    const ids = claimed.map((job) => job.id);
+    const starting = Math.max(0, startNow);
+    if (starting > 0 && ids.length > 0) this.statement(SQL.markRunning).run(JSON.stringify(ids.slice(0, starting)), now, now + leaseMs, this.db.ownerId);
+    if (ids.length > starting) this.statement(SQL.markClaimedAhead).run(JSON.stringify(ids.slice(starting)), now, now + leaseMs, this.db.ownerId);
     return claimed;
   }
 

@@ -63,6 +63,10 @@ export class Worker {
   private readonly deadlines = new DeadlineWatch(() => this.running.values());
   /** Claimed (running in the queue, lease held) but not started yet. */
   private buffer: Job[] = [];
+  /** Buffered jobs whose attempt the queue has not counted (claimed ahead of a free slot). */
+  private readonly claimedAhead = new Set<string>();
+  /** Claimed-ahead jobs started since the last write: their attempts are counted with it. */
+  private startedAhead: string[] = [];
   private pending: Outcome[] = [];
   private pumping: Promise<void> | null = null;
   private pumpAgain = false;
@@ -183,23 +187,30 @@ export class Worker {
     for (;;) {
       const outcomes = this.pending;
       this.pending = [];
+      const started = this.startedAhead;
+      this.startedAhead = [];
       // Jobs finishing as fast as they were claimed: claim more per commit (and less when not).
       this.prefetch = Math.min(this.maxPrefetch, Math.max(Math.min(this.concurrency, this.maxPrefetch), outcomes.length * 2));
       const free = this.stopping ? 0 : this.concurrency + this.prefetch - this.running.size - this.buffer.length;
-      if (outcomes.length === 0 && free <= 0) return;
+      if (outcomes.length === 0 && started.length === 0 && free <= 0) return;
+      // Jobs that will start as soon as the claim lands have their attempt counted in its
+      // commit; the rest are claimed ahead, and a crash before they start spends nothing.
+      const startNow = Math.max(0, this.concurrency - this.running.size - this.buffer.length);
       let claimed: Job[];
       claimedAt = this.clock.now();
       try {
-        const batch = await this.source.settleAndClaim(outcomes, free, this.leaseMs);
+        const batch = await this.source.settleAndClaim(outcomes, free, this.leaseMs, { startNow, started });
         claimed = batch.claimed;
         this.report(batch.applied, claimed);
       } catch (error) {
-        // Keep every outcome; try again shortly. A full disk or a locked file must not lose work.
+        // Keep every outcome and start; try again shortly. A full disk or a locked file must not lose work.
         this.pending = outcomes.concat(this.pending);
+        this.startedAhead = started.concat(this.startedAhead);
         this.logger.log("error", "could not write job outcomes or claim jobs; retrying", { error: errorMessage(error) });
         this.scheduleWake(1_000);
         return;
       }
+      for (const job of claimed.slice(startNow)) this.claimedAhead.add(job.id);
       this.buffer.push(...claimed);
       if (this.stopping) this.releaseBuffered();
       else this.startBuffered();
@@ -243,11 +254,19 @@ export class Worker {
   private startBuffered(): void {
     const free = this.concurrency - this.running.size;
     if (free <= 0 || this.stopping || this.buffer.length === 0) return;
-    for (const job of this.buffer.splice(0, free)) this.run(job);
+    for (const job of this.buffer.splice(0, free)) {
+      if (this.claimedAhead.delete(job.id)) this.startedAhead.push(job.id);
+      this.run(job);
+    }
+    // Record those starts soon, even if nothing finishes meanwhile.
+    if (this.startedAhead.length > 0 && !this.flushTimer) this.flushTimer = setTimeout(() => void this.pump(), this.completionDelayMs);
   }
 
   private releaseBuffered(): void {
-    for (const job of this.buffer) this.pending.push({ kind: "released", job, at: this.clock.now() });
+    for (const job of this.buffer) {
+      this.claimedAhead.delete(job.id);
+      this.pending.push({ kind: "released", job, at: this.clock.now() });
+    }
     this.buffer = [];
   }
 
@@ -311,9 +330,9 @@ export class Worker {
    * loudly — the jobs are still `running` in the queue and are rescued at the next start. */
   private async flushAll(limitMs: number): Promise<void> {
     const deadline = Date.now() + limitMs;
-    while (this.pending.length > 0 || this.pumping) {
+    while (this.pending.length > 0 || this.startedAhead.length > 0 || this.pumping) {
       await this.pump();
-      if (this.pending.length === 0) continue;
+      if (this.pending.length === 0 && this.startedAhead.length === 0) continue;
       if (Date.now() > deadline) {
         this.logger.log("error", "could not record outcomes before stopping; their jobs will be rescued at the next start", { jobs: this.pending.length });
         return;

@@ -2,7 +2,7 @@
 // adapter's test file calls `queueConformance` with a factory for a fresh, empty queue.
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { ManualClock } from "../../src/clock.ts";
-import type { Cancellable, Outcome, Queue, Retryable, Source, StatusReader } from "../../src/jobs/queue.ts";
+import { MAX_UNSTARTED_RESCUES, type Cancellable, type Outcome, type Queue, type Retryable, type Source, type StatusReader } from "../../src/jobs/queue.ts";
 import { InvalidJobError } from "../../src/jobs/new-job.ts";
 import type { Condition, ListQuery } from "../../src/db/list-query.ts";
 import type { Job, NewJob } from "../../src/jobs/types.ts";
@@ -299,6 +299,54 @@ export function queueConformance(name: string, factory: QueueFactory, features: 
       await settle({ kind: "released", job: job!, at: clock.now() });
       expect(await queue.getStatus(id)).toMatchObject({ status: "enqueued", attempts: 0 });
       expect((await claim())[0]).toMatchObject({ id, attempt: 1 });
+    });
+
+    test("jobs claimed ahead spend no attempt until their start is recorded, and a released one gives back none", async () => {
+      const ids = await queue.enqueueMany([{ type: "t" }, { type: "t" }, { type: "t" }, { type: "t" }]);
+      const { claimed } = await queue.settleAndClaim([], 4, LEASE, { startNow: 1 });
+      expect(claimed.map((j) => [j.id, j.attempt])).toEqual(ids.map((id) => [id, 1])); // the attempt each will be
+      expect((await queue.getStatus(ids[0]!))?.attempts).toBe(1);
+      for (const id of ids.slice(1)) expect(await queue.getStatus(id)).toMatchObject({ status: "running", attempts: 0 });
+      await queue.settleAndClaim([], 0, LEASE, { started: [ids[1]!] });
+      expect((await queue.getStatus(ids[1]!))?.attempts).toBe(1);
+      await queue.settleAndClaim([], 0, LEASE, { started: [ids[1]!] }); // recorded once, however often it is sent
+      expect((await queue.getStatus(ids[1]!))?.attempts).toBe(1);
+      // A start and the outcome of that attempt in one call: the start is recorded first.
+      await queue.settleAndClaim([succeed(claimed[2]!)], 0, LEASE, { started: [ids[2]!] });
+      expect(await queue.getStatus(ids[2]!)).toMatchObject({ status: "succeeded", attempts: 1 });
+      await settle({ kind: "released", job: claimed[3]!, at: clock.now() });
+      expect(await queue.getStatus(ids[3]!)).toMatchObject({ status: "enqueued", attempts: 0 });
+    });
+
+    test("after a crash, jobs claimed ahead go back to waiting without spending an attempt; started ones are taken over", async () => {
+      const [started, ahead, recorded] = await queue.enqueueMany([{ type: "t", groupKey: "k" }, { type: "t" }, { type: "t" }]);
+      const later = await queue.enqueue({ type: "t", groupKey: "k" });
+      await queue.settleAndClaim([], 3, 1_000, { startNow: 1 });
+      await queue.settleAndClaim([], 0, 1_000, { started: [recorded!] });
+      clock.advance(2_000); // the worker died: no lease renewed
+      const taken = await queue.takeExpired(LEASE);
+      expect(taken.map((j) => [j.id, j.attempt]).sort()).toEqual([[started!, 1], [recorded!, 1]].sort());
+      expect(await queue.getStatus(ahead!)).toMatchObject({ status: "enqueued", attempts: 0 });
+      expect((await claim()).map((j) => [j.id, j.attempt])).toEqual([[ahead!, 1]]); // `later` still waits behind `started`
+      expect(later).toBeDefined();
+    });
+
+    test("a job that keeps dying unstarted is given back a bounded number of times, then its attempt is spent", async () => {
+      const id = await queue.enqueue({ type: "t", maxRetry: 3 });
+      const rescues: number[] = [];
+      for (let crash = 0; crash < 20; crash++) {
+        await queue.settleAndClaim([], 1, 1_000, { startNow: 0 });
+        clock.advance(2_000);
+        const taken = await queue.takeExpired(LEASE);
+        if (taken.length > 0) {
+          expect(taken.map((j) => [j.id, j.attempt])).toEqual([[id, 1]]);
+          rescues.push(crash);
+          break;
+        }
+        expect(await queue.getStatus(id)).toMatchObject({ status: "enqueued", attempts: 0 });
+      }
+      expect(rescues).toEqual([MAX_UNSTARTED_RESCUES]);
+      expect((await queue.getStatus(id))?.attempts).toBe(1);
     });
 
     test("a dead job can be retried with fresh attempts; other jobs cannot", async () => {

@@ -1,0 +1,74 @@
+// A crash spends only attempts whose handler started. The worker claims many jobs ahead of
+// its free slots; before, each kill -9 counted a failed attempt against every one of them, and
+// a few kills made jobs dead whose handler never ran (receipts lost on a till with a flaky
+// power supply). Here a worker with two slots and maxRetry 2 is killed five times part-way,
+// each time with both slots stuck in a handler and the jobs it claimed ahead waiting.
+import { afterEach, beforeEach, expect, test } from "bun:test";
+import { existsSync, readFileSync } from "node:fs";
+import { openDatabase } from "../../src/db/index.ts";
+import { jobsMigrations } from "../../src/jobs/sqlite.ts";
+import { killChildren, spawnBun } from "../support/child.ts";
+import { tempDir } from "../support/temp.ts";
+import { waitFor } from "../support/wait.ts";
+
+const JOBS = 2_000;
+const KILLS = 5;
+const SCRIPT = "test/jobs/fixtures/prefetch-worker.ts";
+let tmp: ReturnType<typeof tempDir>;
+beforeEach(() => (tmp = tempDir()));
+afterEach(async () => {
+  await killChildren();
+  tmp.remove();
+});
+
+function runsIn(runLog: string): Map<string, number[]> {
+  const runs = new Map<string, number[]>();
+  if (!existsSync(runLog)) return runs;
+  for (const line of readFileSync(runLog, "utf8").split("\n")) {
+    const [id, attempt] = line.split(" ");
+    if (id && attempt) runs.set(id, [...(runs.get(id) ?? []), Number(attempt)]);
+  }
+  return runs;
+}
+
+test("kill -9 of a worker holding jobs claimed ahead spends no attempt of a job whose handler never started", async () => {
+  const path = tmp.file("till.db");
+  const runLog = tmp.file("runs.log");
+  let caughtAhead = 0;
+  for (let kill = 0; kill < KILLS; kill++) {
+    const child = spawnBun(SCRIPT, [path, runLog, String(JOBS), String(100 + 50 * kill)]);
+    await child.waitForLine(/^holding$/, 30_000);
+    const watcher = openDatabase(path, { readonly: true, migrations: jobsMigrations });
+    try {
+      const running = watcher.sqlite.query("SELECT id FROM jobs WHERE status = 'running'");
+      child.proc.kill("SIGKILL");
+      await child.proc.exited;
+      // Read after the kill: what the file holds now is what the next process finds.
+      const started = runsIn(runLog);
+      const neverStarted = (running.all() as { id: string }[]).filter((r) => !started.has(r.id));
+      caughtAhead += neverStarted.length;
+      const attempts = watcher.sqlite.query("SELECT attempts FROM jobs WHERE id = ?");
+      for (const { id } of neverStarted) expect((attempts.get(id) as { attempts: number }).attempts).toBe(0);
+    } finally {
+      watcher.close();
+    }
+  }
+  expect(caughtAhead).toBeGreaterThanOrEqual(KILLS * 4); // the kills really caught jobs claimed ahead
+
+  const last = spawnBun(SCRIPT, [path, runLog, String(JOBS)]);
+  await last.waitForLine(/^done$/, 60_000);
+  expect(await last.proc.exited).toBe(0);
+
+  const db = openDatabase(path, { readonly: true, migrations: jobsMigrations });
+  const final = db.sqlite.query("SELECT status, count(*) AS n FROM jobs GROUP BY status").all();
+  db.close();
+  // maxRetry is 2 and there were 5 kills: before the fix, jobs claimed ahead in two of them died unrun.
+  expect(final).toEqual([{ status: "succeeded", n: JOBS }]);
+  const runs = runsIn(runLog);
+  expect(runs.size).toBe(JOBS);
+  for (const attempts of runs.values()) {
+    expect(attempts[0]).toBe(1); // a job's first run is its first attempt, however many kills it sat through
+    expect(attempts.every((a, i) => i === 0 || a >= attempts[i - 1]!)).toBe(true);
+    expect(Math.max(...attempts)).toBeLessThanOrEqual(2);
+  }
+});
