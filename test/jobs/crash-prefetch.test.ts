@@ -9,7 +9,6 @@ import { openDatabase } from "../../src/db/index.ts";
 import { jobsMigrations } from "../../src/jobs/sqlite.ts";
 import { killChildren, spawnBun } from "../support/child.ts";
 import { tempDir } from "../support/temp.ts";
-import { waitFor } from "../support/wait.ts";
 
 const JOBS = 2_000;
 const KILLS = 5;
