@@ -36,6 +36,10 @@ export function postgresMigrationSql(table: string): string {
     -- its own partition, so a till that forwards its jobs here runs the ones that read its own
     -- file; '' is the partition of everything else. Every claim-side index leads with it.
     ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS partition_key TEXT NOT NULL DEFAULT '';
+    -- Jobs claimed ahead of a free slot spend no attempt until their handler starts (as in
+    -- SQLite: src/jobs/sqlite-schema.ts, jobs v2). Rows written before counted it at claim.
+    ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS attempt_started INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS rescues_unstarted INTEGER NOT NULL DEFAULT 0;
     DROP INDEX IF EXISTS ${table}_available;
     DROP INDEX IF EXISTS ${table}_due;
     DROP INDEX IF EXISTS ${table}_leases;

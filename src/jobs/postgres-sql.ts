@@ -58,23 +58,40 @@ export function postgresStatements(t: string) {
     groupKeyLock: `SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0)) AS locked`,
     // Index: <t>_holders.
     groupKeyHeld: `SELECT EXISTS (SELECT 1 FROM ${t} WHERE group_key = $1 AND status IN ('running', 'failed') AND id <> $2) AS held`,
-    // Index: primary key.
+    // Index: primary key. The jobs in $5 start at once (their attempt counted now); the others
+    // are claimed ahead of a free slot, their attempt counted by markStarted.
     markRunning: `
-      UPDATE ${t} SET status = 'running', attempts = attempts + 1, started_at = $2, updated_at = $2, lease_expires_at = $3, claimed_by = $4
-      WHERE id = ANY($1::text[]) RETURNING ${COLUMNS}, run_at`,
+      UPDATE ${t} SET status = 'running', attempts = attempts + (CASE WHEN id = ANY($5::text[]) THEN 1 ELSE 0 END),
+        attempt_started = (CASE WHEN id = ANY($5::text[]) THEN 1 ELSE 0 END),
+        started_at = (CASE WHEN id = ANY($5::text[]) THEN $2 ELSE started_at END),
+        updated_at = $2, lease_expires_at = $3, claimed_by = $4
+      WHERE id = ANY($1::text[]) RETURNING ${COLUMNS}, attempt_started, run_at`,
+    // Index: primary key.
+    markStarted: `
+      UPDATE ${t} SET attempts = attempts + 1, attempt_started = 1, started_at = $2, updated_at = $2
+      WHERE id = ANY($1::text[]) AND status = 'running' AND claimed_by = $3 AND attempt_started = 0`,
 
     markSucceeded: `
       UPDATE ${t} SET status = 'succeeded', error = NULL, output = $3, result_url = $4, result_mime = $5, result_size = $6,
         completed_at = $7, updated_at = $7, ${CLEAR_LEASE} ${HELD}`,
     markFailed: `UPDATE ${t} SET status = 'failed', error = $3, run_at = $4, updated_at = $5, ${CLEAR_LEASE} ${HELD}`,
     markDead: `UPDATE ${t} SET status = 'dead', error = $3, completed_at = $4, updated_at = $4, ${CLEAR_LEASE} ${HELD}`,
-    markReleased: `UPDATE ${t} SET status = 'enqueued', attempts = attempts - 1, run_at = $3, updated_at = $3, ${CLEAR_LEASE} ${HELD}`,
+    // The attempt is given back only if it had started (a claimed-ahead job spent none).
+    markReleased: `UPDATE ${t} SET status = 'enqueued', attempts = attempts - attempt_started, run_at = $3, updated_at = $3, ${CLEAR_LEASE} ${HELD}`,
 
     // Index: primary key.
     extendLeases: `UPDATE ${t} SET lease_expires_at = $1 WHERE id = ANY($2::text[]) AND status = 'running' AND claimed_by = $3`,
-    // This partition's running jobs whose lease lapsed, taken over by the caller. Index: <t>_lease.
+    // This partition's lapsed jobs that were claimed ahead and never started go back to waiting
+    // without spending an attempt, up to $3 times each. Index: <t>_lease.
+    releaseExpiredUnstarted: `
+      UPDATE ${t} SET status = 'enqueued', rescues_unstarted = rescues_unstarted + 1, updated_at = $1, ${CLEAR_LEASE}
+      WHERE id IN (SELECT id FROM ${t} WHERE status = 'running' AND partition_key = $2 AND lease_expires_at <= $1
+                   AND attempt_started = 0 AND rescues_unstarted < $3 FOR UPDATE SKIP LOCKED)
+      RETURNING id`,
+    // The rest of this partition's running jobs whose lease lapsed, taken over by the caller (an
+    // unstarted one's attempt is counted now). Index: <t>_lease.
     takeExpired: `
-      UPDATE ${t} SET claimed_by = $1, lease_expires_at = $3
+      UPDATE ${t} SET claimed_by = $1, lease_expires_at = $3, attempts = attempts + 1 - attempt_started, attempt_started = 1
       WHERE id IN (SELECT id FROM ${t} WHERE status = 'running' AND partition_key = $4 AND lease_expires_at <= $2 FOR UPDATE SKIP LOCKED)
       RETURNING ${COLUMNS}`,
     // Index: <t>_next (partition_key, run_at): one index probe.

@@ -20,7 +20,7 @@ import { toJobRecord } from "./new-job.ts";
 import { listRowsPostgres } from "./postgres-list.ts";
 import { postgresMigrationSql } from "./postgres-schema.ts";
 import { postgresStatements, type PostgresStatements } from "./postgres-sql.ts";
-import type { CancelResult, Cancellable, Outcome, Prunable, Queue, Retryable, RetryResult, Source, StateCount, StatusReader } from "./queue.ts";
+import { MAX_UNSTARTED_RESCUES, type CancelResult, type Cancellable, type ClaimOptions, type Outcome, type Prunable, type Queue, type Retryable, type RetryResult, type Source, type StateCount, type StatusReader } from "./queue.ts";
 import { rowToJob, rowToState, type JobRow, type StateRow } from "./rows.ts";
 import { STATUS_COLUMNS, type StatusRow } from "./status-columns.ts";
 import type { Job, JobState, NewJob } from "./types.ts";
@@ -102,12 +102,14 @@ export class PostgresQueue implements Queue, Source, Cancellable, Retryable, Sta
 
   // ── Source ──────────────────────────────────────────────────────────────────────────────
 
-  settleAndClaim(outcomes: readonly Outcome[], max: number, leaseMs: number): Promise<{ claimed: Job[]; applied: Outcome[] }> {
-    if (outcomes.length === 0 && max <= 0) return Promise.resolve({ claimed: [], applied: [] });
+  settleAndClaim(outcomes: readonly Outcome[], max: number, leaseMs: number, options: ClaimOptions = {}): Promise<{ claimed: Job[]; applied: Outcome[] }> {
+    const started = options.started ?? [];
+    if (outcomes.length === 0 && max <= 0 && started.length === 0) return Promise.resolve({ claimed: [], applied: [] });
     return this.sql.begin(async (tx) => {
+      if (started.length > 0) await tx.unsafe(this.q.markStarted, [started, this.clock.now(), this.ownerId]);
       const applied: Outcome[] = [];
       for (const outcome of outcomes) if (await this.settle(tx, outcome)) applied.push(outcome);
-      return { applied, claimed: max > 0 ? await this.claim(tx, max, leaseMs) : [] };
+      return { applied, claimed: max > 0 ? await this.claim(tx, max, leaseMs, options.startNow ?? max) : [] };
     });
   }
 
@@ -118,6 +120,8 @@ export class PostgresQueue implements Queue, Source, Cancellable, Retryable, Sta
 
   async takeExpired(leaseMs: number): Promise<Job[]> {
     const now = this.clock.now();
+    const released = (await this.sql.unsafe(this.q.releaseExpiredUnstarted, [now, this.partition, MAX_UNSTARTED_RESCUES])) as unknown[];
+    if (released.length > 0) await this.notifyAll();
     const rows = (await this.sql.unsafe(this.q.takeExpired, [this.ownerId, now, now + leaseMs, this.partition])) as JobRow[];
     return rows.map(rowToJob);
   }
@@ -233,7 +237,7 @@ export class PostgresQueue implements Queue, Source, Cancellable, Retryable, Sta
    * later statement, so with a later snapshot — checked against committed holders (running,
    * or failed and waiting for its retry).
    */
-  private async claim(tx: SQL, max: number, leaseMs: number): Promise<Job[]> {
+  private async claim(tx: SQL, max: number, leaseMs: number, startNow: number): Promise<Job[]> {
     const now = this.clock.now();
     const candidates = (await tx.unsafe(this.q.claimCandidates, [now, max * 4 + 8, this.partition])) as { id: string; group_key: string | null }[];
     const chosen: string[] = [];
@@ -254,9 +258,10 @@ export class PostgresQueue implements Queue, Source, Cancellable, Retryable, Sta
       }
     }
     if (chosen.length === 0) return [];
-    const rows = (await tx.unsafe(this.q.markRunning, [chosen, now, now + leaseMs, this.ownerId])) as (JobRow & { run_at: number })[];
+    const rows = (await tx.unsafe(this.q.markRunning, [chosen, now, now + leaseMs, this.ownerId, chosen.slice(0, Math.max(0, startNow))])) as (JobRow & { attempt_started: number })[];
     const order = new Map(chosen.map((id, i) => [id, i]));
-    return rows.sort((a, b) => order.get(a.id)! - order.get(b.id)!).map(rowToJob);
+    // A job claimed ahead is told the attempt it will be once it starts.
+    return rows.sort((a, b) => order.get(a.id)! - order.get(b.id)!).map((row) => ({ ...rowToJob(row), attempt: row.attempts + 1 - row.attempt_started }));
   }
 
   private async settle(tx: SQL, outcome: Outcome): Promise<boolean> {

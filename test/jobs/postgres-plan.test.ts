@@ -56,6 +56,9 @@ if (url) {
     const expired = await plan(q.takeExpired, ["owner", 1e15, 1e15, "till-7"]);
     expect(expired).toContain(`${table}_lease`);
     expect(expired).not.toContain("Seq Scan");
+    const unstarted = await plan(q.releaseExpiredUnstarted, [1e15, "till-7", 5]);
+    expect(unstarted).toContain(`${table}_lease`);
+    expect(unstarted).not.toContain("Seq Scan");
     expect(await plan(q.unfinishedByUniqueKey, ["k"])).toContain(`${table}_unique`);
   });
 

@@ -16,6 +16,7 @@ test("the claim walks jobs_available in order and probes group holds through job
 
 test("lease rescue, next-due and unique-key lookups use their partial indexes", () => {
   expect(plan(SQL.takeExpired)).toBe("SEARCH jobs USING INDEX jobs_active (status=?)");
+  expect(plan(SQL.releaseExpiredUnstarted)).toBe("SEARCH jobs USING INDEX jobs_active (status=?)");
   expect(plan(SQL.nextDueAt)).toContain("SEARCH jobs USING INDEX jobs_available (priority=? AND run_at>?)");
   expect(plan(SQL.nextDueAt)).not.toMatch(/SCAN jobs/);
   expect(plan(SQL.findUnfinishedByUniqueKey)).toBe("SEARCH jobs USING INDEX jobs_unique (unique_key=?)");
