@@ -2,12 +2,12 @@
 // Entry of the binary: pick the command, parse its flags (command line, environment, config
 // file, defaults — in that order), run it. Wiring only.
 import packageJson from "../package.json" with { type: "json" };
-import { flagHelp, parseFlags, UsageError, type FlagSpec } from "./cli/args.ts";
+import { flagHelp, flagPart, parseFlags, UsageError, type FlagSpec } from "./cli/args.ts";
 import { loadConfigFile, printableConfig } from "./cli/config.ts";
 import { describeError } from "./cli/errors.ts";
 import { jobFlags, jobsCommand } from "./cli/jobs.ts";
 import { serve, serveFlags } from "./cli/serve.ts";
-import { backupCommand, doctorCommand, migrateCommand, schedulesCommand, toolFlags } from "./cli/tools.ts";
+import { backupCommand, doctorCommand, migrateCommand, scheduleFlags, schedulesCommand, toolFlags } from "./cli/tools.ts";
 import { userCommand, userFlags } from "./cli/users.ts";
 
 const configFlag: Record<string, FlagSpec> = { config: { type: "string", env: "BACKROOM_CONFIG", help: "a JSON file of settings (keys as the flags)" } };
@@ -31,9 +31,9 @@ const commands: Record<string, Command> = {
     },
   },
   migrate: { usage: "backroom migrate", summary: "bring the database schema up to this release and exit", flags: { ...toolFlags, ...configFlag }, run: (_, f) => migrateCommand(f as never) },
-  user: { usage: "backroom user add --name N --email E [--role R] | list | token --email E", summary: "manage users; add and token print an API token once", flags: { ...userFlags, ...configFlag }, run: (p, f) => userCommand(p[0], f as never) },
-  jobs: { usage: "backroom jobs list [--status S] [--type T] | show <id> | retry <id> | cancel <id> | purge [--older-than-days N]  [--queue postgres://…]", summary: "inspect and act on jobs", flags: { ...jobFlags, ...configFlag }, run: (p, f) => jobsCommand(p[0], p.slice(1), f as never) },
-  schedules: { usage: "backroom schedules list", summary: "list schedules with their next and last fire times", flags: { ...toolFlags, ...configFlag }, run: (p, f) => schedulesCommand(p[0], f as never) },
+  user: { usage: "backroom user add --name N --email E [--role R] | list [--json] | token --email E", summary: "manage users; add and token print an API token once", flags: { ...userFlags, ...configFlag }, run: (p, f) => userCommand(p[0], f as never) },
+  jobs: { usage: "backroom jobs list [--status S] [--type T] [--json] | show <id> [--json] | retry <id> | cancel <id> | purge [--older-than-days N]  [--queue postgres://…]", summary: "inspect and act on jobs", flags: { ...jobFlags, ...configFlag }, run: (p, f) => jobsCommand(p[0], p.slice(1), f as never) },
+  schedules: { usage: "backroom schedules list [--json]", summary: "list schedules with their next and last fire times", flags: { ...scheduleFlags, ...configFlag }, run: (p, f) => schedulesCommand(p[0], f as never) },
   backup: { usage: "backroom backup <file>", summary: "write a consistent copy of the database (works while serving)", flags: { ...toolFlags, ...configFlag }, run: (p, f) => backupCommand(p[0], f as never) },
   doctor: {
     usage: "backroom doctor [--smtp URL]",
@@ -59,11 +59,12 @@ async function main(argv: string[]): Promise<void> {
   const explicit = argv[0] !== undefined && !argv[0].startsWith("-");
   const name = explicit ? argv[0]! : "serve";
   const rest = explicit ? argv.slice(1) : argv;
-  if (name === "help" || (!explicit && (argv.includes("--help") || argv.includes("-h")))) return void process.stdout.write(help(explicit ? rest[0] : undefined));
+  const flagArgs = flagPart(rest); // after `--`, nothing is a flag, not even --help
+  if (name === "help" || (!explicit && (flagArgs.includes("--help") || flagArgs.includes("-h")))) return void process.stdout.write(help(explicit ? rest[0] : undefined));
   const command = commands[name];
   if (!command) throw new UsageError(`unknown command "${name}"`);
-  if (rest.includes("--help") || rest.includes("-h")) return void process.stdout.write(help(name));
-  const config = loadConfigFile(rest, process.env);
+  if (flagArgs.includes("--help") || flagArgs.includes("-h")) return void process.stdout.write(help(name));
+  const config = loadConfigFile(flagArgs, process.env);
   const { flags, positionals } = parseFlags(rest, command.flags, process.env, config.values);
   await command.run(positionals, flags);
 }

@@ -24,6 +24,16 @@ export interface JobStatusRouteOptions {
   anonymousRead: boolean;
 }
 
+/**
+ * A job's status as the API shows it: snake_case, ISO-8601 times; internals for admins only.
+ * Also what `backroom jobs show|list --json` prints (an operator's view: admin).
+ */
+export function jobStatusToJson(row: StatusRow, admin: boolean): Record<string, unknown> {
+  const json = rowToJson(row, STATUS_COLUMNS);
+  if (!admin) hideJobInternals(json);
+  return json;
+}
+
 export function registerJobStatusRoutes(app: Elysia, ctx: AppContext, options: JobStatusRouteOptions): string[] {
   const queue = ctx.services.queue;
   const base = "/api/job_statuses";
@@ -35,11 +45,7 @@ export function registerJobStatusRoutes(app: Elysia, ctx: AppContext, options: J
     return user;
   };
   const sees = (user: AuthUser | null, state: JobState) => !user || ctx.isAdmin(user) || state.actorId === user.id;
-  const wire = (row: StatusRow, user: AuthUser | null) => {
-    const json = rowToJson(row, STATUS_COLUMNS);
-    if (!ctx.isAdmin(user)) hideJobInternals(json);
-    return json;
-  };
+  const wire = (row: StatusRow, user: AuthUser | null) => jobStatusToJson(row, ctx.isAdmin(user));
   const visible = async (request: Request, params: unknown) => {
     const user = reader(request);
     const state = await queue.getStatus(idOf(params));

@@ -55,6 +55,12 @@ function condition(byName: Map<string, Column>, field: string, op: FilterOp, raw
   if (!column?.filterable) throw invalidQuery(`cannot filter by "${field}"`, field);
   if (op === "like" && column.type !== "text") throw invalidQuery(`"like" applies to text fields only`, field);
   const value = op === "in" ? raw.split(",").map((v) => coerce(column, v)) : coerce(column, raw);
+  // A status that does not exist is a mistake (a typo, an old name): say so rather than
+  // answer an empty list. A like pattern is not a value, so it is not checked.
+  if (column.values && op !== "like") {
+    const unknown = [value].flat().find((v) => !column.values!.includes(String(v)));
+    if (unknown !== undefined) throw invalidQuery(`${field} must be one of ${column.values.join(", ")}, not "${unknown}"`, field);
+  }
   return { field, op, value };
 }
 

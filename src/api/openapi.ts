@@ -28,7 +28,7 @@ function listParams(columns: readonly Column[]) {
     { name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: 100, default: 20 } },
     { name: "sort", in: "query", description: "e.g. -created_at,title or created_at:desc", schema: { type: "string" } },
     { name: "filter", in: "query", description: "field:op:value (ops eq ne gt gte lt lte in like); repeat to AND", schema: { type: "array", items: { type: "string" } }, style: "form", explode: true },
-    ...columns.filter((c) => c.filterable).map((c) => ({ name: c.name, in: "query", description: `equals (shorthand for filter=${c.name}:eq:…)`, schema: { type: "string" } })),
+    ...columns.filter((c) => c.filterable).map((c) => ({ name: c.name, in: "query", description: `equals (shorthand for filter=${c.name}:eq:…)`, schema: c.values ? { type: "string", enum: [...c.values] } : { type: "string" } })),
   ];
 }
 
@@ -41,7 +41,10 @@ export function buildOpenApi(options: { title: string; version: string; models: 
   };
 
   for (const model of options.models) {
-    const record = { type: "object", properties: { id: { type: "string" }, ...Object.fromEntries(model.columns.filter((c) => c.name !== "id").map((c) => [c.name, c.type === "json" ? plain((model.definition.fields.properties as Record<string, TSchema>)[c.name]!) : columnSchema(c)])) } };
+    const record = { type: "object", properties: { id: { type: "string" }, ...Object.fromEntries(model.columns.filter((c) => c.name !== "id").map((c) =>
+      model.writeOnly.includes(c.name)
+        ? [`${c.name}_hint`, { type: ["string", "null"], description: `write-only: the last 4 characters of ${c.name}` }]
+        : [c.name, c.type === "json" ? plain((model.definition.fields.properties as Record<string, TSchema>)[c.name]!) : columnSchema(c)])) } };
     schemas[model.name] = record;
     const input = plain(model.validateCreate.Schema());
     const base: Json = {};

@@ -1,7 +1,8 @@
 import { applyConfig } from "./config.ts";
 
 // A small flag parser for the binary: `--name value`, `--name=value`, boolean `--flag`, and
-// repeatable flags. Each flag may fall back to an environment variable, then to a default
+// repeatable flags; `--` ends the flags (what follows is positional, even `--help` or an id
+// starting with dashes). Each flag may fall back to an environment variable, then to a default
 // (flags beat the environment, which beats defaults). Anything unknown is a usage error.
 
 export class UsageError extends Error {
@@ -29,6 +30,10 @@ export function parseFlags(
   const positionals: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
+    if (arg === "--") {
+      positionals.push(...argv.slice(i + 1));
+      break;
+    }
     if (!arg.startsWith("--")) {
       positionals.push(arg);
       continue;
@@ -69,6 +74,12 @@ function convert(name: string, flag: FlagSpec, raw: string): string | number {
     return value;
   }
   return raw;
+}
+
+/** The arguments before `--`: the only ones that may be flags. */
+export function flagPart(argv: readonly string[]): readonly string[] {
+  const end = argv.indexOf("--");
+  return end < 0 ? argv : argv.slice(0, end);
 }
 
 export function flagHelp(spec: Record<string, FlagSpec>): string {

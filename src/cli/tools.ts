@@ -6,12 +6,18 @@ import { openDatabase } from "../db/open.ts";
 import { appliedVersions, pendingComponents } from "../db/migrations.ts";
 import { createPrivateFile } from "../db/private-files.ts";
 import { rowToSchedule, type ScheduleRow } from "../cron/store.ts";
+import { scheduleToJson } from "../api/schedule-routes.ts";
 import { storeMigrations } from "../store/app.ts";
 import { UsageError, type FlagSpec, type FlagValues } from "./args.ts";
 
 export const toolFlags: Record<string, FlagSpec> = {
   db: { type: "string", env: "BACKROOM_DB", default: "./backroom.db", help: "database file" },
   smtp: { type: "string", env: "SMTP_URL", help: "doctor: also check this SMTP server is reachable" },
+};
+
+export const scheduleFlags: Record<string, FlagSpec> = {
+  ...toolFlags,
+  json: { type: "boolean", help: "print JSON as the REST API does (snake_case, ISO times)" },
 };
 
 type Print = (line: string) => void;
@@ -28,6 +34,7 @@ export function schedulesCommand(action: string | undefined, flags: FlagValues, 
   const db = openDatabase(flags.db as string, { readonly: true, migrations: storeMigrations });
   try {
     const rows = (db.sqlite.query("SELECT * FROM schedules ORDER BY name").all() as ScheduleRow[]).map(rowToSchedule);
+    if (flags.json) return print(JSON.stringify(rows.map(scheduleToJson), null, 2));
     const iso = (t: number | null) => (t === null ? "-" : new Date(t).toISOString());
     for (const s of rows) print(`${s.name.padEnd(20)} ${s.schedule.padEnd(16)} ${(s.timezone ?? "local").padEnd(14)} ${s.paused ? "paused " : "active "} next ${iso(s.nextFireAt)}  last ${iso(s.lastFiredAt)}  → ${s.type}`);
     print(`${rows.length} schedule(s)`);
@@ -39,8 +46,9 @@ export function schedulesCommand(action: string | undefined, flags: FlagValues, 
 /** An online, consistent copy with VACUUM INTO, from a read-only connection: works while serving. */
 export function backupCommand(target: string | undefined, flags: FlagValues, print: Print = console.log, progress: Print = (l) => process.stderr.write(l)): void {
   if (!target) throw new UsageError("usage: backroom backup <file>");
-  if (existsSync(target)) throw new UsageError(`${target} already exists; choose a new file`);
-  if (!existsSync(dirname(resolve(target)))) throw new UsageError(`directory ${dirname(resolve(target))} does not exist`);
+  // The file named exists, or its folder does not: not a misuse of the command, a failure (exit 1).
+  if (existsSync(target)) throw new Error(`${target} already exists; choose a new file`);
+  if (!existsSync(dirname(resolve(target)))) throw new Error(`directory ${dirname(resolve(target))} does not exist`);
   const db = openDatabase(flags.db as string, { readonly: true, migrations: storeMigrations });
   try {
     const size = statSync(flags.db as string).size;
@@ -48,7 +56,7 @@ export function backupCommand(target: string | undefined, flags: FlagValues, pri
     const started = performance.now();
     // A backup holds what the database holds (customers' e-mails, webhook secrets): created
     // 0600 here, as an empty file, which VACUUM INTO accepts as its target.
-    if (!createPrivateFile(target)) throw new UsageError(`${target} already exists; choose a new file`);
+    if (!createPrivateFile(target)) throw new Error(`${target} already exists; choose a new file`);
     try {
       db.sqlite.query("VACUUM INTO ?").run(target);
     } catch (error) {

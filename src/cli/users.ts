@@ -12,6 +12,7 @@ export const userFlags: Record<string, FlagSpec> = {
   name: { type: "string", help: "user name (add)" },
   email: { type: "string", help: "e-mail address (add, token)" },
   role: { type: "list", help: "a role, repeatable (add): e.g. --role admin" },
+  json: { type: "boolean", help: "list: print JSON as the REST API does" },
 };
 
 export function userCommand(action: string | undefined, flags: FlagValues, print: (line: string) => void = console.log): void {
@@ -23,7 +24,9 @@ export function userCommand(action: string | undefined, flags: FlagValues, print
     const users = services.model("users");
     const byEmail = (email: string) => users.list({ where: [[{ field: "email", op: "eq", value: email }]], sort: [], limit: 1, offset: 0 }).rows[0];
     if (action === "list") {
-      for (const u of users.list({ where: [], sort: [{ field: "created_at", direction: "asc" }], limit: 100, offset: 0 }).rows) {
+      const { rows } = users.list({ where: [], sort: [{ field: "created_at", direction: "asc" }], limit: 100, offset: 0 });
+      if (flags.json) return print(JSON.stringify(rows, null, 2));
+      for (const u of rows) {
         print(`${u.id}  ${String(u.email).padEnd(30)} ${String(u.name).padEnd(20)} ${(u.roles as string[]).join(",") || "-"}`);
       }
       return;
@@ -40,7 +43,7 @@ export function userCommand(action: string | undefined, flags: FlagValues, print
       return;
     }
     const user = byEmail(email);
-    if (!user) throw new UsageError(`no user with e-mail ${email}`);
+    if (!user) throw new Error(`no user with e-mail ${email}`);
     print(`token for ${email} (shown only now): ${services.tokens.issue(user.id as string, "cli").token}`);
   } finally {
     db.close();

@@ -11,6 +11,8 @@ export interface Column {
   type: ColumnType;
   filterable?: boolean;
   sortable?: boolean;
+  /** The only values a text column holds (a state): filtering by another is refused, not an empty list. */
+  values?: readonly string[];
 }
 
 export type FilterOp = "eq" | "ne" | "gt" | "gte" | "lt" | "lte" | "in" | "like";

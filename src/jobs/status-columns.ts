@@ -1,14 +1,14 @@
 // The status row as listed and filtered (REST `job_statuses`): its columns, and a JobState
 // as a storage-form row, so every queue back-end can be listed with the same ListQuery.
 import type { Column } from "../db/list-query.ts";
-import type { JobState } from "./types.ts";
+import { JOB_STATUSES, type JobState } from "./types.ts";
 
 const filterable = (name: string, type: Column["type"] = "text"): Column => ({ name, type, filterable: true, sortable: true });
 
 export const STATUS_COLUMNS: Column[] = [
   filterable("id"),
   filterable("type"),
-  filterable("status"),
+  { ...filterable("status"), values: JOB_STATUSES },
   { name: "priority", type: "integer", filterable: true, sortable: true },
   { name: "attempts", type: "integer", filterable: true, sortable: true },
   { name: "max_retry", type: "integer" },

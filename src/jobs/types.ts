@@ -11,6 +11,7 @@
  */
 export type JobStatus = "enqueued" | "running" | "succeeded" | "failed" | "dead" | "cancelled";
 
+export const JOB_STATUSES: readonly JobStatus[] = ["enqueued", "running", "succeeded", "failed", "dead", "cancelled"];
 export const TERMINAL_STATUSES: readonly JobStatus[] = ["succeeded", "dead", "cancelled"];
 
 /** What a producer passes to `enqueue`. Only `type` is required. */

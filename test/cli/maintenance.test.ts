@@ -46,11 +46,11 @@ test("jobs list, show, retry, cancel and purge", () => {
   expect(list.out).toContain("2 of 2 job(s)");
   expect(run("jobs", "list", "--status", "dead").out).toContain("smtp down");
   expect(JSON.parse(run("jobs", "show", waiting).out)).toMatchObject({ id: waiting, status: "enqueued" });
-  expect(run("jobs", "show", "nope")).toMatchObject({ code: 2, err: "backroom: no job nope (see backroom --help)\n" });
-  expect(run("jobs", "retry", waiting)).toMatchObject({ code: 2, err: expect.stringContaining("is not dead") });
+  expect(run("jobs", "show", "nope")).toMatchObject({ code: 1, err: "backroom: no job nope\n" });
+  expect(run("jobs", "retry", waiting)).toMatchObject({ code: 1, err: expect.stringContaining("is not dead") });
   expect(run("jobs", "retry", old)).toMatchObject({ code: 0, out: expect.stringContaining("queued again") });
   expect(run("jobs", "cancel", waiting)).toMatchObject({ code: 0, out: expect.stringContaining("cancelled") });
-  expect(run("jobs", "cancel", waiting)).toMatchObject({ code: 2, err: expect.stringContaining("already finished") });
+  expect(run("jobs", "cancel", waiting)).toMatchObject({ code: 1, err: expect.stringContaining("already finished") });
   const d = openDatabase(db, { migrations: storeMigrations });
   d.sqlite.run("UPDATE jobs SET completed_at = ? WHERE id = ?", [Date.now() - 30 * 86_400_000, waiting]);
   d.close();
@@ -71,7 +71,7 @@ test("schedules list, backup and doctor", () => {
   const copy = openDatabase(target, { readonly: true });
   expect(copy.sqlite.query("SELECT count(*) AS n FROM backroom_schema").get()).toMatchObject({ n: expect.any(Number) });
   copy.close();
-  expect(run("backup", target)).toMatchObject({ code: 2, err: expect.stringContaining("already exists") });
+  expect(run("backup", target)).toMatchObject({ code: 1, err: expect.stringContaining("already exists") });
   expect(run("backup")).toMatchObject({ code: 2, err: expect.stringContaining("usage: backroom backup <file>") });
   const doctor = run("doctor");
   expect(doctor.code).toBe(0);
