@@ -7,6 +7,7 @@ import { authorize, type AuthUser } from "./auth.ts";
 import type { AppContext } from "./context.ts";
 import { notFound } from "./errors.ts";
 import { parseListParams, type ParsedList } from "./list-params.ts";
+import { readableRecord } from "./model.ts";
 import type { ModelStore, Scope } from "./model-store.ts";
 
 /** Route paths are built at run time, so Elysia cannot type their params. */
@@ -33,20 +34,22 @@ export function registerModelRoutes(app: Elysia, store: ModelStore, ctx: AppCont
   const write = (user: AuthUser | null, request: Request) => ({ auth: user, services: ctx.services, traceparent: ctx.traceparent(request) });
   // Writes join the group commit: the answer waits for the commit that holds them.
   const db = ctx.services.db;
+  // Every answer passes here: write-only fields (a webhook's secret) never leave the server.
+  const readable = (record: Record<string, unknown>) => readableRecord(model, record);
 
   if (model.access.list !== false) {
     app.get(base, ({ request }) => {
       const user = caller(request, "list");
       const query = parseListParams(new URL(request.url).searchParams, model.columns);
       const { rows, total } = store.list(query, scope(user));
-      return listEnvelope(rows, total, query);
+      return listEnvelope(rows.map(readable), total, query);
     });
   }
   if (model.access.get !== false) {
     app.get(item, ({ request, params }) => {
       const record = store.get(idOf(params), scope(caller(request, "get")));
       if (!record) throw notFound(model.name);
-      return { data: record };
+      return { data: readable(record) };
     });
   }
   if (model.access.create !== false) {
@@ -54,17 +57,17 @@ export function registerModelRoutes(app: Elysia, store: ModelStore, ctx: AppCont
       const user = caller(request, "create");
       const record = await db.write(() => store.create(body, write(user, request)));
       set.status = 201;
-      return { data: record };
+      return { data: readable(record) };
     });
   }
   if (model.access.update !== false) {
     app.put(item, async ({ request, params, body }) => {
       const user = caller(request, "update");
-      return { data: await db.write(() => store.update(idOf(params), body, write(user, request), scope(user), "replace")) };
+      return { data: readable(await db.write(() => store.update(idOf(params), body, write(user, request), scope(user), "replace"))) };
     });
     app.patch(item, async ({ request, params, body }) => {
       const user = caller(request, "update");
-      return { data: await db.write(() => store.update(idOf(params), body, write(user, request), scope(user), "patch")) };
+      return { data: readable(await db.write(() => store.update(idOf(params), body, write(user, request), scope(user), "patch"))) };
     });
   }
   if (model.access.delete !== false) {

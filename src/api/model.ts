@@ -38,6 +38,13 @@ export interface ModelDefinition<Fields extends TObject = TObject> {
    * events are for admins only.
    */
   visible?: Record<string, string | number>;
+  /**
+   * Fields that are written but never read back (a webhook's secret): every answer leaves them
+   * out and shows `<field>_hint` instead — the last 4 characters of a value of 16 or more
+   * (`"…c0de"`), `"…"` for a shorter one — and they cannot be filtered or sorted on, so a list
+   * query cannot guess them either. The model store still returns them to code.
+   */
+  writeOnly?: (keyof Fields["properties"] & string)[];
   /** Extra indexes, each a list of column names. */
   indexes?: string[][];
   /** Unique indexes, each a list of column names; a duplicate write answers 409. */
@@ -59,6 +66,7 @@ export interface Model {
   access: Record<Operation, Access>;
   ownerField: string | null;
   visible: Record<string, string | number> | null;
+  writeOnly: string[];
   validateCreate: TypeCheck<TSchema>;
   validateUpdate: TypeCheck<TSchema>;
   migrations: Migration[];
@@ -80,9 +88,13 @@ export function defineModel<Fields extends TObject>(definition: ModelDefinition<
     if (!/^[a-z][a-z0-9_]*$/.test(name)) throw new Error(`model ${definition.name}: field "${name}" must be snake_case`);
     if (SYSTEM_COLUMNS.some((c) => c.name === name)) throw new Error(`model ${definition.name}: "${name}" is a system field`);
   }
+  const writeOnly: string[] = definition.writeOnly ?? [];
+  for (const name of writeOnly) {
+    if (!fieldNames.includes(name)) throw new Error(`model ${definition.name}: writeOnly names "${name}", which is not a declared field`);
+  }
   const fields: Column[] = fieldNames.map((name) => {
     const type = columnType(properties[name]!);
-    const scalar = type !== "json";
+    const scalar = type !== "json" && !writeOnly.includes(name);
     return { name, type, filterable: scalar, sortable: scalar };
   });
   const ownerField = definition.ownerField ?? null;
@@ -114,11 +126,29 @@ export function defineModel<Fields extends TObject>(definition: ModelDefinition<
     access: { ...DEFAULT_ACCESS, ...definition.access },
     ownerField,
     visible: definition.visible ?? null,
+    writeOnly,
     validateCreate: TypeCompiler.Compile(input),
     validateUpdate,
     migrations: modelMigrations(generic, properties, addedIn, scheduled),
     scheduled,
   };
+}
+
+/** A record as answers show it: write-only fields left out, a hint of each in `<field>_hint`. */
+export function readableRecord(model: Model, record: Record<string, unknown>): Record<string, unknown> {
+  if (model.writeOnly.length === 0) return record;
+  const out = { ...record };
+  for (const name of model.writeOnly) {
+    const value = out[name];
+    delete out[name];
+    out[`${name}_hint`] = typeof value === "string" ? writeOnlyHint(value) : null;
+  }
+  return out;
+}
+
+/** Enough to tell two values apart, never enough to guess one: a quarter at most. */
+export function writeOnlyHint(value: string): string {
+  return value.length >= 16 ? `…${value.slice(-4)}` : "…";
 }
 
 /** Which migration adds each field that version 1 leaves out. */

@@ -33,6 +33,8 @@ export const WebhookSubscription = defineModel({
     format: t.Optional(t.Union([t.Literal("standard"), t.Literal("maniflex")])),
   }),
   access: { list: adminOnly, get: adminOnly, create: adminOnly, update: adminOnly, delete: adminOnly },
+  // Written, never read back: answers show `secret_hint` (its last 4 characters) instead.
+  writeOnly: ["secret"],
 });
 
 /** "standard": Standard Webhooks headers only; "maniflex" (the default): those and the seeds' header. */

@@ -177,6 +177,39 @@ test("the maniflex format adds X-Webhook-Signature over the body", async () => {
   db.close();
 });
 
+test("a subscription's secret is write-only: no answer carries it, each shows secret_hint (its last 4 characters), and deliveries are still signed with it", async () => {
+  const { store, call, worker, db } = openStore();
+  const admin = addUser(store.services, "root", ["admin"]);
+  const created = await call("POST", "/api/webhook_subscriptions", { token: admin.token, body: { url: url(), secret: SECRET, pattern: "book.*" } });
+  expect(created.status).toBe(201);
+  const id = created.body.data.id;
+  const answers = [
+    created,
+    await call("GET", "/api/webhook_subscriptions", { token: admin.token }),
+    await call("GET", `/api/webhook_subscriptions/${id}`, { token: admin.token }),
+    await call("PATCH", `/api/webhook_subscriptions/${id}`, { token: admin.token, body: { pattern: "book.created" } }),
+  ];
+  for (const answer of answers) {
+    expect(answer.status).toBe(answer === created ? 201 : 200);
+    const text = JSON.stringify(answer.body);
+    expect(text).not.toContain(SECRET);
+    expect(text).not.toContain(SECRET.slice(6, 26)); // nor any long part of it
+    const record = Array.isArray(answer.body.data) ? answer.body.data[0] : answer.body.data;
+    expect(record).not.toHaveProperty("secret");
+    expect(record.secret_hint).toBe(`…${SECRET.slice(-4)}`);
+  }
+  // Nor can a list query guess it a character at a time.
+  expect((await call("GET", `/api/webhook_subscriptions?filter=secret:like:whsec_%25`, { token: admin.token })).status).toBe(400);
+  expect((await call("GET", `/api/webhook_subscriptions?sort=secret`, { token: admin.token })).status).toBe(400);
+  // The server still has it: the delivery is signed with it.
+  store.services.db.transaction(() => store.services.model("books").create({ title: "W", author: "A", price_cents: 1, stock: 1 }, { auth: null, services: store.services }));
+  const running = worker();
+  await waitFor(() => deliveries.length === 1);
+  expect(verifyWebhook(SECRET, deliveries[0]!.headers, deliveries[0]!.body)).toMatchObject({ type: "book.created" });
+  await running.shutdown();
+  db.close();
+});
+
 test("subscriptions are admin-only, patterns are checked, and a deleted subscription's deliveries die at once", async () => {
   const { store, call, worker, db, queue } = openStore();
   const admin = addUser(store.services, "root", ["admin"]);
