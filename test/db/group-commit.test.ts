@@ -125,7 +125,8 @@ test("an HTTP answer given while a batch is open waits for that batch's commit",
   const { MemoryQueue } = await import("../../src/jobs/memory.ts");
   const { silentLogger } = await import("../../src/log.ts");
   db.close();
-  db = openDatabase(tmp.file("g.db"), { groupCommit: { windowMs: 150, maxBatch: 1_000 } });
+  // A long window, so "did not wait for one" has a bound a loaded machine meets.
+  db = openDatabase(tmp.file("g.db"), { groupCommit: { windowMs: 1_500, maxBatch: 1_000 } });
   const app = createApp({ db, queue: new MemoryQueue(), logger: silentLogger }).app;
   const order: string[] = [];
   const write = db.write(() => db.sqlite.run("INSERT INTO t (n) VALUES (7)")).then(() => order.push("committed"));
@@ -134,5 +135,5 @@ test("an HTTP answer given while a batch is open waits for that batch's commit",
   expect(order).toEqual(["committed", "answered"]);
   const quick = performance.now();
   await app.handle(new Request("http://localhost/openapi.json")); // no batch open: no wait
-  expect(performance.now() - quick).toBeLessThan(100);
+  expect(performance.now() - quick).toBeLessThan(1_000);
 });

@@ -22,13 +22,13 @@ if (url) {
     const got: string[] = [];
     b.subscribe("store7.order.*", (e) => void got.push(e.type));
     b.subscribe("store7.job.>", (e) => void got.push(e.type));
-    await Bun.sleep(50); // the subscriptions reach the server
+    await b.ready(); // the subscriptions reached the server
     await a.publish("store7.order.created", {});
     await a.publish("store7.job.send_receipt.completed", {});
     await a.publish("store7.order.line.added", {}); // `*` is one token: not delivered to order.*
-    await waitFor(() => got.length === 2);
-    await Bun.sleep(50);
-    expect(got.sort()).toEqual(["store7.job.send_receipt.completed", "store7.order.created"]);
+    await a.publish("store7.order.marker", {}); // after it in order: once this is in, a wrong delivery would be too
+    await waitFor(() => got.includes("store7.order.marker"), 5_000, "the marker event");
+    expect(got.sort()).toEqual(["store7.job.send_receipt.completed", "store7.order.created", "store7.order.marker"]);
     await Promise.all([a.close(), b.close()]);
   });
 
@@ -54,7 +54,7 @@ if (url) {
       const seen: string[] = [];
       // 12 events × 100 ms: the last waits twice ackWait in the subscriber's queue before its turn.
       bus.subscribe("tick", async (e) => void (seen.push(e.id), await Bun.sleep(100)), { durable: "slow" });
-      await Bun.sleep(200); // the consumer reaches the server
+      await bus.ready(); // the consumer reached the server
       const sent = [];
       for (let i = 0; i < 12; i++) sent.push((await bus.publish("tick", { i })).id);
       await waitFor(() => new Set(seen).size === 12, 5_000, "every event once");

@@ -70,8 +70,12 @@ test("model events follow read access: a user sees public books and its own orde
   await fetch(`http://${base}/api/orders`, { method: "POST", headers: { authorization: `Bearer ${store.users.ana.token}`, "content-type": "application/json" }, body: JSON.stringify({ lines: [{ book_id: book!.id, quantity: 1 }] }) });
   await waitFor(() => ana.events().some((e: any) => e.type === "order.created"));
   expect(ana.events().map((e: any) => e.type).sort()).toEqual(["book.updated", "order.created"]);
-  await Bun.sleep(50);
-  expect(ben.events()).toEqual([]);
+  // A marker: ben's own order, published after ana's. Events reach a socket in publish order,
+  // so once ben has his own, ana's would have arrived before it if it were leaking.
+  const placed = await fetch(`http://${base}/api/orders`, { method: "POST", headers: { authorization: `Bearer ${store.users.ben.token}`, "content-type": "application/json" }, body: JSON.stringify({ lines: [{ book_id: book!.id, quantity: 1 }] }) });
+  const bens = ((await placed.json()) as { data: { order_id: string } }).data.order_id;
+  await waitFor(() => ben.events().length >= 1, 5_000, "ben's own order.created");
+  expect(ben.events().map((e: any) => [e.type, e.data?.id ?? e.subject])).toEqual([["order.created", bens]]);
 });
 
 test("a bad token is refused; an unauthenticated client must authenticate before subscribing; bad patterns are errors", async () => {

@@ -43,7 +43,8 @@ export function multiProcessConformance(name: string, open: () => Promise<MultiP
     const jobs = Array.from({ length: 300 }, (_, n) => ({ type: "work", groupKey: n % 3 === 0 ? `store-${n % 4}` : null, payload: { n } }));
     await fixture.queue.enqueueMany(jobs);
     await waitFor(async () => (await fixture.runs()).length >= 300, 30_000, "300 runs");
-    await Bun.sleep(100);
+    // Every run is recorded before its job settles: once all 300 succeeded, the record is complete.
+    await waitFor(async () => (await fixture.queue.listStatuses({ where: [[{ field: "status", op: "eq", value: "succeeded" }]], sort: [], limit: 1, offset: 0 })).total === 300, 30_000, "300 jobs succeeded");
     const all = await fixture.runs();
     expect(all.length).toBe(300);
     expect(new Set(all.map((r) => r.job_id)).size).toBe(300);
