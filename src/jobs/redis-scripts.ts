@@ -111,8 +111,11 @@ return ids
 `;
 
 /**
- * { now, owner, max, due_batch, lease_until, outcomes: [{ id, kind, at, run_at?, set, del, letter? }] }
+ * { now, owner, max, start_now, started, due_batch, lease_until, outcomes: [{ id, kind, at, run_at?, set, del, letter? }] }
  * → { indexes of the applied outcomes, HGETALL of each claimed job in claim order }.
+ *
+ * Starts first: each job in `started` (claimed ahead of a free slot, now begun) has its attempt
+ * counted. Only an attempt that started may be spent by a crash (see TAKE_EXPIRED).
  *
  * Settle: an outcome applies only to a job still running under this owner (else it is dropped:
  * another owner took the job over). Its stream entry is acknowledged and deleted. `failed`
@@ -127,11 +130,18 @@ return ids
  * group's pending-entries list is the set of running jobs, per owner (XPENDING shows it).
  */
 export const SETTLE_AND_CLAIM = `${PRELUDE}
-local now, owner, max = tonumber(A.now), A.owner, tonumber(A.max)
+local now, owner, max, start_now = tonumber(A.now), A.owner, tonumber(A.max), tonumber(A.start_now)
 local applied, wake = {}, false
+for _, id in ipairs(A.started) do
+  local j = redis.call('HMGET', job(id), 'status', 'claimed_by', 'attempt_started')
+  if j[1] == 'running' and j[2] == owner and j[3] == '0' then
+    redis.call('HINCRBY', job(id), 'attempts', 1)
+    redis.call('HSET', job(id), 'attempt_started', '1', 'started_at', A.now, 'updated_at', A.now)
+  end
+end
 for i, o in ipairs(A.outcomes) do
   local id = o.id
-  local j = redis.call('HMGET', job(id), 'status', 'claimed_by', 'type', 'group_key', 'unique_key', 'entry')
+  local j = redis.call('HMGET', job(id), 'status', 'claimed_by', 'type', 'group_key', 'unique_key', 'entry', 'attempt_started')
   if j[1] == 'running' and j[2] == owner then
     if j[6] then
       redis.call('XACK', K.dispatch, GROUP, j[6])
@@ -145,7 +155,12 @@ for i, o in ipairs(A.outcomes) do
     if o.kind == 'failed' then
       redis.call('ZADD', K.delayed, o.run_at, id)
     else
-      if o.kind == 'released' then redis.call('HINCRBY', job(id), 'attempts', -1) else finished(id, j[5], to, o.at) end
+      -- A released attempt is given back only if it had started (a claimed-ahead one spent none).
+      if o.kind == 'released' then
+        if j[7] ~= '0' then redis.call('HINCRBY', job(id), 'attempts', -1) end
+      else
+        finished(id, j[5], to, o.at)
+      end
       if j[4] then
         release_key(j[4], id)
         wake = true
@@ -187,8 +202,13 @@ if max > 0 then
         redis.call('ZADD', parked(j[3]), top[2], top[1])
       else
         if j[3] then redis.call('HSET', K.groups, j[3], id) end
-        redis.call('HINCRBY', job(id), 'attempts', 1)
-        redis.call('HSET', job(id), 'started_at', A.now, 'updated_at', A.now, 'claimed_by', owner)
+        -- The first start_now start at once (attempt counted now); the rest are claimed ahead.
+        if #chosen < start_now then
+          redis.call('HINCRBY', job(id), 'attempts', 1)
+          redis.call('HSET', job(id), 'attempt_started', '1', 'started_at', A.now, 'updated_at', A.now, 'claimed_by', owner)
+        else
+          redis.call('HSET', job(id), 'attempt_started', '0', 'updated_at', A.now, 'claimed_by', owner)
+        end
         set_status(id, j[2], j[1], 'running')
         redis.call('ZADD', K.leases, A.lease_until, id)
         redis.call('XADD', K.dispatch, '*', 'job', id)
@@ -226,23 +246,41 @@ return 0
 `;
 
 /**
- * { now, owner, lease_until } → HGETALL of each job whose lease lapsed, now this owner's: its
- * stream entry moves to this consumer with XCLAIM (XAUTOCLAIM would choose by idle time, which
- * the server measures on its own clock; leases here are on the injected clock).
+ * { now, owner, lease_until, max_rescues } → HGETALL of each job whose lease lapsed, now this
+ * owner's: its stream entry moves to this consumer with XCLAIM (XAUTOCLAIM would choose by idle
+ * time, which the server measures on its own clock; leases here are on the injected clock).
+ * A lapsed job claimed ahead whose handler never started goes back to waiting instead, without
+ * spending an attempt, up to max_rescues times (then its attempt is counted and it is taken).
  */
 export const TAKE_EXPIRED = `${PRELUDE}
-local taken = {}
+local now = tonumber(A.now)
+local taken, wake = {}, false
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', K.leases, '-inf', A.now)) do
-  local j = redis.call('HMGET', job(id), 'status', 'entry')
-  if j[1] == 'running' then
+  local j = redis.call('HMGET', job(id), 'status', 'entry', 'attempt_started', 'rescues_unstarted', 'type', 'group_key')
+  if j[1] == 'running' and j[3] == '0' and tonumber(j[4] or '0') < tonumber(A.max_rescues) then
+    if j[2] then
+      redis.call('XACK', K.dispatch, GROUP, j[2])
+      redis.call('XDEL', K.dispatch, j[2])
+    end
+    redis.call('ZREM', K.leases, id)
+    redis.call('HDEL', job(id), 'claimed_by', 'entry')
+    redis.call('HINCRBY', job(id), 'rescues_unstarted', 1)
+    redis.call('HSET', job(id), 'updated_at', A.now)
+    set_status(id, j[5], 'running', 'enqueued')
+    if j[6] then release_key(j[6], id) end
+    place(id, now)
+    wake = true
+  elseif j[1] == 'running' then
     if j[2] then redis.call('XCLAIM', K.dispatch, GROUP, A.owner, '0', j[2], 'JUSTID') end
-    redis.call('HSET', job(id), 'claimed_by', A.owner)
+    if j[3] == '0' then redis.call('HINCRBY', job(id), 'attempts', 1) end
+    redis.call('HSET', job(id), 'claimed_by', A.owner, 'attempt_started', '1')
     redis.call('ZADD', K.leases, A.lease_until, id)
     taken[#taken + 1] = redis.call('HGETALL', job(id))
   else
     redis.call('ZREM', K.leases, id)
   end
 end
+if wake then redis.call('PUBLISH', K.channel, '') end
 return taken
 `;
 

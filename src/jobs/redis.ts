@@ -32,7 +32,7 @@ import { listInMemory, type ListQuery } from "../db/list-query.ts";
 import { AvailabilitySignal } from "./availability.ts";
 import { deadLetterFor } from "./dead-letter.ts";
 import { toJobRecord } from "./new-job.ts";
-import type { CancelResult, Cancellable, Outcome, Prunable, Queue, Retryable, RetryResult, Source, StateCount, StatusReader } from "./queue.ts";
+import { MAX_UNSTARTED_RESCUES, type CancelResult, type Cancellable, type ClaimOptions, type Outcome, type Prunable, type Queue, type Retryable, type RetryResult, type Source, type StateCount, type StatusReader } from "./queue.ts";
 import { checkPriority, flatten, hashToRow, hashToStatusRow, readyOrder, toInsert, toRecord, type RedisInsert } from "./redis-rows.ts";
 import * as Lua from "./redis-scripts.ts";
 import { JOB_STATUSES, planListing } from "./redis-listing.ts";
@@ -141,14 +141,25 @@ export class RedisQueue implements Queue, Source, Cancellable, Retryable, Status
 
   // ── Source ──────────────────────────────────────────────────────────────────────────────
 
-  async settleAndClaim(outcomes: readonly Outcome[], max: number, leaseMs: number): Promise<{ claimed: Job[]; applied: Outcome[] }> {
-    if (outcomes.length === 0 && max <= 0) return { claimed: [], applied: [] };
+  async settleAndClaim(outcomes: readonly Outcome[], max: number, leaseMs: number, options: ClaimOptions = {}): Promise<{ claimed: Job[]; applied: Outcome[] }> {
+    const started = options.started ?? [];
+    if (outcomes.length === 0 && max <= 0 && started.length === 0) return { claimed: [], applied: [] };
     const now = this.clock.now();
     const encoded = outcomes.map((outcome) => this.encodeOutcome(outcome, now));
+    const claimCount = Math.max(0, Math.floor(max));
     const [applied, claimed] = (await this.run(Lua.SETTLE_AND_CLAIM, {
-      now: String(now), owner: this.ownerId, max: String(Math.max(0, Math.floor(max))), due_batch: String(this.dueBatch), lease_until: String(now + leaseMs), outcomes: encoded,
+      now: String(now), owner: this.ownerId, max: String(claimCount), start_now: String(Math.max(0, Math.floor(options.startNow ?? claimCount))),
+      started, due_batch: String(this.dueBatch), lease_until: String(now + leaseMs), outcomes: encoded,
     })) as [number[], string[][]];
-    return { applied: applied.map((i) => outcomes[i]!), claimed: claimed.map((hash) => rowToJob(hashToRow(toRecord(hash)))) };
+    return {
+      applied: applied.map((i) => outcomes[i]!),
+      claimed: claimed.map((hash) => {
+        const record = toRecord(hash);
+        const job = rowToJob(hashToRow(record));
+        // A job claimed ahead is told the attempt it will be once it starts.
+        return record.attempt_started === "0" ? { ...job, attempt: job.attempt + 1 } : job;
+      }),
+    };
   }
 
   async extendLeases(ids: readonly string[], leaseMs: number): Promise<void> {
@@ -158,7 +169,7 @@ export class RedisQueue implements Queue, Source, Cancellable, Retryable, Status
 
   async takeExpired(leaseMs: number): Promise<Job[]> {
     const now = this.clock.now();
-    const taken = (await this.run(Lua.TAKE_EXPIRED, { now: String(now), owner: this.ownerId, lease_until: String(now + leaseMs) })) as string[][];
+    const taken = (await this.run(Lua.TAKE_EXPIRED, { now: String(now), owner: this.ownerId, lease_until: String(now + leaseMs), max_rescues: String(MAX_UNSTARTED_RESCUES) })) as string[][];
     return taken.map((hash) => rowToJob(hashToRow(toRecord(hash))));
   }
 
