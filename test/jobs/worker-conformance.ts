@@ -182,6 +182,30 @@ export function workerConformance(name: string, factory: QueueFactory): void {
       expect(ranAt - due).toBeLessThan(10_000); // the poll interval is 60 s: only a timer set for `due` runs it this soon
     });
 
+    test("the wall clock jumping backwards mid-run neither expires the lease early nor runs the job twice", async () => {
+      const started = deferred();
+      const release = deferred();
+      let runs = 0;
+      // A short lease: the worker renews it every 100 ms of real time, from the (jumped) clock.
+      const worker = start({ t: async () => (runs++, started.resolve(), await release.promise) }, { leaseMs: 300 });
+      const id = await queue.enqueue({ type: "t" });
+      await started.promise;
+      clock.advance(-60 * 60_000); // an NTP step: an hour back, in the middle of the run
+      const renewed = Date.now() + 400; // more than one renewal period of real time
+      await waitFor(() => Date.now() > renewed, 5_000, "a lease renewal after the jump");
+      expect(await queue.takeExpired(300)).toEqual([]); // nobody may take it over
+      clock.advance(200); // time goes on from the jumped value, still inside the renewed lease
+      expect(await queue.takeExpired(300)).toEqual([]);
+      release.resolve();
+      await waitFor(async () => (await status(id)) === "succeeded", 5_000, "the job to succeed");
+      await worker.whenIdle();
+      clock.advance(-60 * 60_000); // and another jump back once it finished
+      expect(await queue.takeExpired(300)).toEqual([]);
+      expect((await queue.settleAndClaim([], 10, 300)).claimed).toEqual([]);
+      expect(runs).toBe(1);
+      expect(await queue.getStatus(id)).toMatchObject({ status: "succeeded", attempts: 1 });
+    });
+
     test("a job whose lease lapsed (its worker died) is counted as a failed attempt and run again", async () => {
       const id = await queue.enqueue({ type: "t" });
       await queue.settleAndClaim([], 1, 1_000); // a worker that then dies
