@@ -1,6 +1,8 @@
 // The operator's dashboard at /admin: one self-contained page (no CDN: a till is often
 // offline), plain HTML/CSS/JS, embedded in the binary. It reads the REST API with the admin's
-// token and refreshes the open view when the realtime WebSocket reports a job event.
+// token and refreshes the open view when the realtime WebSocket reports a job event. Served
+// under a strict Content-Security-Policy (html-page.ts): no inline event-handler attributes,
+// no style attributes, no remote resources; only this page's own script and style.
 // Built for a 1024×768 till screen and the keyboard: real links and buttons, labelled
 // controls, visible focus, an aria-live status line.
 
@@ -150,12 +152,17 @@ async function render() {
 }
 
 let socket = null, pending = null;
+// The token goes in the first message, never in the URL: URLs end up in proxy and server logs.
 function startLive() {
   stopLive();
-  socket = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/api/realtime?token=" + encodeURIComponent(token()));
-  socket.onopen = () => { socket.send(JSON.stringify({ type: "subscribe", pattern: "job.>" })); say("Live"); };
-  socket.onmessage = (m) => { const msg = JSON.parse(m.data); if (msg.type === "event" && !pending) pending = setTimeout(() => { pending = null; render(); }, 250); };
-  socket.onclose = () => { if (socket) { say("Offline — reconnecting…"); setTimeout(() => token() && startLive(), 2000); } };
+  const s = socket = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/api/realtime");
+  s.onopen = () => { s.send(JSON.stringify({ type: "auth", token: token() })); s.send(JSON.stringify({ type: "subscribe", pattern: "job.>" })); };
+  s.onmessage = (m) => { const msg = JSON.parse(m.data); if (msg.type === "subscribed") say("Live"); if (msg.type === "event" && !pending) pending = setTimeout(() => { pending = null; render(); }, 250); };
+  s.onclose = (e) => {
+    if (socket !== s) return; // replaced or stopped
+    if (e.code === 1008) return login("Signed out: the token was revoked or is no longer valid.");
+    say("Offline — reconnecting…"); setTimeout(() => socket === s && token() && startLive(), 2000);
+  };
 }
 function stopLive() { const s = socket; socket = null; s?.close(); }
 

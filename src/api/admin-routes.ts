@@ -10,6 +10,7 @@ import { ADMIN_PAGE } from "./admin-page.ts";
 import { authorize } from "./auth.ts";
 import type { AppContext } from "./context.ts";
 import { notFound } from "./errors.ts";
+import { htmlPage } from "./html-page.ts";
 import { idOf } from "./model-routes.ts";
 import { isoOrNull } from "./serialize.ts";
 import { validateBody } from "./validate.ts";
@@ -23,7 +24,7 @@ export function registerAdminRoutes(app: Elysia, ctx: AppContext, activity?: Act
   const queue = ctx.services.queue;
   const admin = (request: Request) => authorize({ role: ctx.adminRole }, ctx.auth(request), ctx.adminRole);
 
-  app.get("/admin", () => new Response(ADMIN_PAGE, { headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" } }));
+  app.get("/admin", htmlPage(ADMIN_PAGE, { "cache-control": "no-store" }));
 
   app.get("/api/admin/overview", async ({ request }) => {
     admin(request);

@@ -18,6 +18,7 @@ import { registerScheduleRoutes } from "./schedule-routes.ts";
 import { MAX_REALTIME_MESSAGE_BYTES, registerRealtimeRoute, type RealtimeOptions } from "./realtime-route.ts";
 import { registerOpsRoutes, type OperationsOptions } from "./ops-routes.ts";
 import { buildOpenApi, DOCS_PAGE } from "./openapi.ts";
+import { htmlPage } from "./html-page.ts";
 import { registerAdminRoutes } from "./admin-routes.ts";
 import type { Activity } from "../ops/activity.ts";
 import type { Scheduler } from "../cron/scheduler.ts";
@@ -170,7 +171,7 @@ export function createApp(options: AppOptions): BackroomApp {
   paths.push(...registerAdminRoutes(routes, ctx, options.activity));
   const openapi = buildOpenApi({ title: options.title ?? "Backroom", version: options.version ?? "0.0.0", models, actions: options.actions ?? [], schedules: Boolean(options.scheduler), realtime: Boolean(options.bus) });
   routes.get("/openapi.json", () => openapi);
-  routes.get("/docs", () => new Response(DOCS_PAGE, { headers: { "content-type": "text/html; charset=utf-8" } }));
+  routes.get("/docs", htmlPage(DOCS_PAGE));
   for (const path of new Set(paths)) {
     routes.all(path, ({ request }) => {
       throw methodNotAllowed(request.method, new URL(request.url).pathname);

@@ -20,6 +20,8 @@ describe.skipIf(!executablePath)("dashboard", () => {
   let browser: Browser;
   let page: Page;
   let smtp: SMTPServer;
+  const socketUrls: string[] = [];
+  const cspViolations: string[] = [];
   const admin = { authorization: "Bearer dev-admin-token", "content-type": "application/json" };
   const api = async (path: string, init: RequestInit = {}) => (await fetch(`${base}${path}`, { ...init, headers: { ...admin, ...init.headers } })).json() as Promise<any>;
   const order = async () => {
@@ -40,6 +42,8 @@ describe.skipIf(!executablePath)("dashboard", () => {
     // Well inside each test's 30 s, so a step that never happens fails with its own name.
     page.setDefaultTimeout(10_000);
     page.on("pageerror", (error) => console.error("dashboard page error:", error));
+    page.on("websocket", (ws) => socketUrls.push(ws.url()));
+    page.on("console", (message) => /Content Security Policy/i.test(message.text()) && cspViolations.push(message.text()));
   }, 30_000);
   afterAll(async () => {
     await browser?.close();
@@ -57,6 +61,9 @@ describe.skipIf(!executablePath)("dashboard", () => {
     await page.getByRole("button", { name: "Sign in" }).click();
     await page.getByRole("heading", { name: "Overview" }).waitFor();
     await page.getByRole("status").filter({ hasText: "Live" }).waitFor();
+    // Signed in by message: the token is in no URL (URLs reach proxy and server logs).
+    expect(socketUrls.length).toBeGreaterThan(0);
+    for (const url of socketUrls) expect(url).toBe(`${base.replace("http", "ws")}/api/realtime`);
     await page.screenshot({ path: `${ARTIFACTS}/dashboard-overview.png` });
     await page.getByRole("link", { name: "Jobs", exact: true }).click();
     await page.getByRole("heading", { name: "Jobs" }).waitFor();
@@ -67,6 +74,32 @@ describe.skipIf(!executablePath)("dashboard", () => {
     expect(await page.evaluate(() => (globalThis as unknown as { marker: number }).marker)).toBe(42);
     await row.getByText("succeeded", { exact: true }).waitFor({ timeout: 10_000 }); // turned succeeded, live
     await page.screenshot({ path: `${ARTIFACTS}/dashboard-jobs.png` });
+    expect(cspViolations).toEqual([]);
+  }, 30_000);
+
+  test("the page is served with a strict security policy, and works under it", async () => {
+    const response = await fetch(`${base}/admin`);
+    expect(response.headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
+    expect(response.headers.get("content-security-policy")).not.toContain("unsafe-inline");
+    expect(response.headers.get("x-frame-options")).toBe("DENY");
+    // Everything the dashboard did so far ran under that policy without a violation.
+    expect(cspViolations).toEqual([]);
+  });
+
+  test("the API docs page renders under its security policy", async () => {
+    const docs = await browser.newPage();
+    const violations: string[] = [];
+    docs.on("console", (message) => /Content Security Policy/i.test(message.text()) && violations.push(message.text()));
+    try {
+      const response = await docs.goto(`${base}/docs`);
+      expect(response!.headers()["content-security-policy"]).toContain("default-src 'none'");
+      await docs.getByText("/api/job_statuses/{id}", { exact: true }).first().waitFor({ timeout: 10_000 });
+      expect(await docs.locator("details").count()).toBeGreaterThan(10);
+      await docs.screenshot({ path: `${ARTIFACTS}/docs.png` });
+      expect(violations).toEqual([]);
+    } finally {
+      await docs.close();
+    }
   }, 30_000);
 
   test("retry a dead job from its page", async () => {
