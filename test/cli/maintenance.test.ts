@@ -6,6 +6,7 @@ import { SqliteQueue } from "../../src/jobs/sqlite.ts";
 import { storeMigrations } from "../../src/store/app.ts";
 import { killChildren, spawnBun } from "../support/child.ts";
 import { tempDir } from "../support/temp.ts";
+import { waitFor } from "../support/wait.ts";
 
 let tmp: ReturnType<typeof tempDir>;
 let db: string;
@@ -110,3 +111,55 @@ test("settings: flags beat the environment, which beats the config file; print-c
   writeFileSync(config, "{nope");
   expect(run("serve", "--config", config)).toMatchObject({ code: 2, err: expect.stringContaining("not valid JSON") });
 });
+
+test("a backup taken while orders are being written is consistent: integrity ok, and every order in it has its receipt job", async () => {
+  const server = spawnBun("src/main.ts", ["serve", "--port", "0", "--db", db, "--dev", "--log-level", "error"]);
+  const base = /(http:\/\/\S+)/.exec(await server.waitForLine(/^Backroom listening on /, 30_000))![1]!;
+  const admin = { authorization: "Bearer dev-admin-token", "content-type": "application/json" };
+  const ana = { authorization: "Bearer dev-ana-token", "content-type": "application/json" };
+  const book = ((await (await fetch(`${base}/api/books`, { method: "POST", headers: admin, body: JSON.stringify({ title: "Load", author: "L", price_cents: 1, stock: 1_000_000 }) })).json()) as { data: { id: string } }).data;
+  let stop = false;
+  let placed = 0;
+  const clients = Array.from({ length: 6 }, async () => {
+    while (!stop) {
+      const res = await fetch(`${base}/api/orders`, { method: "POST", headers: ana, body: JSON.stringify({ lines: [{ book_id: book.id, quantity: 1 }] }) });
+      if (res.status === 202) placed++;
+      else throw new Error(`order refused during the backup: ${res.status} ${await res.text()}`);
+    }
+  });
+  try {
+    const backups: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const before = placed;
+      await waitFor(() => placed >= before + 20, 20_000, "orders being written");
+      const target = tmp.file(`during-${i}.db`);
+      // Asynchronously: the clients keep writing while the backup runs.
+      const backup = spawnBun("src/main.ts", ["backup", target, "--db", db]);
+      expect(await backup.proc.exited).toBe(0);
+      backups.push(target);
+    }
+    stop = true;
+    await Promise.all(clients);
+    let previous = 0;
+    for (const file of backups) {
+      const copy = openDatabase(file, { readonly: true, migrations: storeMigrations });
+      expect(copy.sqlite.query("PRAGMA integrity_check").all()).toEqual([{ integrity_check: "ok" }]);
+      expect(copy.sqlite.query("PRAGMA foreign_key_check").all()).toEqual([]);
+      const orders = (copy.sqlite.query("SELECT count(*) AS n FROM orders").get() as { n: number }).n;
+      const orphans = copy.sqlite.query(`
+        SELECT o.id FROM orders o
+        WHERE NOT EXISTS (SELECT 1 FROM jobs j WHERE j.type = 'send_receipt' AND json_extract(j.payload, '$.order_id') = o.id)`).all();
+      const strayJobs = copy.sqlite.query(`
+        SELECT j.id FROM jobs j
+        WHERE j.type = 'send_receipt' AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.id = json_extract(j.payload, '$.order_id'))`).all();
+      copy.close();
+      expect(orders).toBeGreaterThan(previous); // each copy was taken later, under load
+      expect(orphans).toEqual([]);
+      expect(strayJobs).toEqual([]);
+      previous = orders;
+    }
+  } finally {
+    stop = true;
+    await Promise.allSettled(clients);
+  }
+}, 90_000);
