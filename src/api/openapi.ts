@@ -91,7 +91,7 @@ export function buildOpenApi(options: { title: string; version: string; models: 
   }
   paths["/healthz"] = { get: { tags: ["operations"], summary: "Liveness", security: [], responses: { "200": json(data({ type: "object" })) } } };
   paths["/readyz"] = { get: { tags: ["operations"], summary: "Readiness", security: [], responses: { "200": json(data({ type: "object" })), "503": { $ref: "#/components/responses/Error" } } } };
-  if (options.realtime) paths["/api/realtime"] = { get: { tags: ["realtime"], summary: "WebSocket: ?token=…, then {\"type\":\"subscribe\",\"pattern\":\"job.>\"}", security: [], responses: { "101": { description: "Switching protocols" } } } };
+  if (options.realtime) paths["/api/realtime"] = { get: { tags: ["realtime"], summary: "WebSocket: send {\"type\":\"auth\",\"token\":…} (or connect with ?token=) within 5 s, then {\"type\":\"subscribe\",\"pattern\":\"job.>\"}; messages up to 16 KiB", security: [], responses: { "101": { description: "Switching protocols" } } } };
 
   return {
     openapi: "3.1.0",
