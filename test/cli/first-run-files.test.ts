@@ -5,17 +5,14 @@
 import { afterEach, beforeEach, expect, test } from "bun:test";
 import { copyFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { spawnBun, type Child } from "../support/child.ts";
+import { childProcesses, listeningUrl, orderAndAwaitReceipt } from "../support/serve-child.ts";
 import { tempDir } from "../support/temp.ts";
-import { waitFor } from "../support/wait.ts";
 
 let tmp: ReturnType<typeof tempDir>;
-let children: Child[] = [];
+const children = childProcesses();
 beforeEach(() => (tmp = tempDir()));
 afterEach(async () => {
-  for (const c of children) c.proc.kill("SIGKILL");
-  await Promise.all(children.map((c) => c.proc.exited));
-  children = [];
+  await children.killAll();
   tmp.remove();
 });
 
@@ -39,14 +36,8 @@ test("the repository's .gitignore covers every file serve makes beside the datab
   expect(Bun.spawnSync(["git", "init", "-q", tmp.dir]).exitCode).toBe(0);
   copyFileSync(resolve(import.meta.dir, "../../.gitignore"), tmp.file(".gitignore"));
   // The README's `npm start`: ./backroom.db, outbox/ beside it.
-  const child = spawnBun(resolve(import.meta.dir, "../../src/main.ts"), ["serve", "--port", "0", "--db", tmp.file("backroom.db"), "--dev", "--log-level", "warn"]);
-  children.push(child);
-  const url = /(http:\/\/\S+)/.exec(await child.waitForLine(/^Backroom listening on /))![1]!;
-  const auth = { authorization: "Bearer dev-ana-token", "content-type": "application/json" };
-  const book = ((await (await fetch(`${url}/api/books?limit=1`)).json()) as { data: { id: string }[] }).data[0]!;
-  const placed = await fetch(`${url}/api/orders`, { method: "POST", headers: auth, body: JSON.stringify({ lines: [{ book_id: book.id, quantity: 1 }] }) });
-  const { job_id } = ((await placed.json()) as { data: { job_id: string } }).data;
-  await waitFor(async () => ((await (await fetch(`${url}/api/job_statuses/${job_id}`, { headers: auth })).json()) as { data: { status: string } }).data.status === "succeeded", 10_000, "the receipt");
+  const child = children.spawn(resolve(import.meta.dir, "../../src/main.ts"), ["serve", "--port", "0", "--db", tmp.file("backroom.db"), "--dev", "--log-level", "warn"]);
+  await orderAndAwaitReceipt(await listeningUrl(child));
 
   const made = Bun.spawnSync(["ls", "-A", tmp.dir], { stdout: "pipe" }).stdout.toString().split("\n").filter(Boolean);
   expect(made).toEqual(expect.arrayContaining(["backroom.db", "backroom.db-wal", "backroom.db-shm", "backroom.db-lock", "outbox"]));

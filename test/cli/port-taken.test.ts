@@ -1,28 +1,24 @@
 // A till owns its port: a second server started on a port already in use must refuse, not bind
 // beside the first (SO_REUSEPORT) and take a share of its requests and their bearer tokens.
 import { afterEach, beforeEach, expect, test } from "bun:test";
-import { spawnBun, type Child } from "../support/child.ts";
+import { childProcesses, listeningUrl } from "../support/serve-child.ts";
 import { tempDir } from "../support/temp.ts";
 
 let tmp: ReturnType<typeof tempDir>;
-let children: Child[] = [];
+const children = childProcesses();
 beforeEach(() => (tmp = tempDir()));
 afterEach(async () => {
-  for (const c of children) c.proc.kill("SIGKILL");
-  await Promise.all(children.map((c) => c.proc.exited));
-  children = [];
+  await children.killAll();
   tmp.remove();
 });
 
 test("a second serve on a port already taken exits 1 with one line naming the port; the first keeps serving", async () => {
-  const first = spawnBun("src/main.ts", ["serve", "--port", "0", "--db", tmp.file("first.db")]);
-  children.push(first);
-  const url = /(http:\/\/\S+)/.exec(await first.waitForLine(/^Backroom listening on /))![1]!;
+  const first = children.spawn("src/main.ts", ["serve", "--port", "0", "--db", tmp.file("first.db")]);
+  const url = await listeningUrl(first);
   const port = new URL(url).port;
 
   // Another database, default log level: what an operator would type.
-  const second = spawnBun("src/main.ts", ["serve", "--port", port, "--db", tmp.file("second.db")]);
-  children.push(second);
+  const second = children.spawn("src/main.ts", ["serve", "--port", port, "--db", tmp.file("second.db")]);
   const outcome = await Promise.race([
     second.proc.exited.then((code) => `exited ${code}`),
     second.waitForLine(/^Backroom listening on /).then(() => "listening", () => "no line"),
