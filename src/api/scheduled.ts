@@ -80,7 +80,7 @@ export function compileScheduled(declarations: readonly ScheduledDeclaration[], 
 
     if (!d.set || Object.keys(d.set).length === 0) fail("set must name at least one field");
     if (!context.validateUpdate.Check(d.set)) {
-      const error = [...context.validateUpdate.Errors(d.set)][0];
+      const error = context.validateUpdate.Errors(d.set).First();
       fail(`set is not a valid change: ${error ? `${error.path.replace(/^\//, "") || "(set)"} ${error.message}` : "invalid"}`);
     }
     // Otherwise the row stays in the from-state, due for ever, and is rewritten at every pass.
