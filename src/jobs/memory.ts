@@ -6,7 +6,7 @@ import { systemClock, type Clock } from "../clock.ts";
 import { deadLetterFor } from "./dead-letter.ts";
 import { toJobRecord, type JobRecord } from "./new-job.ts";
 import { listInMemory, type ListQuery } from "../db/list-query.ts";
-import { MAX_UNSTARTED_RESCUES, type CancelResult, type Cancellable, type ClaimOptions, type Outcome, type Prunable, type Retryable, type RetryResult, type Source, type StateCount, type StatusReader } from "./queue.ts";
+import { MAX_REQUEUES, type CancelResult, type Cancellable, type ClaimOptions, type Outcome, type Prunable, type Retryable, type RetryResult, type Source, type StateCount, type StatusReader } from "./queue.ts";
 import { stateToStatusRow, type StatusRow } from "./status-columns.ts";
 import { SyncQueue } from "./sync-queue.ts";
 import type { Job, JobState, JobStatus, NewJob } from "./types.ts";
@@ -17,7 +17,7 @@ interface Entry {
   leaseExpiresAt: number | null;
   /** False while the job is claimed ahead of a free slot: its attempt is not counted yet. */
   attemptStarted: boolean;
-  rescuesUnstarted: number;
+  requeues: number;
 }
 
 const AVAILABLE: ReadonlySet<JobStatus> = new Set(["enqueued", "failed"]);
@@ -58,8 +58,8 @@ export class MemoryQueue extends SyncQueue implements Source, Cancellable, Retry
     let released = false;
     for (const entry of this.entries.values()) {
       if (entry.state.status !== "running" || (entry.leaseExpiresAt ?? 0) > now) continue;
-      if (!entry.attemptStarted && entry.rescuesUnstarted < MAX_UNSTARTED_RESCUES) {
-        entry.rescuesUnstarted++;
+      if (!entry.attemptStarted && entry.requeues < MAX_REQUEUES) {
+        entry.requeues++;
         entry.leaseExpiresAt = null;
         this.update(entry, { status: "enqueued" }, now);
         released = true;
@@ -158,7 +158,7 @@ export class MemoryQueue extends SyncQueue implements Source, Cancellable, Retry
       uniqueKey: record.uniqueKey, traceId: record.traceId, error: null, resultUrl: null, resultMime: null, output: null,
       runAt: record.runAt, createdAt: now, startedAt: null, completedAt: null, updatedAt: now,
     };
-    this.entries.set(record.id, { record, state, leaseExpiresAt: null, attemptStarted: false, rescuesUnstarted: 0 });
+    this.entries.set(record.id, { record, state, leaseExpiresAt: null, attemptStarted: false, requeues: 0 });
     return record.id;
   }
 
@@ -210,7 +210,8 @@ export class MemoryQueue extends SyncQueue implements Source, Cancellable, Retry
         break;
       }
       case "released":
-        this.update(entry, { status: "enqueued", attempts: entry.state.attempts - (entry.attemptStarted ? 1 : 0), runAt: outcome.at }, outcome.at);
+        this.update(entry, { status: "enqueued", attempts: entry.state.attempts - (entry.attemptStarted ? 1 : 0), runAt: outcome.requeue?.runAt ?? outcome.at }, outcome.at);
+        if (outcome.requeue) entry.requeues++;
         break;
     }
     return true;
@@ -221,10 +222,10 @@ export class MemoryQueue extends SyncQueue implements Source, Cancellable, Retry
   }
 }
 
-function toJob({ record, state }: Entry): Job {
+function toJob({ record, state, requeues }: Entry): Job {
   return {
     id: state.id, type: state.type, payload: structuredClone(state.payload), headers: record.headers ? JSON.parse(record.headers) : {},
     actorId: state.actorId, tenantId: state.tenantId, maxRetry: state.maxRetry, groupKey: state.groupKey, traceId: state.traceId,
-    priority: state.priority, uniqueKey: state.uniqueKey, timeoutMs: record.timeoutMs, attempt: state.attempts, createdAt: state.createdAt,
+    priority: state.priority, uniqueKey: state.uniqueKey, timeoutMs: record.timeoutMs, attempt: state.attempts, requeues, createdAt: state.createdAt,
   };
 }

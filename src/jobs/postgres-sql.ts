@@ -4,7 +4,7 @@
 // to be a plain identifier by the queue's constructor.
 const AVAILABLE = `status IN ('enqueued', 'failed')`;
 const UNFINISHED = `status IN ('enqueued', 'running', 'failed')`;
-const COLUMNS = `id, type, payload, headers, actor_id, tenant_id, max_retry, group_key, trace_id, priority, unique_key, timeout_ms, attempts, created_at`;
+const COLUMNS = `id, type, payload, headers, actor_id, tenant_id, max_retry, group_key, trace_id, priority, unique_key, timeout_ms, attempts, requeues, created_at`;
 const CLEAR_LEASE = `lease_expires_at = NULL, claimed_by = NULL`;
 // Settle statements apply only while this owner holds the attempt: an outcome arriving after a
 // takeover or a cancel changes nothing. Index: primary key.
@@ -77,16 +77,19 @@ export function postgresStatements(t: string) {
     markFailed: `UPDATE ${t} SET status = 'failed', error = $3, run_at = $4, updated_at = $5, ${CLEAR_LEASE} ${HELD}`,
     markDead: `UPDATE ${t} SET status = 'dead', error = $3, completed_at = $4, updated_at = $4, ${CLEAR_LEASE} ${HELD}`,
     // The attempt is given back only if it had started (a claimed-ahead job spent none).
-    markReleased: `UPDATE ${t} SET status = 'enqueued', attempts = attempts - attempt_started, run_at = $3, updated_at = $3, ${CLEAR_LEASE} ${HELD}`,
+    // $4: when it may run again; $5: 1 for a requeue (no handler here), counted in `requeues`.
+    markReleased: `
+      UPDATE ${t} SET status = 'enqueued', attempts = attempts - attempt_started, run_at = $4, updated_at = $3, requeues = requeues + $5,
+        ${CLEAR_LEASE} ${HELD}`,
 
     // Index: primary key.
     extendLeases: `UPDATE ${t} SET lease_expires_at = $1 WHERE id = ANY($2::text[]) AND status = 'running' AND claimed_by = $3`,
     // This partition's lapsed jobs that were claimed ahead and never started go back to waiting
     // without spending an attempt, up to $3 times each. Index: <t>_lease.
     releaseExpiredUnstarted: `
-      UPDATE ${t} SET status = 'enqueued', rescues_unstarted = rescues_unstarted + 1, updated_at = $1, ${CLEAR_LEASE}
+      UPDATE ${t} SET status = 'enqueued', requeues = requeues + 1, updated_at = $1, ${CLEAR_LEASE}
       WHERE id IN (SELECT id FROM ${t} WHERE status = 'running' AND partition_key = $2 AND lease_expires_at <= $1
-                   AND attempt_started = 0 AND rescues_unstarted < $3 FOR UPDATE SKIP LOCKED)
+                   AND attempt_started = 0 AND requeues < $3 FOR UPDATE SKIP LOCKED)
       RETURNING id`,
     // The rest of this partition's running jobs whose lease lapsed, taken over by the caller (an
     // unstarted one's attempt is counted now). Index: <t>_lease.

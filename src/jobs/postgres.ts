@@ -20,7 +20,7 @@ import { toJobRecord } from "./new-job.ts";
 import { listRowsPostgres } from "./postgres-list.ts";
 import { postgresMigrationSql } from "./postgres-schema.ts";
 import { postgresStatements, type PostgresStatements } from "./postgres-sql.ts";
-import { MAX_UNSTARTED_RESCUES, type CancelResult, type Cancellable, type ClaimOptions, type Outcome, type Prunable, type Queue, type Retryable, type RetryResult, type Source, type StateCount, type StatusReader } from "./queue.ts";
+import { MAX_REQUEUES, type CancelResult, type Cancellable, type ClaimOptions, type Outcome, type Prunable, type Queue, type Retryable, type RetryResult, type Source, type StateCount, type StatusReader } from "./queue.ts";
 import { rowToJob, rowToState, type JobRow, type StateRow } from "./rows.ts";
 import { STATUS_COLUMNS, type StatusRow } from "./status-columns.ts";
 import type { Job, JobState, NewJob } from "./types.ts";
@@ -120,7 +120,7 @@ export class PostgresQueue implements Queue, Source, Cancellable, Retryable, Sta
 
   async takeExpired(leaseMs: number): Promise<Job[]> {
     const now = this.clock.now();
-    const released = (await this.sql.unsafe(this.q.releaseExpiredUnstarted, [now, this.partition, MAX_UNSTARTED_RESCUES])) as unknown[];
+    const released = (await this.sql.unsafe(this.q.releaseExpiredUnstarted, [now, this.partition, MAX_REQUEUES])) as unknown[];
     if (released.length > 0) await this.notifyAll();
     const rows = (await this.sql.unsafe(this.q.takeExpired, [this.ownerId, now, now + leaseMs, this.partition])) as JobRow[];
     return rows.map(rowToJob);
@@ -284,7 +284,7 @@ export class PostgresQueue implements Queue, Source, Cancellable, Retryable, Sta
         }
         break;
       case "released":
-        rows = await tx.unsafe(this.q.markReleased, [job.id, this.ownerId, outcome.at]);
+        rows = await tx.unsafe(this.q.markReleased, [job.id, this.ownerId, outcome.at, outcome.requeue?.runAt ?? outcome.at, outcome.requeue ? 1 : 0]);
         break;
     }
     // A finished job may free its group key for a waiting one — in any process.

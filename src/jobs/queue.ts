@@ -31,8 +31,12 @@ export type Outcome =
   | { kind: "failed"; job: Job; error: string; retryAt: number; at: number }
   /** Terminal failure; when `deadLetterType` is set a job of that type is enqueued with it. */
   | { kind: "dead"; job: Job; error: string; at: number; deadLetterType?: string | null }
-  /** Shutdown interrupted the attempt, or it never started: back to enqueued without spending the attempt. */
-  | { kind: "released"; job: Job; at: number };
+  /**
+   * Back to enqueued without spending the attempt: shutdown interrupted it, or it never
+   * started. `requeue` (no handler for its type here) counts one more of the job's requeues and
+   * makes it wait until `runAt`.
+   */
+  | { kind: "released"; job: Job; at: number; requeue?: { runAt: number } };
 
 /**
  * A claim may take more jobs than the worker has free slots (claimed ahead, so a finishing
@@ -52,11 +56,15 @@ export interface ClaimOptions {
 }
 
 /**
- * A job taken back from a dead or stalled worker without its handler having started is put
- * back without spending an attempt at most this many times; after that a crash spends one,
- * so a handler that kills its process before its start is written cannot loop forever.
+ * A job is put back without spending an attempt — taken from a dead or stalled worker before
+ * its handler started, or claimed by a worker with no handler for its type — at most this many
+ * times in all (the seeds' bound). After that a crash spends an attempt (a handler that kills
+ * its process before its start is written cannot loop forever) and a job nobody handles is dead.
  */
-export const MAX_UNSTARTED_RESCUES = 5;
+export const MAX_REQUEUES = 20;
+
+/** A job no worker here handles is put back this long, for a process that does (a rolling upgrade). */
+export const UNHANDLED_REQUEUE_DELAY_MS = 5_000;
 
 /** What a worker claims from. */
 export interface Source {
@@ -73,7 +81,7 @@ export interface Source {
   /**
    * Takes over running jobs whose lease lapsed or whose owner is gone. Those whose handler
    * never started (claimed ahead) go straight back to waiting without spending an attempt
-   * (up to MAX_UNSTARTED_RESCUES times) and are not returned; the others are returned, their
+   * (counted against MAX_REQUEUES) and are not returned; the others are returned, their
    * lease now held by the caller for `leaseMs`, and the caller settles each as a failed
    * attempt: retry or dead.
    */

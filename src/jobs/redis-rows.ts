@@ -58,7 +58,7 @@ export function toRecord(hash: Record<string, string> | string[]): Record<string
   return record;
 }
 
-const NUMERIC = new Set(["priority", "attempts", "max_retry", "run_at", "timeout_ms", "created_at", "started_at", "completed_at", "updated_at", "result_size"]);
+const NUMERIC = new Set(["priority", "attempts", "requeues", "max_retry", "run_at", "timeout_ms", "created_at", "started_at", "completed_at", "updated_at", "result_size"]);
 const value = (hash: Record<string, string>, name: string) => {
   const v = hash[name];
   return v === undefined ? null : NUMERIC.has(name) ? Number(v) : v;
@@ -66,7 +66,7 @@ const value = (hash: Record<string, string>, name: string) => {
 
 export function hashToRow(hash: Record<string, string>): StateRow {
   const names = ["id", "type", "status", "payload", "headers", "actor_id", "tenant_id", "max_retry", "group_key", "trace_id", "priority", "unique_key",
-    "timeout_ms", "attempts", "created_at", "run_at", "error", "result_url", "result_mime", "output", "started_at", "completed_at", "updated_at"];
+    "timeout_ms", "attempts", "requeues", "created_at", "run_at", "error", "result_url", "result_mime", "output", "started_at", "completed_at", "updated_at"];
   return Object.fromEntries(names.map((name) => [name, value(hash, name)])) as unknown as StateRow;
 }
 

@@ -158,6 +158,7 @@ for i, o in ipairs(A.outcomes) do
       -- A released attempt is given back only if it had started (a claimed-ahead one spent none).
       if o.kind == 'released' then
         if j[7] ~= '0' then redis.call('HINCRBY', job(id), 'attempts', -1) end
+        if o.requeue then redis.call('HINCRBY', job(id), 'requeues', 1) end
       else
         finished(id, j[5], to, o.at)
       end
@@ -246,25 +247,25 @@ return 0
 `;
 
 /**
- * { now, owner, lease_until, max_rescues } → HGETALL of each job whose lease lapsed, now this
+ * { now, owner, lease_until, max_requeues } → HGETALL of each job whose lease lapsed, now this
  * owner's: its stream entry moves to this consumer with XCLAIM (XAUTOCLAIM would choose by idle
  * time, which the server measures on its own clock; leases here are on the injected clock).
  * A lapsed job claimed ahead whose handler never started goes back to waiting instead, without
- * spending an attempt, up to max_rescues times (then its attempt is counted and it is taken).
+ * spending an attempt, up to max_requeues times (then its attempt is counted and it is taken).
  */
 export const TAKE_EXPIRED = `${PRELUDE}
 local now = tonumber(A.now)
 local taken, wake = {}, false
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', K.leases, '-inf', A.now)) do
-  local j = redis.call('HMGET', job(id), 'status', 'entry', 'attempt_started', 'rescues_unstarted', 'type', 'group_key')
-  if j[1] == 'running' and j[3] == '0' and tonumber(j[4] or '0') < tonumber(A.max_rescues) then
+  local j = redis.call('HMGET', job(id), 'status', 'entry', 'attempt_started', 'requeues', 'type', 'group_key')
+  if j[1] == 'running' and j[3] == '0' and tonumber(j[4] or '0') < tonumber(A.max_requeues) then
     if j[2] then
       redis.call('XACK', K.dispatch, GROUP, j[2])
       redis.call('XDEL', K.dispatch, j[2])
     end
     redis.call('ZREM', K.leases, id)
     redis.call('HDEL', job(id), 'claimed_by', 'entry')
-    redis.call('HINCRBY', job(id), 'rescues_unstarted', 1)
+    redis.call('HINCRBY', job(id), 'requeues', 1)
     redis.call('HSET', job(id), 'updated_at', A.now)
     set_status(id, j[5], 'running', 'enqueued')
     if j[6] then release_key(j[6], id) end

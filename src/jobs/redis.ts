@@ -32,7 +32,7 @@ import { listInMemory, type ListQuery } from "../db/list-query.ts";
 import { AvailabilitySignal } from "./availability.ts";
 import { deadLetterFor } from "./dead-letter.ts";
 import { toJobRecord } from "./new-job.ts";
-import { MAX_UNSTARTED_RESCUES, type CancelResult, type Cancellable, type ClaimOptions, type Outcome, type Prunable, type Queue, type Retryable, type RetryResult, type Source, type StateCount, type StatusReader } from "./queue.ts";
+import { MAX_REQUEUES, type CancelResult, type Cancellable, type ClaimOptions, type Outcome, type Prunable, type Queue, type Retryable, type RetryResult, type Source, type StateCount, type StatusReader } from "./queue.ts";
 import { checkPriority, flatten, hashToRow, hashToStatusRow, readyOrder, toInsert, toRecord, type RedisInsert } from "./redis-rows.ts";
 import * as Lua from "./redis-scripts.ts";
 import { JOB_STATUSES, planListing } from "./redis-listing.ts";
@@ -169,7 +169,7 @@ export class RedisQueue implements Queue, Source, Cancellable, Retryable, Status
 
   async takeExpired(leaseMs: number): Promise<Job[]> {
     const now = this.clock.now();
-    const taken = (await this.run(Lua.TAKE_EXPIRED, { now: String(now), owner: this.ownerId, lease_until: String(now + leaseMs), max_rescues: String(MAX_UNSTARTED_RESCUES) })) as string[][];
+    const taken = (await this.run(Lua.TAKE_EXPIRED, { now: String(now), owner: this.ownerId, lease_until: String(now + leaseMs), max_requeues: String(MAX_REQUEUES) })) as string[][];
     return taken.map((hash) => rowToJob(hashToRow(toRecord(hash))));
   }
 
@@ -291,8 +291,10 @@ export class RedisQueue implements Queue, Source, Cancellable, Retryable, Status
         const letter = deadLetterFor(job, outcome.error, outcome.deadLetterType);
         return { ...base, set: flatten({ error: outcome.error, completed_at: at, updated_at: at }), del: [], ...(letter ? { letter: this.prepare(letter, now) } : {}) };
       }
-      case "released":
-        return { ...base, set: flatten({ run_at: at, order: readyOrder(at, job.id), updated_at: at }), del: [] };
+      case "released": {
+        const runAt = outcome.requeue?.runAt ?? at;
+        return { ...base, run_at: String(runAt), requeue: outcome.requeue !== undefined, set: flatten({ run_at: runAt, order: readyOrder(runAt, job.id), updated_at: at }), del: [] };
+      }
     }
   }
 

@@ -15,6 +15,8 @@ export interface JobRow {
   unique_key: string | null;
   timeout_ms: number | null;
   attempts: number;
+  /** Absent from rows written before the column existed (a forwarded outbox row, say). */
+  requeues?: number;
   created_at: number;
 }
 
@@ -45,6 +47,7 @@ export function rowToJob(row: JobRow): Job {
     uniqueKey: row.unique_key,
     timeoutMs: row.timeout_ms,
     attempt: row.attempts,
+    requeues: row.requeues ?? 0,
     createdAt: row.created_at,
   };
 }

@@ -80,18 +80,20 @@ export const jobsMigrations: Migration[] = [
     // attempt_started: 1 when the running attempt's handler has started (and `attempts`
     // counts it), 0 while the job is claimed ahead of a free slot. A crash spends only started
     // attempts. Rows of version 1 counted the attempt at claim, hence the default of 1.
-    // rescues_unstarted: how many times a crash gave the job back unstarted (bounded, so a
-    // handler that kills the process before its start is written cannot loop forever).
+    // requeues: how many times the job was put back without its handler running — a crash
+    // before it started, or no handler for its type — bounded (MAX_REQUEUES), so neither a
+    // handler that kills the process before its start is written nor a type nobody handles
+    // loops forever.
     // Adding columns with constant defaults rewrites no row.
     up: `
       ALTER TABLE jobs ADD COLUMN attempt_started INTEGER NOT NULL DEFAULT 1;
-      ALTER TABLE jobs ADD COLUMN rescues_unstarted INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE jobs ADD COLUMN requeues INTEGER NOT NULL DEFAULT 0;
     `,
   },
 ];
 
 const JOB_COLUMNS = `id, type, payload, headers, actor_id, tenant_id, max_retry, group_key, trace_id,
-  priority, unique_key, timeout_ms, attempts, created_at`;
+  priority, unique_key, timeout_ms, attempts, requeues, created_at`;
 
 export const SQL = {
   insert: `
@@ -158,10 +160,11 @@ export const SQL = {
   markDead: `
     UPDATE jobs SET status = 'dead', error = ?3, completed_at = ?4, updated_at = ?4, lease_expires_at = NULL, claimed_by = NULL
     WHERE id = ?1 AND status = 'running' AND claimed_by = ?2`,
-  // The attempt is given back only if it had started (a claimed-ahead job spent none).
+  // The attempt is given back only if it had started (a claimed-ahead job spent none). ?4 is
+  // when it may run again, ?5 is 1 for a requeue (no handler here), counted in `requeues`.
   markReleased: `
-    UPDATE jobs SET status = 'enqueued', attempts = attempts - attempt_started, run_at = ?3, updated_at = ?3, parked = 0,
-                    lease_expires_at = NULL, claimed_by = NULL
+    UPDATE jobs SET status = 'enqueued', attempts = attempts - attempt_started, run_at = ?4, updated_at = ?3, parked = 0,
+                    requeues = requeues + ?5, lease_expires_at = NULL, claimed_by = NULL
     WHERE id = ?1 AND status = 'running' AND claimed_by = ?2`,
 
   // Index: primary key.
@@ -175,10 +178,10 @@ export const SQL = {
   // attempt, up to ?3 times each; returns their group keys, which they no longer hold.
   releaseExpiredUnstarted: `
     UPDATE jobs INDEXED BY jobs_active
-    SET status = 'enqueued', rescues_unstarted = rescues_unstarted + 1, updated_at = ?2, parked = 0,
+    SET status = 'enqueued', requeues = requeues + 1, updated_at = ?2, parked = 0,
         lease_expires_at = NULL, claimed_by = NULL
     WHERE ${HOLDING} AND status = 'running' AND (lease_expires_at <= ?2 OR claimed_by IS NOT ?1)
-      AND attempt_started = 0 AND rescues_unstarted < ?3
+      AND attempt_started = 0 AND requeues < ?3
     RETURNING group_key`,
   // The rest (started, or given back unstarted too often) are taken over to be settled as
   // failed attempts; an unstarted one's attempt is counted now.

@@ -11,7 +11,7 @@ import { systemClock, type Clock } from "../clock.ts";
 import { deadLetterFor } from "./dead-letter.ts";
 import { toJobRecord } from "./new-job.ts";
 import { listRows, type ListQuery, type ListSource } from "../db/list-query.ts";
-import { MAX_UNSTARTED_RESCUES, type CancelResult, type Cancellable, type ClaimOptions, type Outcome, type Prunable, type Retryable, type RetryResult, type Source, type StateCount, type StatusReader } from "./queue.ts";
+import { MAX_REQUEUES, type CancelResult, type Cancellable, type ClaimOptions, type Outcome, type Prunable, type Retryable, type RetryResult, type Source, type StateCount, type StatusReader } from "./queue.ts";
 import { STATUS_COLUMNS, type StatusRow } from "./status-columns.ts";
 import { rowToJob, rowToState, type JobRow, type StateRow } from "./rows.ts";
 import { SQL } from "./sqlite-schema.ts";
@@ -67,7 +67,7 @@ export class SqliteQueue extends SyncQueue implements Source, Cancellable, Retry
     const now = this.clock.now();
     const owner = this.db.ownerId;
     const { rows, released } = this.db.transaction(() => {
-      const released = this.statement(SQL.releaseExpiredUnstarted).all(owner, now, MAX_UNSTARTED_RESCUES) as { group_key: string | null }[];
+      const released = this.statement(SQL.releaseExpiredUnstarted).all(owner, now, MAX_REQUEUES) as { group_key: string | null }[];
       for (const { group_key } of released) if (group_key !== null) this.releaseGroup(group_key);
       return { released, rows: this.statement(SQL.takeExpired).all(owner, now, now + leaseMs) as JobRow[] };
     });
@@ -231,7 +231,7 @@ export class SqliteQueue extends SyncQueue implements Source, Cancellable, Retry
         return changed;
       }
       case "released":
-        return this.statement(SQL.markReleased).run(job.id, owner, outcome.at).changes > 0;
+        return this.statement(SQL.markReleased).run(job.id, owner, outcome.at, outcome.requeue?.runAt ?? outcome.at, outcome.requeue ? 1 : 0).changes > 0;
     }
   }
 

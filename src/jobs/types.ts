@@ -54,6 +54,8 @@ export interface Job {
   timeoutMs: number | null;
   /** 1 for the first attempt, 2 for the first retry, … */
   attempt: number;
+  /** Times the job was put back without its handler running (no handler here, or a crash before it started). */
+  requeues: number;
   createdAt: number;
 }
 

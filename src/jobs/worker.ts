@@ -10,7 +10,7 @@ import { systemClock, type Clock } from "../clock.ts";
 import { errorMessage, jsonLogger, type Logger } from "../log.ts";
 import { Attempt, DeadlineWatch, type Handler } from "./attempt.ts";
 import { afterFailure, type BackoffOptions } from "./backoff.ts";
-import type { Outcome, Source, StatusChange, StatusSink } from "./queue.ts";
+import { MAX_REQUEUES, UNHANDLED_REQUEUE_DELAY_MS, type Outcome, type Source, type StatusChange, type StatusSink } from "./queue.ts";
 import type { Job } from "./types.ts";
 
 export type { Handler, JobContext } from "./attempt.ts";
@@ -235,7 +235,14 @@ export class Worker {
   private run(job: Job): void {
     const handler = this.handlers[job.type];
     if (!handler) {
-      this.finish(job, { kind: "dead", job, error: `no handler registered for job type "${job.type}"`, at: this.clock.now(), deadLetterType: this.options.deadLetterType });
+      // It may have arrived before the process that handles it (a rolling upgrade): put it back
+      // for a while without spending an attempt, as the seeds do, a bounded number of times.
+      const at = this.clock.now();
+      const error = `no handler registered for job type "${job.type}"`;
+      if (job.requeues < MAX_REQUEUES) {
+        this.logger.log("warn", "no handler for this job type here; put back without spending an attempt", { ...logFields(job), requeues: job.requeues + 1 });
+        this.finish(job, { kind: "released", job, at, requeue: { runAt: at + UNHANDLED_REQUEUE_DELAY_MS } });
+      } else this.finish(job, { kind: "dead", job, error: `${error} (put back ${MAX_REQUEUES} times)`, at, deadLetterType: this.options.deadLetterType });
       return;
     }
     const attempt = new Attempt(job, handler, job.timeoutMs ?? this.defaultTimeoutMs, this.logger);

@@ -1,6 +1,9 @@
 // The send_receipt job: render the order's receipt and mail it to the customer. A mailer
 // failure fails the attempt (retried with backoff, finally dead); it never touches the order.
+// An order or customer that does not exist never will (the job is written with its order),
+// so that job is dead at once rather than retried.
 import type { Services } from "../api/services.ts";
+import { PermanentJobError } from "../jobs/attempt.ts";
 import type { Handler } from "../jobs/worker.ts";
 import type { Mailer } from "./mailer.ts";
 
@@ -14,9 +17,9 @@ export function sendReceiptHandler(services: Services, mailer: Mailer): Handler 
   return async (job) => {
     const { order_id } = job.payload as { order_id: string };
     const order = services.model("orders").get(order_id);
-    if (!order) throw new Error(`order ${order_id} does not exist`);
+    if (!order) throw new PermanentJobError(`order ${order_id} does not exist`);
     const customer = services.model("users").get(order.user_id as string);
-    if (!customer) throw new Error(`customer ${order.user_id} of order ${order_id} does not exist`);
+    if (!customer) throw new PermanentJobError(`customer ${order.user_id} of order ${order_id} does not exist`);
     const sent = await mailer.send({
       to: customer.email as string,
       subject: `Your receipt for order ${order_id}`,

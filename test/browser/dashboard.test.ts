@@ -103,14 +103,14 @@ describe.skipIf(!executablePath)("dashboard", () => {
   }, 30_000);
 
   test("retry a dead job from its page", async () => {
-    // A job nobody handles dies at once: an easy dead job to retry.
-    await api("/api/schedules", { method: "POST", body: JSON.stringify({ name: "orphan", schedule: "0 0 1 1 *", type: "no_such_job" }) });
+    // A receipt for an order that does not exist dies at once: an easy dead job to retry.
+    await api("/api/schedules", { method: "POST", body: JSON.stringify({ name: "orphan", schedule: "0 0 1 1 *", type: "send_receipt", payload: { order_id: "no-such-order" } }) });
     const { job_id } = (await api("/api/schedules/orphan/run", { method: "POST" })).data;
     await waitFor(async () => (await api(`/api/job_statuses/${job_id}`)).data.status === "dead", 10_000, "the job to die");
     const before = (await api(`/api/job_statuses/${job_id}`)).data.updated_at;
     await page.goto(`${base}/admin#/jobs/${job_id}`);
     await page.getByRole("heading", { name: `Job ${job_id}` }).waitFor();
-    await page.getByText("no handler registered", { exact: false }).waitFor();
+    await page.getByText("order no-such-order does not exist", { exact: false }).waitFor();
     await page.screenshot({ path: `${ARTIFACTS}/dashboard-dead-job.png` });
     await page.getByRole("button", { name: "Retry" }).click();
     await page.getByRole("status").filter({ hasText: "Job retried" }).waitFor();

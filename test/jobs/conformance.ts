@@ -351,7 +351,7 @@ export function queueConformance(name: string, factory: QueueFactory, features: 
     test("a job that keeps dying unstarted is given back a bounded number of times, then its attempt is spent", async () => {
       const id = await queue.enqueue({ type: "t", maxRetry: 3 });
       const rescues: number[] = [];
-      for (let crash = 0; crash < 20; crash++) {
+      for (let crash = 0; crash < MAX_REQUEUES + 5; crash++) {
         await queue.settleAndClaim([], 1, 1_000, { startNow: 0 });
         clock.advance(2_000);
         const taken = await queue.takeExpired(LEASE);

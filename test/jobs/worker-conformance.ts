@@ -3,7 +3,7 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { ManualClock } from "../../src/clock.ts";
 import { silentLogger } from "../../src/log.ts";
-import type { StatusChange } from "../../src/jobs/queue.ts";
+import { MAX_REQUEUES, UNHANDLED_REQUEUE_DELAY_MS, type StatusChange } from "../../src/jobs/queue.ts";
 import { Worker, type Handler, type WorkerOptions } from "../../src/jobs/worker.ts";
 import { deferred, waitFor } from "../support/wait.ts";
 import type { QueueFactory, QueueFixture, TestQueue } from "./conformance.ts";
@@ -112,11 +112,28 @@ export function workerConformance(name: string, factory: QueueFactory): void {
       expect(letters).toEqual([expect.objectContaining({ job_id: id, type: "always", payload: { n: 1 }, attempts: 2, error: "gone for good" })]);
     });
 
-    test("a job of a type with no handler is dead, with an error naming the type", async () => {
+    test("a job of a type with no handler is put back every 5 s without spending an attempt, 20 times, then dead naming the type", async () => {
       const worker = start({});
-      const id = await queue.enqueue({ type: "send_fax" });
+      const id = await queue.enqueue({ type: "send_fax", maxRetry: 1 });
+      for (let requeue = 1; requeue <= MAX_REQUEUES; requeue++) {
+        await worker.whenIdle();
+        expect(await queue.getStatus(id)).toMatchObject({ status: "enqueued", attempts: 0, runAt: clock.now() + UNHANDLED_REQUEUE_DELAY_MS });
+        clock.advance(UNHANDLED_REQUEUE_DELAY_MS);
+      }
       await worker.whenIdle();
-      expect(await queue.getStatus(id)).toMatchObject({ status: "dead", error: 'no handler registered for job type "send_fax"' });
+      expect(await queue.getStatus(id)).toMatchObject({ status: "dead", error: 'no handler registered for job type "send_fax" (put back 20 times)' });
+    });
+
+    test("a job that arrives before the process that handles it runs there when it comes (a rolling upgrade)", async () => {
+      const old = start({});
+      const id = await queue.enqueue({ type: "send_sms", maxRetry: 1 });
+      await old.whenIdle();
+      expect(await queue.getStatus(id)).toMatchObject({ status: "enqueued", attempts: 0 });
+      await old.shutdown(100);
+      const upgraded = start({ send_sms: () => ({ output: "sent" }) });
+      clock.advance(UNHANDLED_REQUEUE_DELAY_MS);
+      await upgraded.whenIdle();
+      expect(await queue.getStatus(id)).toMatchObject({ status: "succeeded", attempts: 1, output: "sent" });
     });
 
     test("a handler that throws, rejects or hangs past its timeout fails that attempt only", async () => {
