@@ -38,7 +38,10 @@ export function parseListParams(params: URLSearchParams, columns: readonly Colum
   if (limit < 1 || limit > MAX_LIMIT) throw invalidQuery(`limit must be between 1 and ${MAX_LIMIT}`, "limit");
   const page = integerParam(params, "page", 1);
   if (page < 1) throw invalidQuery("page must be 1 or more", "page");
-  return { where, sort: parseSort(params.get("sort"), byName), limit, page, offset: (page - 1) * limit };
+  const offset = (page - 1) * limit;
+  // SQLite and PostgreSQL take a 64-bit OFFSET; a number past 2^53 is not even exact here.
+  if (!Number.isSafeInteger(offset)) throw invalidQuery(`page is too large: page × limit must stay below ${Number.MAX_SAFE_INTEGER}`, "page");
+  return { where, sort: parseSort(params.get("sort"), byName), limit, page, offset };
 }
 
 function parseFilter(raw: string, byName: Map<string, Column>): Condition {
@@ -68,7 +71,7 @@ function condition(byName: Map<string, Column>, field: string, op: FilterOp, raw
 function coerce(column: Column, raw: string): Scalar {
   switch (column.type) {
     case "integer":
-      if (!/^-?\d+$/.test(raw)) throw invalidQuery(`${column.name} must be an integer`, column.name);
+      if (!/^-?\d+$/.test(raw) || !Number.isSafeInteger(Number(raw))) throw invalidQuery(`${column.name} must be an integer between ±${Number.MAX_SAFE_INTEGER}`, column.name);
       return Number(raw);
     case "real":
       if (raw.trim() === "" || !Number.isFinite(Number(raw))) throw invalidQuery(`${column.name} must be a number`, column.name);
@@ -78,7 +81,7 @@ function coerce(column: Column, raw: string): Scalar {
       return raw === "true" ? 1 : 0;
     case "time": {
       const ms = /^\d+$/.test(raw) ? Number(raw) : Date.parse(raw);
-      if (!Number.isFinite(ms)) throw invalidQuery(`${column.name} must be an ISO-8601 time or epoch milliseconds`, column.name);
+      if (!Number.isSafeInteger(ms)) throw invalidQuery(`${column.name} must be an ISO-8601 time or epoch milliseconds`, column.name);
       return ms;
     }
     case "json":
@@ -107,6 +110,6 @@ function parseSort(raw: string | null, byName: Map<string, Column>): ListQuery["
 function integerParam(params: URLSearchParams, name: string, fallback: number): number {
   const raw = params.get(name);
   if (raw === null) return fallback;
-  if (!/^\d+$/.test(raw)) throw invalidQuery(`${name} must be a whole number`, name);
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(Number(raw))) throw invalidQuery(`${name} must be a whole number below ${Number.MAX_SAFE_INTEGER}`, name);
   return Number(raw);
 }
