@@ -12,6 +12,20 @@ export class DatabaseInUseError extends Error {
   }
 }
 
+/** The file, or the folder SQLite must create its -wal, -shm and lock files in, cannot be written. */
+export class DatabaseNotWritableError extends Error {
+  override name = "DatabaseNotWritableError";
+  constructor(
+    readonly path: string,
+    readonly what: string,
+  ) {
+    super(
+      `database ${path} cannot be written: ${what} is read-only for this process (file permissions, or a read-only disk). ` +
+        `Give this user write access to it, or open the file read-only.`,
+    );
+  }
+}
+
 /** The file's schema was written by a newer release than this one. */
 export class SchemaTooNewError extends Error {
   override name = "SchemaTooNewError";

@@ -4,9 +4,10 @@
 // one connection is all a process can use for writes anyway). Read-only opens take no lock
 // and run no migrations, so CLI tools can inspect a file while the server runs.
 import { Database } from "bun:sqlite";
-import { existsSync } from "node:fs";
+import { accessSync, constants, existsSync } from "node:fs";
 import { dirname } from "node:path";
 import { monotonicFactory } from "ulid";
+import { DatabaseNotWritableError } from "./errors.ts";
 import { acquireOwnerLock, type OwnerLock } from "./owner-lock.ts";
 import { createPrivateFile } from "./private-files.ts";
 import { CommitHooks, runCommitted } from "./commit-hooks.ts";
@@ -129,6 +130,7 @@ export function openDatabase(path: string, options: OpenOptions = {}): Db {
   }
 
   if (!inMemory) assertDirectoryExists(path);
+  if (!inMemory) assertWritable(path);
   const lock = inMemory ? null : acquireOwnerLock(path);
   let sqlite: Database | undefined;
   try {
@@ -151,6 +153,21 @@ export function openDatabase(path: string, options: OpenOptions = {}): Db {
 function assertDirectoryExists(path: string): void {
   const dir = dirname(path);
   if (!existsSync(dir)) throw new Error(`cannot open database ${path}: directory ${dir} does not exist`);
+}
+
+/** SQLite opens a file it cannot write read-only without a word, and the first write then fails
+ * far from here ("attempt to write a readonly database"): refuse at open, saying what to fix. */
+function assertWritable(path: string): void {
+  const writable = (target: string) => {
+    try {
+      accessSync(target, constants.W_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (existsSync(path) && !writable(path)) throw new DatabaseNotWritableError(path, `the file ${path}`);
+  if (!writable(dirname(path))) throw new DatabaseNotWritableError(path, `its folder ${dirname(path)}`);
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
