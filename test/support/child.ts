@@ -3,7 +3,9 @@
 //
 // - Every child is spawned with a stdin pipe that nobody writes: when the test process goes away
 //   (even by SIGKILL) the pipe closes. Bun children get test/support/exit-with-parent.ts
-//   preloaded, which exits on that; our own fixtures need nothing else.
+//   preloaded, which exits on that; our own fixtures need nothing else. Other commands (the
+//   compiled binary, redis-server) start under `setpriv --pdeathsig KILL` where it exists: the
+//   kernel kills them when the test process dies (setpriv execs them: the pid is theirs).
 // - Each test file that spawns calls `afterEach(killChildren)` (children of one test) or
 //   `afterAll(killChildren)` (a server shared by a file's tests): every child still alive is
 //   killed with SIGKILL and awaited, whether the test passed or not.
@@ -27,6 +29,7 @@ export interface Child {
 const live = new Set<Subprocess>();
 const GUARD = fileURLToPath(new URL("./exit-with-parent.ts", import.meta.url));
 const MARK = { BACKROOM_TEST_CHILD: process.env.BACKROOM_TEST_RUN ?? "local" };
+const SETPRIV = process.platform === "linux" ? Bun.which("setpriv") : null;
 
 process.on("exit", () => {
   for (const proc of live) {
@@ -61,7 +64,8 @@ export function liveChildren(): number {
 
 /** Any command, registered, with the marker in its environment and a stdin pipe held open. */
 export function spawnCommand(cmd: string[], options: { cwd?: string; env?: Record<string, string | undefined> } = {}): Child {
-  const proc = track(Bun.spawn(cmd, {
+  const guarded = cmd[0] !== process.execPath && SETPRIV ? [SETPRIV, "--pdeathsig", "KILL", ...cmd] : cmd;
+  const proc = track(Bun.spawn(guarded, {
     cwd: options.cwd,
     env: { ...process.env, ...options.env, ...MARK },
     stdin: "pipe",
