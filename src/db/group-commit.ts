@@ -73,8 +73,15 @@ export class GroupCommit {
       value = this.runUnit(fn);
       this.sqlite.run(`RELEASE ${name}`);
     } catch (error) {
-      this.sqlite.run(`ROLLBACK TO ${name}`);
-      this.sqlite.run(`RELEASE ${name}`);
+      if (this.sqlite.inTransaction) {
+        this.sqlite.run(`ROLLBACK TO ${name}`);
+        this.sqlite.run(`RELEASE ${name}`);
+      } else {
+        // SQLite rolled the whole batch back itself (a full disk, an I/O error): the other
+        // units in it are gone too. Tell each of their writers the real cause now — not "no
+        // such savepoint" here and "no transaction is active" at the commit.
+        this.abandon(batch, error);
+      }
       return Promise.reject(error);
     }
     const done = new Promise<T>((resolve, reject) => batch.waiters.push({ resolve: resolve as (v: unknown) => void, reject, value }));
@@ -108,6 +115,14 @@ export class GroupCommit {
     runCommitted(this.hooks.close());
     for (const w of batch.waiters) w.resolve(w.value);
     batch.flushed.resolve();
+  }
+
+  private abandon(batch: Batch, error: unknown): void {
+    if (this.batch === batch) this.batch = null;
+    if (batch.timer) clearTimeout(batch.timer);
+    this.hooks.discard();
+    for (const w of batch.waiters) w.reject(error);
+    batch.flushed.reject(error);
   }
 
   private begin(): Batch {

@@ -137,3 +137,22 @@ test("an HTTP answer given while a batch is open waits for that batch's commit",
   await app.handle(new Request("http://localhost/openapi.json")); // no batch open: no wait
   expect(performance.now() - quick).toBeLessThan(1_000);
 });
+
+test("a unit that fills the disk takes its batch down (SQLite rolls it all back): each writer in it is told the real cause, none is answered as written, and the next batch works once there is room", async () => {
+  const pages = (db.sqlite.query("PRAGMA page_count").get() as { page_count: number }).page_count;
+  db.sqlite.run(`PRAGMA max_page_count = ${pages}`);
+  const outcome = (p: Promise<unknown>) => p.then(() => "written", (error: Error) => error.message);
+  const small = outcome(db.write(() => db.sqlite.run("INSERT INTO t (n) VALUES (1)")));
+  let big: Promise<string>;
+  try {
+    big = outcome(db.write(() => db.sqlite.run("INSERT INTO t (n) VALUES (?)", ["x".repeat(100_000)]) /* SQLite keeps the text as it is */));
+  } catch (error) {
+    big = Promise.resolve(`threw at once: ${(error as Error).message}`);
+  }
+  expect(await Promise.all([small, big])).toEqual(["database or disk is full", "database or disk is full"]);
+  expect(db.sqlite.inTransaction).toBe(false);
+  expect(committed()).toEqual([]);
+  db.sqlite.run("PRAGMA max_page_count = 1073741823");
+  await db.write(() => db.sqlite.run("INSERT INTO t (n) VALUES (2)"));
+  expect(committed()).toEqual([2]);
+});

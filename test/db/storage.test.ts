@@ -55,6 +55,24 @@ test("a full disk refuses the write that does not fit and keeps every order alre
   for (const id of [...acknowledged, after.body.data.order_id]) expect(ids.has(id)).toBe(true);
 });
 
+test("a full disk under concurrent orders: every order answered 202 is in the file, and no refused order is", async () => {
+  const book = store.services.model("books").create({ title: "Load", author: "L", price_cents: 1, stock: 1_000_000 }, { auth: null, services: store.services });
+  const before = counts().orders;
+  store.db.sqlite.run(`PRAGMA max_page_count = ${pages() + 6}`);
+  const answers: number[] = [];
+  for (let round = 0; round < 20; round++) {
+    const replies = await Promise.all(Array.from({ length: 25 }, () => store.call("POST", "/api/orders", { token: store.users.ana.token, body: { lines: [{ book_id: book.id, quantity: 1 }] } })));
+    answers.push(...replies.map((r) => r.status));
+    if (replies.every((r) => r.status !== 202)) break;
+  }
+  const accepted = answers.filter((s) => s === 202).length;
+  expect(answers.some((s) => s >= 500)).toBe(true); // the disk did fill up
+  expect(counts().orders - before).toBe(accepted);
+  expect(counts().jobs).toBe(counts().orders);
+  store.db.sqlite.run("PRAGMA max_page_count = 1073741823");
+  expect(store.db.sqlite.query("PRAGMA integrity_check").all()).toEqual([{ integrity_check: "ok" }]);
+});
+
 test.failing("KNOWN BUG: a full disk answers with an error that says so (today: 500 INTERNAL, 'internal error')", async () => {
   const { refused } = await fillTheDisk();
   expect(refused.body.error.code).not.toBe("INTERNAL");
@@ -89,5 +107,30 @@ test("a file this process cannot write is refused at open with a clear message, 
     reader.close();
   } finally {
     copy.remove();
+  }
+});
+
+test("jobs that finish while the disk is full lose nothing: their outcomes are written once there is room, each job run once", async () => {
+  const runs = new Map<string, number>();
+  const logged: string[] = [];
+  const logger = { log: (level: string, message: string, fields: Record<string, unknown> = {}) => void logged.push(`${level} ${message} ${JSON.stringify(fields)}`) };
+  const ids = store.db.transaction(() => Array.from({ length: 30 }, (_, n) => store.queue.enqueue({ type: "count", payload: { n } })));
+  store.db.sqlite.run(`PRAGMA max_page_count = ${pages()}`); // not one page more
+  const { Worker } = await import("../../src/jobs/worker.ts");
+  // Each outcome carries 20 kB of output: writing it needs new pages, which the full disk refuses.
+  const count = (job: { id: string }) => (runs.set(job.id, (runs.get(job.id) ?? 0) + 1), { output: { report: "x".repeat(20_000) } });
+  const worker = new Worker({ source: store.queue, handlers: { count }, logger: logger as never, concurrency: 4, backoff: { baseMs: 5, jitter: 0 } }).start();
+  try {
+    const succeeded = store.db.sqlite.query("SELECT count(*) AS n FROM jobs WHERE type = 'count' AND status = 'succeeded'");
+    // The operator reads the real cause in the log (not "no such savepoint").
+    await waitFor(() => logged.some((line) => /could not write job outcomes.*database or disk is full/.test(line)), 10_000, "the worker to log the full disk");
+    expect((succeeded.get() as { n: number }).n).toBe(0);
+    store.db.sqlite.run("PRAGMA max_page_count = 1073741823"); // the operator frees space
+    await waitFor(() => (succeeded.get() as { n: number }).n === ids.length, 20_000, "every job to succeed once there is room");
+    expect([...runs.keys()].sort()).toEqual([...ids].sort());
+    expect([...runs.values()].every((n) => n === 1)).toBe(true);
+    expect(store.db.sqlite.query("PRAGMA integrity_check").all()).toEqual([{ integrity_check: "ok" }]);
+  } finally {
+    await worker.shutdown(1_000);
   }
 });
