@@ -56,7 +56,8 @@ export function registerJobStatusRoutes(app: Elysia, ctx: AppContext, options: J
   app.get(base, async ({ request }) => {
     const user = reader(request);
     const query = parseListParams(new URL(request.url).searchParams, STATUS_COLUMNS);
-    if (user && !ctx.isAdmin(user)) query.where.push([{ field: "actor_id", op: "eq", value: user.id }]);
+    // The scope first: engines that test rows one by one rule out others' rows before any pattern.
+    if (user && !ctx.isAdmin(user)) query.where.unshift([{ field: "actor_id", op: "eq", value: user.id }]);
     // The jobs table may hold millions of finished jobs: count at most COUNT_LIMIT per request.
     query.countLimit = COUNT_LIMIT;
     const { rows, total } = await queue.listStatuses(query);

@@ -11,6 +11,8 @@ import { invalidQuery } from "./errors.ts";
 
 export const DEFAULT_LIMIT = 20;
 export const MAX_LIMIT = 100;
+/** Longer LIKE patterns are refused: every engine's matching costs text × pattern. */
+export const MAX_LIKE_PATTERN = 400;
 const RESERVED = new Set(["filter", "sort", "page", "limit"]);
 
 export interface ParsedList extends ListQuery {
@@ -57,6 +59,7 @@ function condition(byName: Map<string, Column>, field: string, op: FilterOp, raw
   const column = byName.get(field);
   if (!column?.filterable) throw invalidQuery(`cannot filter by "${field}"`, field);
   if (op === "like" && column.type !== "text") throw invalidQuery(`"like" applies to text fields only`, field);
+  if (op === "like" && raw.length > MAX_LIKE_PATTERN) throw invalidQuery(`a "like" pattern may be at most ${MAX_LIKE_PATTERN} characters`, field);
   const value = op === "in" ? raw.split(",").map((v) => coerce(column, v)) : coerce(column, raw);
   // A status that does not exist is a mistake (a typo, an old name): say so rather than
   // answer an empty list. A like pattern is not a value, so it is not checked.

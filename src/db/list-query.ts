@@ -94,7 +94,13 @@ function quote(name: string): string {
 
 /** The same listing over rows already in memory (the in-memory queue's status rows). */
 export function listInMemory<Row extends Record<string, unknown>>(all: Iterable<Row>, query: ListQuery): { rows: Row[]; total: number } {
-  const matching = [...all].filter((row) => query.where.every((group) => group.some((c) => matches(row[c.field], c))));
+  // Groups without a LIKE go first: an owner scope (actor_id eq) rules a row out before any
+  // pattern is matched against it, so a caller with no jobs pays nothing for a pattern.
+  const groups = query.where
+    .map((group) => ({ likes: group.some((c) => c.op === "like"), tests: group.map(predicate) }))
+    .sort((a, b) => Number(a.likes) - Number(b.likes))
+    .map((g) => g.tests);
+  const matching = [...all].filter((row) => groups.every((group) => group.some((test) => test(row))));
   const order = sortWithTieBreaker(query);
   matching.sort((a, b) => {
     for (const { field, direction } of order) {
@@ -104,6 +110,15 @@ export function listInMemory<Row extends Record<string, unknown>>(all: Iterable<
     return 0;
   });
   return { rows: matching.slice(query.offset, query.offset + query.limit), total: query.countLimit ? Math.min(query.countLimit, matching.length) : matching.length };
+}
+
+/** A condition as a test of a row; a LIKE pattern is compiled once, not once per row. */
+function predicate(c: Condition): (row: Record<string, unknown>) => boolean {
+  if (c.op === "like") {
+    const like = likeMatcher(String(c.value));
+    return (row) => row[c.field] !== null && row[c.field] !== undefined && like(String(row[c.field]));
+  }
+  return (row) => matches(row[c.field], c);
 }
 
 function matches(value: unknown, c: Condition): boolean {
@@ -117,7 +132,7 @@ function matches(value: unknown, c: Condition): boolean {
     case "gte": return cmp >= 0;
     case "lt": return cmp < 0;
     case "lte": return cmp <= 0;
-    case "like": return likeToRegExp(String(c.value)).test(String(value));
+    case "like": return likeMatcher(String(c.value))(String(value));
   }
 }
 
@@ -132,7 +147,47 @@ function compare(a: unknown, b: unknown): number {
   return String(a) < String(b) ? -1 : 1;
 }
 
-function likeToRegExp(pattern: string): RegExp {
-  const body = pattern.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/%/g, ".*").replace(/_/g, ".");
-  return new RegExp(`^${body}$`, "is");
+/**
+ * SQLite's LIKE (`%` any run, `_` one character, ASCII letters case-blind, no escape
+ * character) without backtracking. A pattern turned into a regex (`%` → `.*`) backtracks:
+ * 26 `%` against 20 rows took 25 s. Here the pattern is cut at each `%` into segments; the
+ * first must match at the start, the last at the end, and each one between at its leftmost
+ * place after the one before. Taking the leftmost place never loses a match (any later
+ * placement leaves less text for the segments that follow), so no choice is ever undone:
+ * at most text × pattern character comparisons, counted in `meter` when given.
+ */
+export function likeMatcher(pattern: string): (text: string, meter?: { steps: number }) => boolean {
+  const segments = pattern.split("%").map((segment) => [...foldAscii(segment)]);
+  const anchoredBothEnds = segments.length === 1;
+  const first = segments[0]!;
+  const last = segments[segments.length - 1]!;
+  const middle = segments.slice(1, -1).filter((segment) => segment.length > 0);
+  return (raw, meter = { steps: 0 }) => {
+    const text = [...foldAscii(raw)];
+    if (anchoredBothEnds) return text.length === first.length && segmentAt(first, text, 0, meter);
+    if (text.length < first.length + last.length) return false;
+    if (!segmentAt(first, text, 0, meter) || !segmentAt(last, text, text.length - last.length, meter)) return false;
+    let from = first.length;
+    const end = text.length - last.length; // the last segment owns the text from here on
+    for (const segment of middle) {
+      let at = from;
+      while (at + segment.length <= end && !segmentAt(segment, text, at, meter)) at++;
+      if (at + segment.length > end) return false;
+      from = at + segment.length;
+    }
+    return true;
+  };
+}
+
+function segmentAt(segment: readonly string[], text: readonly string[], at: number, meter: { steps: number }): boolean {
+  for (let i = 0; i < segment.length; i++) {
+    meter.steps++;
+    if (segment[i] !== "_" && segment[i] !== text[at + i]) return false;
+  }
+  return true;
+}
+
+/** SQLite folds only ASCII letters for LIKE. */
+function foldAscii(text: string): string {
+  return text.replace(/[A-Z]+/g, (letters) => letters.toLowerCase());
 }

@@ -39,4 +39,13 @@ describe("list parameters", () => {
     expect(parse("page=3&limit=50").offset).toBe(100);
     expect(parse("filter=attempts:gt:9007199254740991").where[0]![0]!.value).toBe(9007199254740991);
   });
+
+  test("a LIKE pattern longer than 400 characters is a 400 INVALID_QUERY; 400 characters pass", async () => {
+    expect(refusal(`filter=type:like:${"%".repeat(401)}`)).toMatchObject({ status: 400, code: "INVALID_QUERY" });
+    expect(parse(`filter=type:like:${"%a".repeat(200)}`).where).toHaveLength(1);
+    store = storeFixture();
+    const reply = await store.call("GET", `/api/job_statuses?filter=type:like:${"%25".repeat(401)}`, { token: store.users.ana.token });
+    expect(reply.status).toBe(400);
+    expect(reply.body.error.code).toBe("INVALID_QUERY");
+  });
 });
