@@ -9,7 +9,9 @@ const target = value("--target");
 const outfile = value("--outfile") ?? (target ? `dist/backroom-${target.replace(/^bun-/, "")}` : "dist/backroom");
 
 mkdirSync("dist", { recursive: true });
-const command = [process.execPath, "build", "--compile", "--minify", "--sourcemap", "src/main.ts", "--outfile", outfile];
+// --bytecode: the bundle is shipped precompiled, so a start parses nothing (--version: about
+// 0.2 s → well under 0.1 s on this machine, with lazy command loading in src/main.ts).
+const command = [process.execPath, "build", "--compile", "--minify", "--sourcemap", "--bytecode", "--format", "esm", "src/main.ts", "--outfile", outfile];
 if (target) command.push("--target", target);
 const build = Bun.spawnSync(command, { stdout: "inherit", stderr: "inherit" });
 if (build.exitCode !== 0) {

@@ -1,14 +1,13 @@
 #!/usr/bin/env bun
 // Entry of the binary: pick the command, parse its flags (command line, environment, config
-// file, defaults — in that order), run it. Wiring only.
+// file, defaults — in that order), run it. Wiring only. A command's code (and Elysia, the
+// adapters, nodemailer) is imported when that command runs, so --version and --help load
+// nothing but this file and the flag table.
 import packageJson from "../package.json" with { type: "json" };
 import { flagHelp, flagPart, parseFlags, UsageError, type FlagSpec } from "./cli/args.ts";
 import { loadConfigFile, printableConfig } from "./cli/config.ts";
 import { describeError } from "./cli/errors.ts";
-import { jobFlags, jobsCommand } from "./cli/jobs.ts";
-import { serve, serveFlags } from "./cli/serve.ts";
-import { backupCommand, doctorCommand, migrateCommand, scheduleFlags, schedulesCommand, toolFlags } from "./cli/tools.ts";
-import { userCommand, userFlags } from "./cli/users.ts";
+import { jobFlags, scheduleFlags, serveFlags, toolFlags, userFlags } from "./cli/flags.ts";
 
 const configFlag: Record<string, FlagSpec> = { config: { type: "string", env: "BACKROOM_CONFIG", help: "a JSON file of settings (keys as the flags)" } };
 
@@ -27,19 +26,20 @@ const commands: Record<string, Command> = {
     run(positionals, flags) {
       if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
       if (flags["print-config"]) return void console.log(JSON.stringify(printableConfig(flags as never), null, 2));
-      return serve(flags as never);
+      return import("./cli/serve.ts").then(({ serve }) => serve(flags as never));
     },
   },
-  migrate: { usage: "backroom migrate", summary: "bring the database schema up to this release and exit", flags: { ...toolFlags, ...configFlag }, run: (_, f) => migrateCommand(f as never) },
-  user: { usage: "backroom user add --name N --email E [--role R] | list [--json] | token --email E", summary: "manage users; add and token print an API token once", flags: { ...userFlags, ...configFlag }, run: (p, f) => userCommand(p[0], f as never) },
-  jobs: { usage: "backroom jobs list [--status S] [--type T] [--json] | show <id> [--json] | retry <id> | cancel <id> | purge [--older-than-days N]  [--queue postgres://…]", summary: "inspect and act on jobs", flags: { ...jobFlags, ...configFlag }, run: (p, f) => jobsCommand(p[0], p.slice(1), f as never) },
-  schedules: { usage: "backroom schedules list [--json]", summary: "list schedules with their next and last fire times", flags: { ...scheduleFlags, ...configFlag }, run: (p, f) => schedulesCommand(p[0], f as never) },
-  backup: { usage: "backroom backup <file>", summary: "write a consistent copy of the database (works while serving)", flags: { ...toolFlags, ...configFlag }, run: (p, f) => backupCommand(p[0], f as never) },
+  migrate: { usage: "backroom migrate", summary: "bring the database schema up to this release and exit", flags: { ...toolFlags, ...configFlag }, run: async (_, f) => (await import("./cli/tools.ts")).migrateCommand(f as never) },
+  user: { usage: "backroom user add --name N --email E [--role R] | list [--json] | token --email E", summary: "manage users; add and token print an API token once", flags: { ...userFlags, ...configFlag }, run: async (p, f) => (await import("./cli/users.ts")).userCommand(p[0], f as never) },
+  jobs: { usage: "backroom jobs list [--status S] [--type T] [--json] | show <id> [--json] | retry <id> | cancel <id> | purge [--older-than-days N]  [--queue postgres://…]", summary: "inspect and act on jobs", flags: { ...jobFlags, ...configFlag }, run: async (p, f) => (await import("./cli/jobs.ts")).jobsCommand(p[0], p.slice(1), f as never) },
+  schedules: { usage: "backroom schedules list [--json]", summary: "list schedules with their next and last fire times", flags: { ...scheduleFlags, ...configFlag }, run: async (p, f) => (await import("./cli/tools.ts")).schedulesCommand(p[0], f as never) },
+  backup: { usage: "backroom backup <file>", summary: "write a consistent copy of the database (works while serving)", flags: { ...toolFlags, ...configFlag }, run: async (p, f) => (await import("./cli/tools.ts")).backupCommand(p[0], f as never) },
   doctor: {
     usage: "backroom doctor [--smtp URL]",
     summary: "check the database file, schema, WAL, disk space and SMTP",
     flags: { ...toolFlags, ...configFlag },
     async run(_, f) {
+      const { doctorCommand } = await import("./cli/tools.ts");
       if (!(await doctorCommand(f as never))) process.exit(1);
     },
   },

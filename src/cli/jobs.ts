@@ -10,21 +10,10 @@ import { PostgresQueue } from "../jobs/postgres.ts";
 import type { Cancellable, Prunable, Retryable, StatusReader } from "../jobs/queue.ts";
 import { SqliteQueue } from "../jobs/sqlite.ts";
 import { stateToStatusRow } from "../jobs/status-columns.ts";
-import { JOB_STATUSES } from "../jobs/types.ts";
 import { storeMigrations } from "../store/app.ts";
 import { checkPostgresUrl } from "./job-backend.ts";
-import { UsageError, type FlagSpec, type FlagValues } from "./args.ts";
+import { UsageError, type FlagValues } from "./args.ts";
 
-export const jobFlags: Record<string, FlagSpec> = {
-  db: { type: "string", env: "BACKROOM_DB", default: "./backroom.db", help: "database file" },
-  queue: { type: "string", env: "BACKROOM_QUEUE", help: "act on a shared PostgreSQL queue (postgres://…) instead of the file: every till's jobs, while the tills run" },
-  node: { type: "string", env: "BACKROOM_NODE", help: "with --queue postgres://…: the partition purge prunes (default: the one of jobs enqueued without a partition)" },
-  status: { type: "string", choices: [...JOB_STATUSES], help: "list: only jobs in this state" },
-  type: { type: "string", help: "list: only jobs of this type" },
-  limit: { type: "number", default: 20, help: "list: how many (newest first)" },
-  "older-than-days": { type: "number", default: 7, help: "purge: finished before this many days ago" },
-  json: { type: "boolean", help: "list, show: print JSON as the REST API does (snake_case, ISO times)" },
-};
 
 type Print = (line: string) => void;
 /** Where progress goes: rewritten in place (\r) on a terminal, one line per step otherwise (a log file). */

@@ -7,44 +7,18 @@ import { jsonLogger, type Level, type Logger } from "../log.ts";
 import { createStoreApp, storeMigrations } from "../store/app.ts";
 import { seedCatalogue } from "../store/catalogue.ts";
 import { createMailer } from "../store/mailer.ts";
-import { DEFAULT_HOUSEKEEPING } from "../store/housekeeping.ts";
 import { Scheduler } from "../cron/scheduler.ts";
 import { DeferredBus } from "../events/deferred-bus.ts";
 import { jobEventSink } from "../events/job-events.ts";
 import { InProcessBus } from "../events/memory-bus.ts";
-import { NatsBus } from "../events/nats.ts";
-import { RabbitMqBus } from "../events/rabbitmq.ts";
-import { RedisStreamsBus } from "../events/redis.ts";
 import type { EventBus } from "../events/bus.ts";
 import { BackroomMetrics } from "../ops/backroom-metrics.ts";
 import { Activity } from "../ops/activity.ts";
 import { readinessChecks } from "../ops/readiness.ts";
-import { UsageError, type FlagSpec, type FlagValues } from "./args.ts";
+import { UsageError, type FlagValues } from "./args.ts";
 import { ensureDevUsers, ensureFirstAdmin } from "./bootstrap.ts";
 import { openJobBackend } from "./job-backend.ts";
 
-export const serveFlags: Record<string, FlagSpec> = {
-  db: { type: "string", env: "BACKROOM_DB", default: "./backroom.db", help: "database file" },
-  memory: { type: "boolean", env: "BACKROOM_MEMORY", help: "keep jobs and data in memory only (nothing survives)" },
-  host: { type: "string", env: "BACKROOM_HOST", default: "127.0.0.1", help: "address to listen on" },
-  port: { type: "number", env: ["BACKROOM_PORT", "PORT"], default: 8080, help: "port to listen on (0: any free port)" },
-  concurrency: { type: "number", env: "BACKROOM_CONCURRENCY", default: navigator.hardwareConcurrency, help: "jobs run at once" },
-  sync: { type: "string", env: "BACKROOM_SYNC", default: "full", choices: ["full", "normal"], help: "full survives a power cut; normal is faster" },
-  outbox: { type: "string", env: "BACKROOM_OUTBOX", help: "folder for outgoing mail (default: outbox/ next to the database)" },
-  smtp: { type: "string", env: "SMTP_URL", help: "send mail through this server (smtp://user:pass@host:port)" },
-  "mail-from": { type: "string", env: "BACKROOM_MAIL_FROM", default: "Backroom Books <till@backroom.local>", help: "sender of receipts" },
-  dev: { type: "boolean", env: "BACKROOM_DEV", help: "add development users with well-known tokens (never in production)" },
-  "log-level": { type: "string", env: "BACKROOM_LOG_LEVEL", default: "info", choices: ["debug", "info", "warn", "error"], help: "least important log level shown" },
-  "group-commit-ms": { type: "number", env: "BACKROOM_GROUP_COMMIT_MS", default: 0, help: "wait this long for more writes to share a commit (0: one event-loop turn)" },
-  "group-commit-max": { type: "number", env: "BACKROOM_GROUP_COMMIT_MAX", default: 64, help: "commit once this many writes are waiting (1: group commit off)" },
-  "report-to": { type: "string", env: "BACKROOM_REPORT_TO", default: DEFAULT_HOUSEKEEPING.reportTo, help: "who receives the daily report" },
-  "keep-jobs-days": { type: "number", env: "BACKROOM_KEEP_JOBS_DAYS", default: DEFAULT_HOUSEKEEPING.keepJobsDays, help: "days succeeded and cancelled jobs are kept" },
-  "keep-dead-days": { type: "number", env: "BACKROOM_KEEP_DEAD_DAYS", default: DEFAULT_HOUSEKEEPING.keepDeadDays, help: "days dead jobs are kept" },
-  queue: { type: "string", env: "BACKROOM_QUEUE", help: "job queue: sqlite (the database file, default), or postgres://… (jobs forwarded from the file to a shared PostgreSQL queue)" },
-  node: { type: "string", env: "BACKROOM_NODE", help: "with --queue postgres://…: this till's partition, whose jobs only it runs (default: the host name)" },
-  bus: { type: "string", env: "BACKROOM_BUS", help: "event bus: in-process (default), or nats://…, redis://… (Streams) or amqp://… to share events across processes" },
-  "grace-ms": { type: "number", env: "BACKROOM_GRACE_MS", default: 10_000, help: "how long shutdown waits for running jobs" },
-};
 
 export async function serve(flags: FlagValues): Promise<void> {
   const logger = jsonLogger(flags["log-level"] as Level);
@@ -131,9 +105,16 @@ export async function serve(flags: FlagValues): Promise<void> {
 async function openBus(url: string | undefined, logger: Logger): Promise<EventBus> {
   if (!url || url === "memory" || url === "in-process") return new InProcessBus({ logger });
   // A till starts (and takes orders) even when the broker is out of reach: the bus opens when
-  // it can (deferred-bus.ts). Redis connects on its first command anyway.
-  if (url.startsWith("nats://")) return new DeferredBus(() => NatsBus.connect(url, { logger }), logger, "NATS");
-  if (url.startsWith("redis://") || url.startsWith("rediss://")) return new RedisStreamsBus(url, { logger });
-  if (url.startsWith("amqp://") || url.startsWith("amqps://")) return new DeferredBus(() => RabbitMqBus.connect(url, { logger }), logger, "RabbitMQ");
+  // it can (deferred-bus.ts). Redis connects on its first command anyway. Each adapter (and
+  // its client library) is loaded only when chosen.
+  if (url.startsWith("nats://")) {
+    const { NatsBus } = await import("../events/nats.ts");
+    return new DeferredBus(() => NatsBus.connect(url, { logger }), logger, "NATS");
+  }
+  if (url.startsWith("redis://") || url.startsWith("rediss://")) return new (await import("../events/redis.ts")).RedisStreamsBus(url, { logger });
+  if (url.startsWith("amqp://") || url.startsWith("amqps://")) {
+    const { RabbitMqBus } = await import("../events/rabbitmq.ts");
+    return new DeferredBus(() => RabbitMqBus.connect(url, { logger }), logger, "RabbitMQ");
+  }
   throw new UsageError(`--bus must be in-process, nats://…, redis://… or amqp://…, not "${url}"`);
 }

@@ -1,24 +1,15 @@
 // `backroom migrate`, `schedules list`, `backup <file>` and `doctor`.
 import { existsSync, rmSync, statfsSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import nodemailer from "nodemailer";
 import { openDatabase } from "../db/open.ts";
 import { appliedVersions, pendingComponents } from "../db/migrations.ts";
 import { createPrivateFile } from "../db/private-files.ts";
 import { rowToSchedule, type ScheduleRow } from "../cron/store.ts";
 import { scheduleToJson } from "../api/schedule-routes.ts";
 import { storeMigrations } from "../store/app.ts";
-import { UsageError, type FlagSpec, type FlagValues } from "./args.ts";
+import { UsageError, type FlagValues } from "./args.ts";
 
-export const toolFlags: Record<string, FlagSpec> = {
-  db: { type: "string", env: "BACKROOM_DB", default: "./backroom.db", help: "database file" },
-  smtp: { type: "string", env: "SMTP_URL", help: "doctor: also check this SMTP server is reachable" },
-};
 
-export const scheduleFlags: Record<string, FlagSpec> = {
-  ...toolFlags,
-  json: { type: "boolean", help: "print JSON as the REST API does (snake_case, ISO times)" },
-};
 
 type Print = (line: string) => void;
 
@@ -116,6 +107,7 @@ export async function doctorCommand(flags: FlagValues, print: Print = console.lo
   });
   if (flags.smtp) {
     await check("SMTP", async () => {
+      const nodemailer = (await import("nodemailer")).default;
       const transport = nodemailer.createTransport({ url: flags.smtp as string, connectionTimeout: 5_000, greetingTimeout: 5_000, socketTimeout: 5_000 });
       try {
         await transport.verify();

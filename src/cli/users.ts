@@ -5,15 +5,8 @@ import { openDatabase } from "../db/open.ts";
 import { MemoryQueue } from "../jobs/memory.ts";
 import { silentLogger } from "../log.ts";
 import { storeMigrations, storeModels } from "../store/app.ts";
-import { UsageError, type FlagSpec, type FlagValues } from "./args.ts";
+import { UsageError, type FlagValues } from "./args.ts";
 
-export const userFlags: Record<string, FlagSpec> = {
-  db: { type: "string", env: "BACKROOM_DB", default: "./backroom.db", help: "database file" },
-  name: { type: "string", help: "user name (add)" },
-  email: { type: "string", help: "e-mail address (add, token)" },
-  role: { type: "list", help: "a role, repeatable (add): e.g. --role admin" },
-  json: { type: "boolean", help: "list: print JSON as the REST API does" },
-};
 
 export function userCommand(action: string | undefined, flags: FlagValues, print: (line: string) => void = console.log): void {
   if (!action || !["add", "list", "token"].includes(action)) throw new UsageError("user needs one of: add, list, token");

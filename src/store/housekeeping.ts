@@ -5,19 +5,9 @@ import type { Services } from "../api/services.ts";
 import type { ScheduleDefinition } from "../cron/scheduler.ts";
 import type { Handler } from "../jobs/attempt.ts";
 import type { Mailer } from "./mailer.ts";
+import { DEFAULT_HOUSEKEEPING, type HousekeepingOptions } from "./housekeeping-defaults.ts";
 
-export interface HousekeepingOptions {
-  /** Who receives the daily report. */
-  reportTo: string;
-  /** Succeeded and cancelled jobs are kept this many days (default 7). */
-  keepJobsDays: number;
-  /** Dead jobs are kept longer, for inspection (default 30). */
-  keepDeadDays: number;
-  /** Idempotency keys are kept this many hours (default 48). */
-  keepIdempotencyHours: number;
-}
-
-export const DEFAULT_HOUSEKEEPING: HousekeepingOptions = { reportTo: "manager@backroom.local", keepJobsDays: 7, keepDeadDays: 30, keepIdempotencyHours: 48 };
+export { DEFAULT_HOUSEKEEPING, type HousekeepingOptions };
 
 export const storeSchedules: ScheduleDefinition[] = [
   // Local time of the till (no timezone): the report covers the local calendar day.

@@ -3,7 +3,7 @@
 // sync can pick the files up). With an SMTP URL, messages go through that server instead.
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import nodemailer from "nodemailer";
+import type { Transporter } from "nodemailer";
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from "../db/private-files.ts";
 
 export interface MailMessage {
@@ -38,21 +38,30 @@ export function createMailer(options: MailerOptions): Mailer {
   return options.smtpUrl ? smtpMailer(options, options.smtpUrl) : outboxMailer(options);
 }
 
+// nodemailer is loaded with the first message, not at start: a till's start (and --help) need
+// none of it.
+function lazyTransport(options: object): () => Promise<Transporter> {
+  let transport: Promise<Transporter> | null = null;
+  return () => (transport ??= import("nodemailer").then((nodemailer) => nodemailer.default.createTransport(options)));
+}
+
 function smtpMailer(options: MailerOptions, smtpUrl: string): Mailer {
   const timeout = options.timeoutMs ?? 30_000;
-  const transport = nodemailer.createTransport({ url: smtpUrl, connectionTimeout: timeout, greetingTimeout: timeout, socketTimeout: timeout });
+  const transport = lazyTransport({ url: smtpUrl, connectionTimeout: timeout, greetingTimeout: timeout, socketTimeout: timeout });
   const host = new URL(smtpUrl).host;
+  let opened: Transporter | null = null;
   return {
     async send(message) {
-      const info = await transport.sendMail({ from: options.from, ...message });
+      opened = await transport();
+      const info = await opened.sendMail({ from: options.from, ...message });
       return { messageId: info.messageId, url: `smtp://${host}` };
     },
-    close: () => transport.close(),
+    close: () => opened?.close(),
   };
 }
 
 function outboxMailer(options: MailerOptions): Mailer {
-  const transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: "unix" });
+  const transport = lazyTransport({ streamTransport: true, buffer: true, newline: "unix" });
   const dir = resolve(options.outbox);
   let ready: Promise<unknown> | null = null;
   return {
@@ -60,7 +69,7 @@ function outboxMailer(options: MailerOptions): Mailer {
       // Messages hold customers' addresses and orders: owner-only (src/db/private-files.ts).
       ready ??= mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
       await ready;
-      const info = await transport.sendMail({ from: options.from, ...message });
+      const info = await (await transport()).sendMail({ from: options.from, ...message });
       const name = `${safeName(info.messageId)}.eml`;
       // Write then rename: a reader of the outbox never sees half a message. Asynchronous
       // file calls keep the disk work off the thread that answers requests (measured: about
