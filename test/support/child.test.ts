@@ -47,5 +47,5 @@ test("the marker variable reaches every child, so .ci/run can find leftovers", a
   await child.waitForLine(/^holding/, 30_000);
   const environ = await Bun.file(`/proc/${child.proc.pid}/environ`).text().catch(() => null);
   if (environ === null) return; // no /proc on this system: nothing to check here
-  expect(environ.split("\0")).toContain(`BACKROOM_TEST_CHILD=${process.env.BACKROOM_TEST_RUN ?? "local"}`);
+  expect(environ.split("\0")).toContain(`BACKROOM_TEST_CHILD=${process.env.BACKROOM_TEST_CHILD ?? "local"}`);
 });

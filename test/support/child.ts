@@ -10,8 +10,9 @@
 //   `afterAll(killChildren)` (a server shared by a file's tests): every child still alive is
 //   killed with SIGKILL and awaited, whether the test passed or not.
 // - A last `exit` hook kills whatever is left when `bun test` itself ends.
-// - Each child carries BACKROOM_TEST_CHILD in its environment (inherited by its own children),
-//   so `.ci/run` can tell after the suite whether any process it started is still running.
+// - Each child carries BACKROOM_TEST_CHILD in its environment (inherited by its own children):
+//   the run's mark when `.ci/run` set one for the suite, "local" otherwise. After the suite,
+//   `.ci/run` looks for any process still carrying its mark.
 import type { Subprocess } from "bun";
 import { fileURLToPath } from "node:url";
 
@@ -28,7 +29,7 @@ export interface Child {
 
 const live = new Set<Subprocess>();
 const GUARD = fileURLToPath(new URL("./exit-with-parent.ts", import.meta.url));
-const MARK = { BACKROOM_TEST_CHILD: process.env.BACKROOM_TEST_RUN ?? "local" };
+const MARK = { BACKROOM_TEST_CHILD: process.env.BACKROOM_TEST_CHILD ?? "local" };
 const SETPRIV = process.platform === "linux" ? Bun.which("setpriv") : null;
 
 process.on("exit", () => {
