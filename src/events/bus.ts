@@ -16,3 +16,25 @@ export interface EventBus {
   ready?(): Promise<void>;
   close(): Promise<void>;
 }
+
+/**
+ * The broker will never take this event, however often it is sent: it is larger than the
+ * broker's limit for one message (NATS's max_payload, 1 MiB by default). Not an outage: the
+ * publisher is told, the event is not kept for re-sending, and later events go on.
+ */
+export class EventTooLargeError extends Error {
+  override name = "EventTooLargeError";
+  readonly code = "EVENT_TOO_LARGE";
+  constructor(
+    readonly eventType: string,
+    readonly eventId: string,
+    /** The size of the event's JSON, in bytes. */
+    readonly bytes: number,
+    /** The most the event's JSON may have on this broker (its limit, less what it adds: headers). */
+    readonly limit: number,
+    /** Which limit, and what to do about it. */
+    why: string,
+  ) {
+    super(`event ${eventType} (${eventId}) is ${bytes} bytes, over the ${limit} bytes ${why}`);
+  }
+}

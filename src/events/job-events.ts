@@ -35,7 +35,11 @@ export interface JobEventData {
 export function jobEventSink(bus: EventBus): StatusSink {
   return {
     async record(changes) {
-      for (const change of changes) await publishJobEvent(bus, change);
+      // One event the broker refuses (EventTooLargeError: a job's large result) must not keep the
+      // rest of the batch from going out.
+      const refused: Error[] = [];
+      for (const change of changes) await publishJobEvent(bus, change).catch((error: Error) => void refused.push(error));
+      if (refused.length > 0) throw new AggregateError(refused, `${refused.length} job event(s) not published: ${refused.map((e) => e.message).join("; ")}`);
     },
   };
 }

@@ -8,9 +8,13 @@
 // that was queued or in hand when the subscriber stopped or died is delivered again once
 // `ackWaitMs` has passed (at least once). While the subscriber lives, the events it holds are
 // kept from redelivery however slow it is, and it holds at most 1,000 at a time.
-import { AckPolicy, connect, DeliverPolicy, type JetStreamClient, type JetStreamManager, type JsMsg, type NatsConnection } from "nats";
+// NATS takes at most max_payload bytes in one message (1 MiB unless the server is configured
+// otherwise), where Redis and RabbitMQ carry events of many megabytes: a larger event is refused
+// at publish with EventTooLargeError, never kept as if NATS were away (it would be re-sent
+// forever and hold back every event behind it).
+import { AckPolicy, connect, DeliverPolicy, ErrorCode, type JetStreamClient, type JetStreamManager, type JsMsg, type NatsConnection, type NatsError } from "nats";
 import { jsonLogger, type Logger } from "../log.ts";
-import type { EventBus, EventHandler } from "./bus.ts";
+import { type EventBus, type EventHandler, EventTooLargeError } from "./bus.ts";
 import { createEvent, type Event, type EventMeta } from "./event.ts";
 import { compilePattern } from "./pattern.ts";
 import { MAX_IN_HAND, SubscriberQueue } from "./subscriber-queue.ts";
@@ -27,6 +31,10 @@ export interface NatsBusOptions {
   ackWaitMs?: number;
 }
 
+/** JetStream's answer to a message over the stream's max_msg_size. */
+const JS_MESSAGE_TOO_LARGE = 10054;
+const ADVICE = "keep events small and put large data behind a URL";
+
 interface Subscribed {
   stop(): void;
   queue: SubscriberQueue;
@@ -38,13 +46,18 @@ export class NatsBus implements EventBus {
   private readonly unsent: UnsentEvents;
   /** False from a disconnect until the client is back: the client's own buffer loses what is published then. */
   private connected = true;
+  /** The server's max_payload, from its INFO; kept while disconnected (the client forgets it then). */
+  private maxPayload: number;
+  /** Each event's JSON, encoded once by publishEvent to check its size and used by send. */
+  private readonly encoded = new WeakMap<Event, Uint8Array>();
 
   private constructor(
     private readonly nc: NatsConnection,
     private readonly logger: Logger,
     private readonly prefix: string,
-    private readonly jetstream: { js: JetStreamClient; jsm: JetStreamManager; stream: string; ackWaitMs: number } | null,
+    private readonly jetstream: { js: JetStreamClient; jsm: JetStreamManager; stream: string; ackWaitMs: number; maxMsgSize: number } | null,
   ) {
+    this.maxPayload = nc.info?.max_payload ?? Infinity;
     this.unsent = new UnsentEvents((event) => this.send(event), logger, "NATS");
     void this.watchConnection();
   }
@@ -60,7 +73,8 @@ export class NatsBus implements EventBus {
       await jsm.streams.add({ name: options.stream, subjects: [`${prefix}>`] }).catch(async (error: Error) => {
         if (!/already in use|exists/i.test(error.message)) throw error;
       });
-      jetstream = { js: nc.jetstream(), jsm, stream: options.stream, ackWaitMs: options.ackWaitMs ?? 30_000 };
+      const { config } = await jsm.streams.info(options.stream);
+      jetstream = { js: nc.jetstream(), jsm, stream: options.stream, ackWaitMs: options.ackWaitMs ?? 30_000, maxMsgSize: config.max_msg_size };
     }
     return new NatsBus(nc, options.logger ?? jsonLogger(), prefix, jetstream);
   }
@@ -71,18 +85,74 @@ export class NatsBus implements EventBus {
     return event;
   }
 
-  /** Publishes now, or — while NATS is out of reach — once it is back (unsent-events.ts). */
-  publishEvent(event: Event): Promise<void> {
+  /**
+   * The largest event, as the bytes of its JSON, this bus can publish (for a ULID id): the
+   * server's max_payload, less JetStream's header, within the stream's max_msg_size.
+   */
+  get maxEventBytes(): number {
+    return this.limitFor("01J00000000000000000000000").bytes;
+  }
+
+  /**
+   * Publishes now, or — while NATS is out of reach — once it is back (unsent-events.ts).
+   * Rejects with EventTooLargeError, at once and even while NATS is away, for an event over the
+   * server's max_payload (or the stream's max_msg_size).
+   */
+  async publishEvent(event: Event): Promise<void> {
+    const body = new TextEncoder().encode(JSON.stringify(event));
+    this.checkSize(event, body);
+    this.encoded.set(event, body);
     return this.unsent.publish(event);
   }
 
   private async send(event: Event): Promise<void> {
     if (!this.connected) throw new Error("not connected to NATS");
     const subject = this.prefix + event.type;
-    const body = JSON.stringify(event);
-    // JetStream de-duplicates by msgID: an event sent twice around a reconnect is stored once.
-    if (this.jetstream) await this.jetstream.js.publish(subject, new TextEncoder().encode(body), { msgID: event.id });
-    else this.nc.publish(subject, body);
+    const body = this.encoded.get(event) ?? new TextEncoder().encode(JSON.stringify(event));
+    this.encoded.delete(event); // an event kept through an outage is encoded again rather than held twice
+    this.checkSize(event, body); // again: the server may have come back with another max_payload
+    try {
+      // JetStream de-duplicates by msgID: an event sent twice around a reconnect is stored once.
+      if (this.jetstream) await this.jetstream.js.publish(subject, body, { msgID: event.id });
+      else this.nc.publish(subject, body);
+    } catch (error) {
+      throw await this.tooLargeOr(error as NatsError, event, body);
+    }
+  }
+
+  /** What limits an event with this id, in the bytes of its JSON, and why. */
+  private limitFor(id: string): { bytes: number; why: string } {
+    const maxPayload = this.nc.info?.max_payload ?? this.maxPayload;
+    // NATS counts a message's headers in max_payload; JetStream's carry the event id (msgID).
+    const header = this.jetstream ? msgIdHeaderBytes(id) : 0;
+    const why = `NATS takes in one message (the server's max_payload, 1 MiB unless configured; the Redis and RabbitMQ buses carry events of several MiB): raise max_payload in the NATS server's configuration (e.g. "max_payload: 8MB"), or ${ADVICE}`;
+    const limit = { bytes: maxPayload - header, why };
+    const stream = this.jetstream;
+    if (stream && stream.maxMsgSize >= 0 && stream.maxMsgSize - header < limit.bytes) {
+      return { bytes: stream.maxMsgSize - header, why: `JetStream stream ${stream.stream} takes (its max_msg_size): raise it, or ${ADVICE}` };
+    }
+    return limit;
+  }
+
+  private checkSize(event: Event, body: Uint8Array): void {
+    const limit = this.limitFor(event.id);
+    if (body.length > limit.bytes) throw new EventTooLargeError(event.type, event.id, body.length, limit.bytes, limit.why);
+  }
+
+  /** The client's or JetStream's refusal of a message too large, as EventTooLargeError; any other error as it is. */
+  private async tooLargeOr(error: NatsError, event: Event, body: Uint8Array): Promise<Error> {
+    const stream = this.jetstream;
+    if (stream && error.api_error?.err_code === JS_MESSAGE_TOO_LARGE) {
+      // The stream's max_msg_size was lowered since we read it (JetStream counts headers and body, as we do).
+      stream.maxMsgSize = await stream.jsm.streams.info(stream.stream).then((info) => info.config.max_msg_size, () => stream.maxMsgSize);
+      const limit = this.limitFor(event.id);
+      return new EventTooLargeError(event.type, event.id, body.length, limit.bytes, limit.why);
+    }
+    if (error.code === ErrorCode.MaxPayloadExceeded) {
+      const limit = this.limitFor(event.id);
+      return new EventTooLargeError(event.type, event.id, body.length, limit.bytes, limit.why);
+    }
+    return error;
   }
 
   private async watchConnection(): Promise<void> {
@@ -92,6 +162,7 @@ export class NatsBus implements EventBus {
         this.logger.log("warn", "lost the NATS connection; reconnecting", {});
       } else if (status.type === "reconnect") {
         this.connected = true;
+        this.maxPayload = this.nc.info?.max_payload ?? this.maxPayload;
         this.logger.log("info", "NATS connection back", { unsent: this.unsent.size });
         this.unsent.retryNow();
       }
@@ -187,4 +258,9 @@ export class NatsBus implements EventBus {
       entry.queue.close();
     };
   }
+}
+
+/** The bytes of the header a JetStream publish carries, as the client encodes it (pinned by the exact-limit test). */
+function msgIdHeaderBytes(id: string): number {
+  return Buffer.byteLength(`NATS/1.0\r\nNats-Msg-Id: ${id}\r\n\r\n`);
 }

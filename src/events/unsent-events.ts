@@ -2,8 +2,11 @@
 // restarting, the link is down): keep it, in order, and send it when the broker is back — so a
 // till's orders, and their events, go on while it is away. Kept in memory, the newest
 // `max` (10,000); a process that ends meanwhile loses them (webhooks, which must not be lost,
-// go through the job queue instead).
+// go through the job queue instead). An event the broker refuses for good (EventTooLargeError)
+// is not an outage and is never kept: kept, it would be re-sent forever and hold back every
+// event behind it.
 import type { Logger } from "../log.ts";
+import { EventTooLargeError } from "./bus.ts";
 import type { Event } from "./event.ts";
 
 export class UnsentEvents {
@@ -25,12 +28,16 @@ export class UnsentEvents {
     return this.waiting.length;
   }
 
-  /** Sends now, or — behind anything already waiting, or if the broker refuses — later. Never rejects. */
+  /**
+   * Sends now, or — behind anything already waiting, or if the broker is out of reach — later.
+   * Rejects only with EventTooLargeError, for an event the broker will never take.
+   */
   async publish(event: Event): Promise<void> {
     if (this.waiting.length === 0 && !this.closed) {
       try {
         return await this.send(event);
       } catch (error) {
+        if (error instanceof EventTooLargeError) throw error;
         this.logger.log("warn", `${this.engine} out of reach: keeping events until it is back`, { error: (error as Error).message });
       }
     }
@@ -67,7 +74,14 @@ export class UnsentEvents {
         this.waiting.shift();
         delivered++;
         delay = 100;
-      } catch {
+      } catch (error) {
+        if (error instanceof EventTooLargeError) {
+          // Kept before its size could be checked (the broker's limit was not known yet): its
+          // publisher has long been answered, so the log is the only one left to tell.
+          this.waiting.shift();
+          this.logger.log("error", `${this.engine} refuses an event kept while it was away: dropped`, { type: error.eventType, id: error.eventId, error: error.message });
+          continue;
+        }
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, delay);
           this.wake = () => (clearTimeout(timer), resolve());

@@ -1,8 +1,10 @@
 // Events from the app: model writes (only after commit), job lifecycle, cancel.
 import { afterEach, beforeEach, expect, test } from "bun:test";
+import { type EventBus, EventTooLargeError } from "../../src/events/bus.ts";
 import type { Event } from "../../src/events/event.ts";
 import { jobEventSink } from "../../src/events/job-events.ts";
 import { InProcessBus } from "../../src/events/memory-bus.ts";
+import type { StatusChange } from "../../src/jobs/queue.ts";
 import { Worker } from "../../src/jobs/worker.ts";
 import { silentLogger } from "../../src/log.ts";
 import { createStoreApp } from "../../src/store/app.ts";
@@ -103,4 +105,20 @@ test("a retried attempt publishes job.{type}.retrying; job.{type}.failed comes o
   expect(types()).toEqual(["job.flaky.started", "job.flaky.retrying", "job.flaky.started", "job.flaky.retrying", "job.flaky.started", "job.flaky.failed"]);
   expect(events.filter((e) => e.type === "job.flaky.retrying").map((e) => e.data)).toMatchObject([{ status: "failed", attempts: 1 }, { status: "failed", attempts: 2 }]);
   expect(failed.map((e) => [e.subject, e.data])).toMatchObject([[id, { status: "dead", attempts: 3, error: "nope 3" }]]);
+});
+
+test("a job event the bus refuses for good (a result too large for the broker) does not keep the rest of the worker's batch from going out", async () => {
+  const limited: EventBus = {
+    publish: (type, data, meta) => (type === "job.huge.completed" ? Promise.reject(new EventTooLargeError(type, "id", 2_000, 1_000, "the test broker takes")) : bus.publish(type, data, meta)),
+    publishEvent: (event) => bus.publishEvent(event),
+    subscribe: (pattern, handler) => bus.subscribe(pattern, handler),
+    close: () => bus.close(),
+  };
+  const change = (type: string, status: StatusChange["status"]): StatusChange => ({
+    job: { id: `${type}-1`, type, actorId: null, tenantId: null, traceId: null } as StatusChange["job"], status, attempts: 1, error: null, result: null, at: 0,
+  });
+  const recording = jobEventSink(limited).record([change("small", "running"), change("huge", "succeeded"), change("small", "succeeded")]);
+  expect(await Promise.resolve(recording).then(() => null, (error: unknown) => error)).toBeInstanceOf(AggregateError);
+  await waitFor(() => types().includes("job.small.completed"));
+  expect(types()).toEqual(["job.small.started", "job.small.completed"]);
 });
