@@ -39,7 +39,7 @@ export function postgresMigrationSql(table: string): string {
     -- Jobs claimed ahead of a free slot spend no attempt until their handler starts (as in
     -- SQLite: src/jobs/sqlite-schema.ts, jobs v2). Rows written before counted it at claim.
     ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS attempt_started INTEGER NOT NULL DEFAULT 1;
-    ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS rescues_unstarted INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS requeues INTEGER NOT NULL DEFAULT 0;
     DROP INDEX IF EXISTS ${table}_available;
     DROP INDEX IF EXISTS ${table}_due;
     DROP INDEX IF EXISTS ${table}_leases;
