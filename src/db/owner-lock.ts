@@ -13,6 +13,14 @@ export interface OwnerLock {
   release(): void;
 }
 
+/**
+ * Every lock held, until released: a Database nobody references is garbage-collected and its
+ * connection closed — and with it the lock, while the process still runs and may still write
+ * through another reference (seen: a holder that kept only an unused variable lost its lock
+ * ~30 ms after taking it). Only release() (Db.close()) or the process's end lets go.
+ */
+const held = new Set<Database>();
+
 export function acquireOwnerLock(path: string): OwnerLock {
   const lockPath = `${path}-lock`;
   createPrivateFile(lockPath); // 0600, as the database (private-files.ts)
@@ -29,7 +37,13 @@ export function acquireOwnerLock(path: string): OwnerLock {
     if (isBusy(error)) throw new DatabaseInUseError(path);
     throw error;
   }
-  return { release: () => lock.close() };
+  held.add(lock);
+  return {
+    release: () => {
+      held.delete(lock);
+      lock.close();
+    },
+  };
 }
 
 function isBusy(error: unknown): boolean {

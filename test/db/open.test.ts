@@ -59,6 +59,18 @@ describe("openDatabase", () => {
   });
 });
 
+describe("the owner lock", () => {
+  test("is held until close or the process's end, even when the owner keeps no reference to its Db (garbage collection does not release it)", async () => {
+    const path = tmp.file("shop.db");
+    const child = spawnBun("test/db/fixtures/drop-owner.ts", [path]);
+    await child.waitForLine(/^dropped \d+$/, 30_000);
+    expect(() => openDatabase(path)).toThrow(DatabaseInUseError);
+    child.proc.kill("SIGKILL");
+    await child.proc.exited;
+    openDatabase(path).close();
+  });
+});
+
 describe("migrations", () => {
   const v1: Migration = { component: "shop", version: 1, name: "items", up: "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL)" };
   const v2: Migration = { component: "shop", version: 2, name: "price", up: "ALTER TABLE items ADD COLUMN price INTEGER NOT NULL DEFAULT 0" };
