@@ -13,7 +13,8 @@ import { errorMessage } from "../log.ts";
 import type { AuthUser } from "./auth.ts";
 import type { AppContext } from "./context.ts";
 import { conflict, forbidden, jobStatusReadonly, notFound, unauthorized } from "./errors.ts";
-import { parseListParams } from "./list-params.ts";
+import { keysetMeta } from "./cursor.ts";
+import { engineQuery, parseListParams } from "./list-params.ts";
 import { idOf, listEnvelope } from "./model-routes.ts";
 import { rowToJson } from "./serialize.ts";
 
@@ -60,7 +61,11 @@ export function registerJobStatusRoutes(app: Elysia, ctx: AppContext, options: J
     if (user && !ctx.isAdmin(user)) query.where.unshift([{ field: "actor_id", op: "eq", value: user.id }]);
     // The jobs table may hold millions of finished jobs: count at most COUNT_LIMIT per request.
     query.countLimit = COUNT_LIMIT;
-    const { rows, total } = await queue.listStatuses(query);
+    const { rows, total } = await queue.listStatuses(engineQuery(query));
+    if (query.cursor !== null) {
+      const page = keysetMeta(rows, query, query.cursor);
+      return { data: page.rows.map((r) => wire(r, user)), meta: page.meta };
+    }
     const envelope = listEnvelope(rows.map((r) => wire(r, user)), total, query);
     return total >= COUNT_LIMIT ? { ...envelope, meta: { ...envelope.meta, total_is_lower_bound: true } } : envelope;
   });

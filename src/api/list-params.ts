@@ -4,19 +4,23 @@
 //   ?filter[0]=a:eq:1&filter[0]=b:eq:2       same index = one OR group; groups are ANDed
 //   ?sort=-created_at,title  or  ?sort=created_at:desc,title:asc    (id breaks ties)
 //   ?page=2&limit=50                         default limit 20, at most 100
+//   ?cursor=&limit=50, then ?cursor=<next_cursor>   keyset pages (src/api/cursor.ts)
 // Anything else — an unknown field or operator, a value of the wrong type, a bad page — is a
 // 400 INVALID_QUERY, never a silently ignored parameter.
 import { FILTER_OPS, type Column, type Condition, type FilterOp, type ListQuery, type Scalar } from "../db/list-query.ts";
+import { decodeCursor } from "./cursor.ts";
 import { invalidQuery } from "./errors.ts";
 
 export const DEFAULT_LIMIT = 20;
 export const MAX_LIMIT = 100;
 /** Longer LIKE patterns are refused: every engine's matching costs text × pattern. */
 export const MAX_LIKE_PATTERN = 400;
-const RESERVED = new Set(["filter", "sort", "page", "limit"]);
+const RESERVED = new Set(["filter", "sort", "page", "limit", "cursor"]);
 
 export interface ParsedList extends ListQuery {
   page: number;
+  /** Keyset mode: the cursor sent ("" for the first page); null for ?page= mode. */
+  cursor: string | null;
 }
 
 export function parseListParams(params: URLSearchParams, columns: readonly Column[]): ParsedList {
@@ -43,7 +47,16 @@ export function parseListParams(params: URLSearchParams, columns: readonly Colum
   const offset = (page - 1) * limit;
   // SQLite and PostgreSQL take a 64-bit OFFSET; a number past 2^53 is not even exact here.
   if (!Number.isSafeInteger(offset)) throw invalidQuery(`page is too large: page × limit must stay below ${Number.MAX_SAFE_INTEGER}`, "page");
-  return { where, sort: parseSort(params.get("sort"), byName), limit, page, offset };
+  const sort = parseSort(params.get("sort"), byName);
+  const cursor = params.get("cursor");
+  if (cursor === null) return { where, sort, limit, page, offset, cursor: null };
+  if (params.has("page")) throw invalidQuery("send either cursor or page, not both", "cursor");
+  return { where, sort, limit, page: 1, offset: 0, cursor, ...(cursor ? { after: decodeCursor(cursor, { sort }, columns) } : {}) };
+}
+
+/** What to ask an engine for: in keyset mode one row more than the page (has_more) and no count. */
+export function engineQuery(query: ParsedList): ParsedList {
+  return query.cursor === null ? query : { ...query, limit: query.limit + 1, skipTotal: true };
 }
 
 function parseFilter(raw: string, byName: Map<string, Column>): Condition {

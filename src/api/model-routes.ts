@@ -6,7 +6,8 @@ import type { Elysia } from "elysia";
 import { authorize, type AuthUser } from "./auth.ts";
 import type { AppContext } from "./context.ts";
 import { notFound } from "./errors.ts";
-import { parseListParams, type ParsedList } from "./list-params.ts";
+import { keysetMeta } from "./cursor.ts";
+import { engineQuery, parseListParams, type ParsedList } from "./list-params.ts";
 import { readableRecord } from "./model.ts";
 import type { ModelStore, Scope } from "./model-store.ts";
 
@@ -41,8 +42,10 @@ export function registerModelRoutes(app: Elysia, store: ModelStore, ctx: AppCont
     app.get(base, ({ request }) => {
       const user = caller(request, "list");
       const query = parseListParams(new URL(request.url).searchParams, model.columns);
-      const { rows, total } = store.list(query, scope(user));
-      return listEnvelope(rows.map(readable), total, query);
+      const { rows, total, keys } = store.list(engineQuery(query), scope(user));
+      if (query.cursor === null) return listEnvelope(rows.map(readable), total, query);
+      const page = keysetMeta(rows, query, query.cursor, keys);
+      return { data: page.rows.map(readable), meta: page.meta };
     });
   }
   if (model.access.get !== false) {

@@ -2,7 +2,7 @@
 // its pipeline hooks; records come back in wire form (ISO times, JSON values).
 import type { Statement } from "bun:sqlite";
 import { monotonicFactory } from "ulid";
-import { listRows, type Condition, type ListQuery } from "../db/list-query.ts";
+import { keyOf, listRows, type Condition, type ListQuery, type Scalar } from "../db/list-query.ts";
 import type { AuthUser } from "./auth.ts";
 import { notFound } from "./errors.ts";
 import type { Model } from "./model.ts";
@@ -47,10 +47,11 @@ export class ModelStore {
     return rowToJson(row, this.model.columns);
   }
 
-  list(query: ListQuery, scope?: Scope): { rows: WireRecord[]; total: number } {
-    const where = [...query.where, ...this.scopeConditions(scope)];
+  /** A page of records, with each one's sort keys in storage form (what a keyset cursor holds). */
+  list(query: ListQuery, scope?: Scope): { rows: WireRecord[]; total: number; keys: Scalar[][] } {
+    const where = [...this.scopeConditions(scope), ...query.where];
     const { rows, total } = listRows<Record<string, unknown>>(this.db.sqlite, this.model.table, this.model.columns, { ...query, where });
-    return { rows: rows.map((r) => rowToJson(r, this.model.columns)), total };
+    return { rows: rows.map((r) => rowToJson(r, this.model.columns)), total, keys: rows.map((r) => keyOf(r, query)) };
   }
 
   /** Inserts a record after validating it against the model. The owner field, if any, is the caller. */

@@ -75,9 +75,9 @@ export interface Model {
 
 const DEFAULT_ACCESS: Record<Operation, Access> = { list: "user", get: "user", create: { role: "admin" }, update: { role: "admin" }, delete: { role: "admin" } };
 const SYSTEM_COLUMNS: Column[] = [
-  { name: "id", type: "text", filterable: true, sortable: true },
-  { name: "created_at", type: "time", filterable: true, sortable: true },
-  { name: "updated_at", type: "time", filterable: true, sortable: true },
+  { name: "id", type: "text", filterable: true, sortable: true, notNull: true },
+  { name: "created_at", type: "time", filterable: true, sortable: true, notNull: true },
+  { name: "updated_at", type: "time", filterable: true, sortable: true, notNull: true },
 ];
 
 export function defineModel<Fields extends TObject>(definition: ModelDefinition<Fields>): Model {

@@ -24,7 +24,8 @@ function columnSchema(c: Column): Json {
 
 function listParams(columns: readonly Column[]) {
   return [
-    { name: "page", in: "query", schema: { type: "integer", minimum: 1, default: 1 } },
+    { name: "page", in: "query", description: "page mode (meta: total, page, limit, pages); not with cursor", schema: { type: "integer", minimum: 1, default: 1 } },
+    { name: "cursor", in: "query", description: "keyset mode (meta: limit, next_cursor, has_more): empty for the first page, then meta.next_cursor as answered, with the same sort; rows inserted meanwhile never shift a page. An altered cursor, or one sent with another sort or with page, is 400 INVALID_QUERY", schema: { type: "string" } },
     { name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: 100, default: 20 } },
     { name: "sort", in: "query", description: "e.g. -created_at,title or created_at:desc", schema: { type: "string" } },
     { name: "filter", in: "query", description: "field:op:value (ops eq ne gt gte lt lte in like); repeat to AND", schema: { type: "array", items: { type: "string" } }, style: "form", explode: true },
@@ -36,7 +37,15 @@ export function buildOpenApi(options: { title: string; version: string; models: 
   const paths: Json = {};
   const schemas: Json = {
     Error: { type: "object", required: ["error"], properties: { error: { type: "object", required: ["code", "message", "details"], properties: { code: { type: "string" }, message: { type: "string" }, details: { type: "array", items: { type: "object", properties: { field: { type: "string" }, message: { type: "string" } } } } } } } },
-    ListMeta: { type: "object", properties: { total: { type: "integer" }, page: { type: "integer" }, limit: { type: "integer" }, pages: { type: "integer" } } },
+    ListMeta: {
+      type: "object",
+      description: "?page= mode answers total, page, limit, pages; ?cursor= mode answers limit, next_cursor, has_more",
+      properties: {
+        total: { type: "integer" }, page: { type: "integer" }, limit: { type: "integer" }, pages: { type: "integer" },
+        next_cursor: { type: ["string", "null"], description: "the position after this page's last row (the cursor sent, on an empty page): send it back to go on, or later to poll for rows added since" },
+        has_more: { type: "boolean", description: "whether rows followed this page when it was read" },
+      },
+    },
     JobStatus: { type: "object", properties: Object.fromEntries([...STATUS_COLUMNS.map((c) => [c.name, columnSchema(c)]), ["status", { enum: ["enqueued", "running", "succeeded", "failed", "dead", "cancelled"] }]]) },
   };
 

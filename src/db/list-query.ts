@@ -13,6 +13,8 @@ export interface Column {
   sortable?: boolean;
   /** The only values a text column holds (a state): filtering by another is refused, not an empty list. */
   values?: readonly string[];
+  /** Never NULL: a keyset bound on it needs no `OR … IS NULL` (and can use an index's range). */
+  notNull?: boolean;
 }
 
 export type FilterOp = "eq" | "ne" | "gt" | "gte" | "lt" | "lte" | "in" | "like";
@@ -33,7 +35,18 @@ export interface ListQuery {
   offset: number;
   /** Count matching rows only up to this many (a table of a million jobs is not counted per page). */
   countLimit?: number;
+  /**
+   * Keyset pagination: only the rows after this position in the query's order, given as the
+   * values of sortWithTieBreaker's fields (storage form) of the last row already seen. Every
+   * engine orders NULL before any value (SQLite's order), so a position means the same
+   * row boundary on SQLite, in memory, on Redis and on PostgreSQL.
+   */
+  after?: Scalar[];
+  /** Do not count the matches (a keyset page answers has_more instead); total is then 0. */
+  skipTotal?: boolean;
 }
+
+export type SortKey = { field: string; direction: "asc" | "desc" };
 
 const SQL_OPS: Record<Exclude<FilterOp, "in">, string> = { eq: "=", ne: "<>", gt: ">", gte: ">=", lt: "<", lte: "<=", like: "LIKE" };
 
@@ -51,14 +64,15 @@ export function listRows<Row>(db: Database, table: string, columns: readonly Col
   const where = query.where
     .map((group) => `(${group.map((c) => condition(known, c, params)).join(" OR ")})`)
     .join(" AND ");
-  const clauses = [source?.condition, where].filter(Boolean);
+  const keyset = query.after ? keysetCondition(sortWithTieBreaker(query), query.after, (name) => ident(known, name), (v) => (params.push(v), "?"), (name) => known.get(name)?.notNull === true) : "";
+  const clauses = [source?.condition, where, keyset].filter(Boolean);
   const whereSql = clauses.length ? ` WHERE ${clauses.join(" AND ")}` : "";
   const order = sortWithTieBreaker(query).map((s) => `${ident(known, s.field)} ${s.direction === "desc" ? "DESC" : "ASC"}`).join(", ");
   const tableSql = source?.from ?? quote(table);
   const countSql = query.countLimit
     ? `SELECT count(*) AS n FROM (SELECT 1 FROM ${tableSql}${whereSql} LIMIT ${Math.floor(query.countLimit)})`
     : `SELECT count(*) AS n FROM ${tableSql}${whereSql}`;
-  const total = (db.query(countSql).get(...params) as { n: number }).n;
+  const total = query.skipTotal ? 0 : (db.query(countSql).get(...params) as { n: number }).n;
   const rows = db.query(`SELECT * FROM ${tableSql}${whereSql} ORDER BY ${order} LIMIT ? OFFSET ?`).all(...params, query.limit, query.offset) as Row[];
   return { rows, total };
 }
@@ -66,8 +80,42 @@ export function listRows<Row>(db: Database, table: string, columns: readonly Col
 /** Rows that tie on the sort keys are ordered by id (a ULID: creation order), in the
  * direction of the first key — so "newest first" stays newest first among equals. */
 /** The query's sort, then the id in the first key's direction: a stable order for every engine. */
-export function sortWithTieBreaker(query: ListQuery): { field: string; direction: "asc" | "desc" }[] {
+export function sortWithTieBreaker(query: Pick<ListQuery, "sort">): SortKey[] {
   return [...query.sort, { field: "id", direction: query.sort[0]?.direction ?? "asc" }];
+}
+
+/** A row's position for keyset pagination: the values of its sort keys and id, in storage form. */
+export function keyOf(row: Record<string, unknown>, query: Pick<ListQuery, "sort">): Scalar[] {
+  return sortWithTieBreaker(query).map(({ field }) => (row[field] ?? null) as Scalar);
+}
+
+/**
+ * SQL for "after `after` in `order`", NULL sorting first: (k1 beyond v1) OR (k1 = v1 AND k2
+ * beyond v2) OR …, led by a bound on the first key alone (k1 >= v1) that an index on k1 can
+ * seek to, so a deep page reads from its position on instead of from the start. `bind` adds a
+ * parameter and answers its placeholder; it is called in the order the placeholders appear.
+ */
+export function keysetCondition(order: readonly SortKey[], after: readonly Scalar[], column: (name: string) => string, bind: (value: Scalar) => string, notNull: (name: string) => boolean): string {
+  const nonNull = (name: string) => name === "id" || notNull(name);
+  const first = order[0]!;
+  const lead = leadingBound(column(first.field), first.direction, after[0] ?? null, bind, nonNull(first.field));
+  const disjuncts: string[] = [];
+  order.forEach((key, i) => {
+    const value = after[i] ?? null;
+    if (key.direction === "desc" && value === null) return; // nothing sorts after NULL going down
+    const equal = order.slice(0, i).map((k, j) => (after[j] === null ? `${column(k.field)} IS NULL` : `${column(k.field)} = ${bind(after[j]!)}`));
+    const col = column(key.field);
+    const beyond = value === null ? `${col} IS NOT NULL` : key.direction === "asc" ? `${col} > ${bind(value)}` : nonNull(key.field) ? `${col} < ${bind(value)}` : `(${col} < ${bind(value)} OR ${col} IS NULL)`;
+    disjuncts.push([...equal, beyond].join(" AND "));
+  });
+  const rest = disjuncts.length ? disjuncts.map((d) => `(${d})`).join(" OR ") : "1 = 0";
+  return lead ? `(${lead} AND (${rest}))` : `(${rest})`;
+}
+
+function leadingBound(col: string, direction: "asc" | "desc", value: Scalar, bind: (value: Scalar) => string, nonNull: boolean): string | null {
+  if (direction === "asc") return value === null ? null : `${col} >= ${bind(value)}`;
+  if (value === null) return `${col} IS NULL`;
+  return nonNull ? `${col} <= ${bind(value)}` : `(${col} <= ${bind(value)} OR ${col} IS NULL)`;
 }
 
 function condition(known: Map<string, Column>, c: Condition, params: Scalar[]): string {
@@ -100,16 +148,23 @@ export function listInMemory<Row extends Record<string, unknown>>(all: Iterable<
     .map((group) => ({ likes: group.some((c) => c.op === "like"), tests: group.map(predicate) }))
     .sort((a, b) => Number(a.likes) - Number(b.likes))
     .map((g) => g.tests);
-  const matching = [...all].filter((row) => groups.every((group) => group.some((test) => test(row))));
   const order = sortWithTieBreaker(query);
-  matching.sort((a, b) => {
-    for (const { field, direction } of order) {
-      const cmp = compare(a[field], b[field]);
-      if (cmp !== 0) return direction === "desc" ? -cmp : cmp;
+  const byOrder = (a: readonly unknown[], b: readonly unknown[]) => {
+    for (let i = 0; i < order.length; i++) {
+      const cmp = compare(a[i], b[i]);
+      if (cmp !== 0) return order[i]!.direction === "desc" ? -cmp : cmp;
     }
     return 0;
-  });
-  return { rows: matching.slice(query.offset, query.offset + query.limit), total: query.countLimit ? Math.min(query.countLimit, matching.length) : matching.length };
+  };
+  const after = query.after;
+  const matching = [...all]
+    .filter((row) => groups.every((group) => group.some((test) => test(row))))
+    .map((row) => ({ row, key: keyOf(row, query) }))
+    .filter(({ key }) => !after || byOrder(key, after) > 0)
+    .sort((a, b) => byOrder(a.key, b.key))
+    .map(({ row }) => row);
+  const total = query.skipTotal ? 0 : query.countLimit ? Math.min(query.countLimit, matching.length) : matching.length;
+  return { rows: matching.slice(query.offset, query.offset + query.limit), total };
 }
 
 /** A condition as a test of a row; a LIKE pattern is compiled once, not once per row. */

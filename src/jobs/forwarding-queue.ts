@@ -73,13 +73,15 @@ export class ForwardingQueue implements SyncEnqueue, Cancellable, Retryable, Sta
   async listStatuses(query: ListQuery): Promise<{ rows: StatusRow[]; total: number }> {
     const window = { ...query, offset: 0, limit: query.offset + query.limit };
     const local = this.outbox.listStatuses(window);
-    if (local.total === 0) return this.remote.listStatuses(query);
+    // The window starts at offset 0, so it holds a row whenever the outbox has a match.
+    if (local.rows.length === 0) return this.remote.listStatuses(query);
     const remote = await this.remote.listStatuses(window);
     const seen = new Set(remote.rows.map((r) => r.id));
     const fresh = local.rows.filter((r) => !seen.has(r.id));
     const order = sortWithTieBreaker(query);
     const rows = [...remote.rows, ...fresh].sort((a, b) => compareRows(a, b, order));
-    return { rows: rows.slice(query.offset, query.offset + query.limit), total: remote.total + local.total - (local.rows.length - fresh.length) };
+    const total = query.skipTotal ? 0 : remote.total + local.total - (local.rows.length - fresh.length);
+    return { rows: rows.slice(query.offset, query.offset + query.limit), total };
   }
 
   nextDueAt(after: number): Promise<number | null> {
@@ -93,13 +95,13 @@ export class ForwardingQueue implements SyncEnqueue, Cancellable, Retryable, Sta
   }
 }
 
-/** The order PostgreSQL gives (NULLs last when ascending, first when descending). */
+/** The order both engines give (NULL first going up, as in SQLite; postgres-list.ts asks PostgreSQL for it). */
 function compareRows(a: StatusRow, b: StatusRow, order: readonly { field: string; direction: "asc" | "desc" }[]): number {
   for (const { field, direction } of order) {
     const x = a[field] ?? null;
     const y = b[field] ?? null;
     if (x === y) continue;
-    const ascending = x === null ? 1 : y === null ? -1 : x < y ? -1 : 1;
+    const ascending = x === null ? -1 : y === null ? 1 : x < y ? -1 : 1;
     return direction === "desc" ? -ascending : ascending;
   }
   return 0;

@@ -231,9 +231,11 @@ export class RedisQueue implements Queue, Source, Cancellable, Retryable, Status
       ? [this.key("ids")]
       : (plan.statuses ?? JOB_STATUSES).flatMap((status) => types.map((type) => this.key("listed", `${status}|${type}`)));
     const wanted = String(query.offset + query.limit);
-    const range = plan.direction === "desc" ? ["+", "-", "BYLEX", "REV"] : ["-", "+", "BYLEX"];
+    // A keyset position is its id (the last key): created_at sorts as the id does here.
+    const from = query.after ? `(${String(query.after[query.after.length - 1])}` : null;
+    const range = plan.direction === "desc" ? [from ?? "+", "-", "BYLEX", "REV"] : [from ?? "-", "+", "BYLEX"];
     const [sizes, ranges] = await Promise.all([
-      Promise.all(keys.map((key) => this.send("ZCARD", [key]) as Promise<number>)),
+      Promise.all(keys.map((key) => (query.skipTotal ? 0 : (this.send("ZCARD", [key]) as Promise<number>)))),
       Promise.all(keys.map((key) => this.send("ZRANGE", [key, ...range, "LIMIT", "0", wanted]) as Promise<string[]>)),
     ]);
     const ids = ranges.flat().sort();

@@ -6,12 +6,12 @@ import { JOB_STATUSES, type JobState } from "./types.ts";
 const filterable = (name: string, type: Column["type"] = "text"): Column => ({ name, type, filterable: true, sortable: true });
 
 export const STATUS_COLUMNS: Column[] = [
-  filterable("id"),
-  filterable("type"),
-  { ...filterable("status"), values: JOB_STATUSES },
-  { name: "priority", type: "integer", filterable: true, sortable: true },
-  { name: "attempts", type: "integer", filterable: true, sortable: true },
-  { name: "max_retry", type: "integer" },
+  { ...filterable("id"), notNull: true },
+  { ...filterable("type"), notNull: true },
+  { ...filterable("status"), values: JOB_STATUSES, notNull: true },
+  { name: "priority", type: "integer", filterable: true, sortable: true, notNull: true },
+  { name: "attempts", type: "integer", filterable: true, sortable: true, notNull: true },
+  { name: "max_retry", type: "integer", notNull: true },
   filterable("actor_id"),
   filterable("tenant_id"),
   filterable("group_key"),
@@ -20,11 +20,11 @@ export const STATUS_COLUMNS: Column[] = [
   { name: "result_url", type: "text" },
   { name: "result_mime", type: "text" },
   { name: "output", type: "json" },
-  filterable("run_at", "time"),
-  filterable("created_at", "time"),
+  { ...filterable("run_at", "time"), notNull: true },
+  { ...filterable("created_at", "time"), notNull: true },
   filterable("started_at", "time"),
   filterable("completed_at", "time"),
-  filterable("updated_at", "time"),
+  { ...filterable("updated_at", "time"), notNull: true },
 ];
 
 export type StatusRow = Record<string, string | number | null>;

@@ -55,12 +55,8 @@ export interface JobStatusJson {
   completed_at: string | null;
   updated_at: string;
 }
-interface ListMeta {
-  total: number;
-  page: number;
-  limit: number;
-  pages: number;
-}
+/** ?page= answers the first; ?cursor= the second (docs/api.md, "Keyset pages"). */
+type ListMeta = { total: number; page: number; limit: number; pages: number } | { limit: number; next_cursor: string | null; has_more: boolean };
 type One<T> = { data: T };
 type Many<T> = { data: T[]; meta: ListMeta };
 const answer = <T>() => ({}) as T;

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { ManualClock } from "../../src/clock.ts";
 import { MAX_REQUEUES, type Cancellable, type Outcome, type Queue, type Retryable, type Source, type StatusReader } from "../../src/jobs/queue.ts";
 import { InvalidJobError } from "../../src/jobs/new-job.ts";
-import type { Condition, ListQuery } from "../../src/db/list-query.ts";
+import { keyOf, type Condition, type ListQuery, type Scalar } from "../../src/db/list-query.ts";
 import type { Job, NewJob } from "../../src/jobs/types.ts";
 
 export type TestQueue = Queue & Source & Cancellable & Retryable & StatusReader;
@@ -394,6 +394,47 @@ export function queueConformance(name: string, factory: QueueFactory, features: 
       expect(await ids([[{ field: "type", op: "like", value: "send%" }]], [], 1, 1)).toEqual({ ids: [c], total: 2 });
       const { rows } = await queue.listStatuses({ where: [[{ field: "id", op: "eq", value: b }]], sort: [], limit: 1, offset: 0 });
       expect(rows[0]).toMatchObject({ id: b, type: "webhook", status: "enqueued", actor_id: "ben", group_key: "g1", attempts: 0, max_retry: 3, started_at: null });
+    });
+
+    test("keyset pages (after the last row's key) skip and repeat no row while jobs are inserted between pages, in every sort, NULL first", async () => {
+      const groups = [null, "g1", "g2", null, "g3"];
+      let n = 0;
+      const enqueueOne = async () => {
+        await queue.enqueue({ type: "t", priority: n % 3, groupKey: groups[n % groups.length] ?? undefined });
+        clock.advance(n++ % 2); // pairs of jobs share a created_at: the id breaks the tie
+      };
+      for (let i = 0; i < 12; i++) await enqueueOne();
+      const sorts: ListQuery["sort"][] = [
+        [],
+        [{ field: "id", direction: "desc" }],
+        [{ field: "created_at", direction: "desc" }],
+        [{ field: "priority", direction: "desc" }],
+        [{ field: "group_key", direction: "asc" }],
+        [{ field: "group_key", direction: "desc" }, { field: "priority", direction: "asc" }],
+      ];
+      for (const where of [[], [[{ field: "type", op: "eq", value: "t" }]]] as Condition[][][]) {
+        for (const sort of sorts) {
+          const listAll = async () => (await queue.listStatuses({ where, sort, limit: 1_000, offset: 0 })).rows;
+          const before = (await listAll()).map((r) => r.id as string);
+          const seen: string[] = [];
+          let after: Scalar[] | undefined;
+          for (let page = 0; page < 100; page++) {
+            const { rows } = await queue.listStatuses({ where, sort, limit: 4, offset: 0, after, skipTotal: true });
+            seen.push(...rows.map((r) => r.id as string));
+            if (rows.length < 4) break; // the end (as has_more says); going on would follow new jobs
+            after = keyOf(rows.at(-1)!, { sort });
+            await enqueueOne(); // lands before or after the position, depending on the sort
+          }
+          const label = JSON.stringify({ where, sort });
+          expect({ label, repeated: seen.length - new Set(seen).size }).toEqual({ label, repeated: 0 });
+          expect({ label, skipped: before.filter((id) => !seen.includes(id)) }).toEqual({ label, skipped: [] });
+          // The pages, joined, are the listing's own order (NULL group keys first going up).
+          const order = (await listAll()).map((r) => r.id as string).filter((id) => seen.includes(id));
+          expect({ label, seen }).toEqual({ label, seen: order });
+        }
+      }
+      const nullFirst = (await queue.listStatuses({ where: [], sort: [{ field: "group_key", direction: "asc" }], limit: 1, offset: 0 })).rows[0];
+      expect(nullFirst?.group_key).toBeNull();
     });
 
     if (features.transactionalEnqueue) {

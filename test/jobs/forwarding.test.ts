@@ -4,6 +4,7 @@
 import { afterAll, afterEach, beforeEach, expect, test } from "bun:test";
 import { SQL } from "bun";
 import { openDatabase, type Db, type Migration } from "../../src/db/index.ts";
+import { keyOf, type ListQuery, type Scalar } from "../../src/db/list-query.ts";
 import { ForwardingQueue } from "../../src/jobs/forwarding-queue.ts";
 import { Forwarder } from "../../src/jobs/forwarder.ts";
 import { PostgresQueue } from "../../src/jobs/postgres.ts";
@@ -159,6 +160,34 @@ if (url) {
     expect((await page(2, 2)).rows.map((r) => r.id)).toEqual(all.slice(2, 4));
     await forwarder.forwardOnce(); // the outbox empty again: PostgreSQL's page as it is
     expect((await page(1, 3)).rows.map((r) => r.id)).toEqual(all.slice(1, 4));
+  });
+
+  test("keyset pages over the outbox and PostgreSQL together skip and repeat no job while jobs are enqueued and forwarded between pages", async () => {
+    const later = Date.now() + 60_000;
+    let n = 0;
+    const enqueueOne = () => queue.enqueue({ type: "t", notBefore: later, groupKey: n++ % 3 === 0 ? undefined : `g${n % 4}` });
+    for (let i = 0; i < 6; i++) enqueueOne();
+    expect(await forwarder.forwardOnce()).toBe(6);
+    for (let i = 0; i < 5; i++) enqueueOne(); // a forwarding backlog: these are still in the outbox
+    const sorts: ListQuery["sort"][] = [[], [{ field: "created_at", direction: "desc" }], [{ field: "group_key", direction: "asc" }], [{ field: "group_key", direction: "desc" }]];
+    for (const sort of sorts) {
+      const listAll = async () => (await queue.listStatuses({ where: [], sort, limit: 1_000, offset: 0 })).rows.map((r) => r.id as string);
+      const before = await listAll();
+      const seen: string[] = [];
+      let after: Scalar[] | undefined;
+      for (let page = 0; page < 100; page++) {
+        const { rows } = await queue.listStatuses({ where: [], sort, limit: 3, offset: 0, after, skipTotal: true });
+        seen.push(...rows.map((r) => r.id as string));
+        if (rows.length < 3) break;
+        after = keyOf(rows.at(-1)!, { sort });
+        enqueueOne();
+        if (page % 2 === 1) await forwarder.forwardOnce(); // jobs move from the outbox to PostgreSQL mid-walk
+      }
+      const label = JSON.stringify(sort);
+      expect({ label, repeated: seen.length - new Set(seen).size }).toEqual({ label, repeated: 0 });
+      expect({ label, skipped: before.filter((id) => !seen.includes(id)) }).toEqual({ label, skipped: [] });
+      expect({ label, seen }).toEqual({ label, seen: (await listAll()).filter((id) => seen.includes(id)) });
+    }
   });
 
   test("a partition claims only its own jobs; reads see every partition", async () => {
