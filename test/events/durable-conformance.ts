@@ -11,6 +11,8 @@ export interface DurableEngine<Bus extends EventBus> {
   subscribeDurable(bus: Bus, pattern: string, handler: EventHandler): void;
   /** Removes what the test left in the broker (queue, stream, consumer). */
   cleanup(): Promise<void>;
+  /** Bugs the engine is known to have, each named: its test is skipped (and says so) until fixed. */
+  known?: { publishRightAfterClose?: string };
 }
 
 export function durableSubscriberTest<Bus extends EventBus>(name: string, engine: DurableEngine<Bus>): void {
@@ -23,7 +25,6 @@ export function durableSubscriberTest<Bus extends EventBus>(name: string, engine
     await publisher.publish("till.order.created", {});
     await waitFor(() => seen.length === 1);
     await first.close(); // the subscriber goes away; the broker keeps its place
-    await Bun.sleep(600); // any blocking read it had in flight times out: it is really gone
     await publisher.publish("till.order.updated", {});
     await publisher.publish("till.order.line.added", {}); // `*` is one word: not for this subscription
     await publisher.publish("till.order.deleted", {});
@@ -55,16 +56,15 @@ export function durableSubscriberTest<Bus extends EventBus>(name: string, engine
     await waitFor(() => started.length === 1);
     await Bun.sleep(100); // the second reaches the subscriber's queue too
     await first.close();
-    await Bun.sleep(600);
     const again = await engine.open();
     const later: string[] = [];
     engine.subscribeDurable(again, "till.order.*", (e) => void later.push(e.type));
     await waitFor(() => later.length >= 2, 10_000, "the unfinished events, again");
     expect([...new Set(later)].sort()).toEqual(["till.order.created", "till.order.updated"]);
-    // Finished this time: acknowledged, so a third subscriber gets nothing more.
-    await Bun.sleep(200);
+    // Finished this time: acknowledged — close() sends what it owes — so a third subscriber gets nothing more.
     await again.close();
-    await Bun.sleep(600);
+    // See the next test: an engine that still reads for a while after close() would take the next event.
+    if (engine.known?.publishRightAfterClose) await Bun.sleep(600);
     const third = await engine.open();
     const after: string[] = [];
     engine.subscribeDurable(third, "till.order.*", (e) => void after.push(e.type));
@@ -75,6 +75,31 @@ export function durableSubscriberTest<Bus extends EventBus>(name: string, engine
     expect(after).toEqual(["till.order.deleted"]);
     await Promise.all([third.close(), publisher.close()]);
     await engine.cleanup();
+  });
+
+  const stranded = engine.known?.publishRightAfterClose;
+  test.skipIf(stranded !== undefined)(`${name}: an event published right after a durable subscriber closed reaches the next one${stranded ? ` (SKIPPED, KNOWN BUG: ${stranded})` : ""}`, async () => {
+    const publisher = await engine.open();
+    const first = await engine.open();
+    const next = await engine.open();
+    try {
+      const seen: string[] = [];
+      engine.subscribeDurable(first, "till.order.*", (e) => void seen.push(e.type));
+      await first.ready?.();
+      await publisher.publish("till.order.created", {});
+      await waitFor(() => seen.length === 1, 5_000, "the first event");
+      await first.close(); // at once: a new subscriber takes over while nothing waits for the old one to fade
+      const later: string[] = [];
+      engine.subscribeDurable(next, "till.order.*", (e) => void later.push(e.type));
+      await next.ready?.();
+      await publisher.publish("till.order.updated", {});
+      await waitFor(() => later.includes("till.order.updated"), 10_000, "the event published after the close");
+      expect(later).toEqual(["till.order.updated"]);
+      expect(seen).toEqual(["till.order.created"]);
+    } finally {
+      await Promise.all([next.close(), publisher.close()]);
+      await engine.cleanup();
+    }
   });
 
   test(`${name}: a subscriber further behind than its queue holds loses nothing: the rest wait in the broker`, async () => {
