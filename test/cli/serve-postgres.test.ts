@@ -129,8 +129,8 @@ if (url) {
       expect(JSON.parse(cli("show", ids.waiting).out)).toMatchObject({ id: ids.waiting, status: "enqueued" });
       expect(cli("retry", ids.dead)).toMatchObject({ code: 0, out: `job ${ids.dead} queued again\n` });
       expect(cli("cancel", ids.waiting)).toMatchObject({ code: 0, out: `job ${ids.waiting} cancelled\n` });
-      expect(cli("cancel", ids.waiting)).toMatchObject({ code: 2, err: expect.stringContaining("already finished") });
-      expect(cli("show", "nope")).toMatchObject({ code: 2, err: expect.stringContaining("no job nope") });
+      expect(cli("cancel", ids.waiting)).toMatchObject({ code: 1, err: expect.stringContaining("already finished") });
+      expect(cli("show", "nope")).toMatchObject({ code: 1, err: expect.stringContaining("no job nope") });
       expect(cli("purge", "--node", other).out).toContain("purged ");
       const left = (await sql.unsafe(`SELECT id, status FROM backroom_jobs WHERE id IN ($1, $2, $3) ORDER BY id`, [ids.dead, ids.waiting, ids.old])) as { id: string; status: string }[];
       expect(left).toEqual([{ id: ids.waiting, status: "cancelled" }, { id: ids.dead, status: "enqueued" }]); // the old one purged; the new cancel kept
@@ -139,7 +139,7 @@ if (url) {
       await sql.unsafe(`DELETE FROM backroom_jobs WHERE id IN ($1, $2, $3)`, [ids.dead, ids.waiting, ids.old]);
     }
     const empty = Bun.spawnSync([process.execPath, "src/main.ts", "jobs", "list", "--queue", url.replace(/\/test$/, "/postgres")], { stdout: "pipe", stderr: "pipe" });
-    expect(empty.exitCode).toBe(2);
+    expect(empty.exitCode).toBe(1); // a runtime failure, not a usage mistake
     expect(empty.stderr.toString()).toContain("has no Backroom queue");
     const unreachable = Bun.spawnSync([process.execPath, "src/main.ts", "jobs", "list", "--queue", "postgres://postgres@127.0.0.1:1/test"], { stdout: "pipe", stderr: "pipe" });
     expect(unreachable.exitCode).toBe(1);

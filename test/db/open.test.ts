@@ -82,6 +82,7 @@ describe("migrations", () => {
     const rows = db.sqlite.query("SELECT component, version, name FROM backroom_schema ORDER BY component, version").all();
     expect(rows).toEqual([
       { component: "jobs", version: 1, name: expect.any(String) },
+      { component: "jobs", version: 2, name: expect.any(String) },
       { component: "shop", version: 1, name: "items" },
       { component: "shop", version: 2, name: "price" },
     ]);
