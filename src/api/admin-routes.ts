@@ -9,7 +9,7 @@ import type { Activity } from "../ops/activity.ts";
 import { ADMIN_PAGE } from "./admin-page.ts";
 import { authorize } from "./auth.ts";
 import type { AppContext } from "./context.ts";
-import { notFound } from "./errors.ts";
+import { notFound } from "../errors.ts";
 import { htmlPage } from "./html-page.ts";
 import { idOf } from "./model-routes.ts";
 import { isoOrNull } from "./serialize.ts";

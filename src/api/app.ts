@@ -11,7 +11,7 @@ import { DEFAULT_ADMIN_ROLE, TokenService, usersModel } from "./auth.ts";
 import { registerAuthRoutes } from "./auth-routes.ts";
 import { AppContext } from "./context.ts";
 import { errorResponse } from "./error-envelope.ts";
-import { methodNotAllowed } from "./errors.ts";
+import { methodNotAllowed } from "./http-errors.ts";
 import { DEFAULT_BODY_LIMIT, guardDeclaredLength, parseJsonBody } from "./http-guards.ts";
 import { registerJobStatusRoutes } from "./job-status-routes.ts";
 import { registerScheduleRoutes } from "./schedule-routes.ts";

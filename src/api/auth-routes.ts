@@ -2,7 +2,7 @@
 // shows it once; DELETE /api/tokens/:id revokes one (admin, or the token's own user).
 import type { Elysia } from "elysia";
 import type { AppContext } from "./context.ts";
-import { forbidden, notFound, unauthorized } from "./errors.ts";
+import { forbidden, notFound, unauthorized } from "../errors.ts";
 import { idOf } from "./model-routes.ts";
 
 export function registerAuthRoutes(app: Elysia, ctx: AppContext): string[] {

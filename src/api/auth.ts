@@ -6,7 +6,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { Type } from "@sinclair/typebox";
 import { monotonicFactory } from "ulid";
 import type { Db } from "../db/open.ts";
-import { forbidden, unauthorized } from "./errors.ts";
+import { forbidden, unauthorized } from "../errors.ts";
 import { defineModel, type Access } from "./model.ts";
 
 export interface AuthUser {

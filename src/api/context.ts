@@ -2,7 +2,7 @@
 // caller sees everything (admin) or only their own rows.
 import { monotonicFactory } from "ulid";
 import { bearerToken, isAdmin, type AuthUser } from "./auth.ts";
-import { unauthorized } from "./errors.ts";
+import { unauthorized } from "../errors.ts";
 import { requestIdOf } from "./http-guards.ts";
 import type { Services } from "./services.ts";
 

@@ -6,7 +6,7 @@
 // every page. It must never carry anything but the last row's sort keys.
 import { createHash } from "node:crypto";
 import { keyOf, sortWithTieBreaker, type Column, type ListQuery, type Scalar, type SortKey } from "../db/list-query.ts";
-import { invalidQuery } from "./errors.ts";
+import { invalidQuery } from "../errors.ts";
 
 interface CursorBody {
   /** The sort it was made for, e.g. "created_at:desc,id:desc". */

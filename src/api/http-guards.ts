@@ -1,6 +1,7 @@
 // What every request passes before a handler sees it: a request id, the body size limit, and
 // JSON as the only body type. Failing here means nothing was read further and nothing written.
-import { bodyTooLarge, emptyBody, invalidJson, unsupportedMediaType } from "./errors.ts";
+import { emptyBody } from "../errors.ts";
+import { bodyTooLarge, invalidJson, unsupportedMediaType } from "./http-errors.ts";
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 

@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import type { Migration } from "../db/migrations.ts";
 import type { Db } from "../db/open.ts";
-import { ApiError, invalidQuery } from "./errors.ts";
+import { CodedError, invalidQuery } from "../errors.ts";
 
 export const idempotencyMigrations: Migration[] = [
   {
@@ -52,7 +52,7 @@ export function once(
       .get(userId, request.key) as { request_hash: string; status: number; response: string } | null;
     if (previous) {
       if (previous.request_hash !== hash) {
-        throw new ApiError(422, "IDEMPOTENCY_KEY_REUSED", "this Idempotency-Key was already used for a different request");
+        throw new CodedError(422, "IDEMPOTENCY_KEY_REUSED", "this Idempotency-Key was already used for a different request");
       }
       return { status: previous.status, data: JSON.parse(previous.response), replayed: true };
     }

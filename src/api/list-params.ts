@@ -9,7 +9,7 @@
 // 400 INVALID_QUERY, never a silently ignored parameter.
 import { FILTER_OPS, type Column, type Condition, type FilterOp, type ListQuery, type Scalar } from "../db/list-query.ts";
 import { decodeCursor } from "./cursor.ts";
-import { invalidQuery } from "./errors.ts";
+import { invalidQuery } from "../errors.ts";
 
 export const DEFAULT_LIMIT = 20;
 export const MAX_LIMIT = 100;

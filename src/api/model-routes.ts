@@ -5,7 +5,7 @@
 import type { Elysia } from "elysia";
 import { authorize, type AuthUser } from "./auth.ts";
 import type { AppContext } from "./context.ts";
-import { notFound } from "./errors.ts";
+import { notFound } from "../errors.ts";
 import { keysetMeta } from "./cursor.ts";
 import { engineQuery, parseListParams, type ParsedList } from "./list-params.ts";
 import { readableRecord } from "./model.ts";

@@ -4,7 +4,7 @@ import type { Statement } from "bun:sqlite";
 import { monotonicFactory } from "ulid";
 import { keyOf, listRows, type Condition, type ListQuery, type Scalar } from "../db/list-query.ts";
 import type { AuthUser } from "./auth.ts";
-import { notFound } from "./errors.ts";
+import { notFound } from "../errors.ts";
 import type { Model } from "./model.ts";
 import type { Pipeline, WriteOperation } from "./pipeline.ts";
 import { rowToJson } from "./serialize.ts";

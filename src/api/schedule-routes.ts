@@ -8,7 +8,7 @@ import type { ScheduleState } from "../cron/store.ts";
 import type { ScheduleDefinition, Scheduler } from "../cron/scheduler.ts";
 import { authorize } from "./auth.ts";
 import type { AppContext } from "./context.ts";
-import { notFound } from "./errors.ts";
+import { notFound } from "../errors.ts";
 import { isoOrNull } from "./serialize.ts";
 import { validateBody } from "./validate.ts";
 

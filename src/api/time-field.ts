@@ -5,7 +5,7 @@
 // The "date-time" format is checked by our own pattern, never through TypeBox's process-wide
 // FormatRegistry: what passes must not depend on which library registered the format first.
 import { Kind, OptionalKind, Type, type TSchema } from "@sinclair/typebox";
-import { validationError } from "./errors.ts";
+import { validationError } from "../errors.ts";
 
 /** A point in time with a UTC offset ("Z" or ±hh:mm); seconds required, up to milliseconds. */
 const ISO_8601 = "^\\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01])T([01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(\\.\\d{1,3})?(Z|[+-]([01]\\d|2[0-3]):[0-5]\\d)$";

@@ -5,7 +5,7 @@
 // ~500 MB of one request, and every other request (/healthz too) waited behind it.
 import type { TSchema } from "@sinclair/typebox";
 import type { TypeCheck } from "@sinclair/typebox/compiler";
-import { emptyBody, validationError } from "./errors.ts";
+import { emptyBody, validationError } from "../errors.ts";
 
 export const MAX_ERRORS = 20;
 

@@ -1,10 +1,11 @@
 // One line for a failed command: our errors already say what to do; validation errors from
-// the model layer list their fields.
-import { ApiError } from "../api/errors.ts";
+// the model layer list their fields (a detail that only repeats the message, as a bad job's or
+// schedule's does, is left out).
+import { CodedError } from "../errors.ts";
 
 export function describeError(error: unknown): string {
-  if (error instanceof ApiError) {
-    const details = error.details.map((d) => `${d.field}: ${d.message}`).join("; ");
+  if (error instanceof CodedError) {
+    const details = error.details.filter((d) => d.message !== error.message).map((d) => `${d.field}: ${d.message}`).join("; ");
     return details ? `${error.message} (${details})` : error.message;
   }
   const code = (error as { code?: unknown } | null)?.code;

@@ -4,14 +4,15 @@
 // (02:30 on a spring-forward night) at the first moment after the gap, and a local time that
 // happens twice (autumn) once, at its first occurrence.
 import { Cron } from "croner";
+import { CodedError } from "../errors.ts";
 
-export class InvalidScheduleError extends Error {
+export class InvalidScheduleError extends CodedError {
   override name = "InvalidScheduleError";
   constructor(
     readonly field: "schedule" | "timezone",
     message: string,
   ) {
-    super(message);
+    super(400, "INVALID_SCHEDULE", message, [{ field, message }]);
   }
 }
 

@@ -7,6 +7,7 @@
 // and re-checks at least once a minute in case the wall clock was moved.
 import { systemClock, type Clock } from "../clock.ts";
 import type { Db } from "../db/open.ts";
+import { CodedError } from "../errors.ts";
 import type { SyncEnqueue } from "../jobs/sync-queue.ts";
 import { errorMessage, jsonLogger, type Logger } from "../log.ts";
 import { compileSchedule, InvalidScheduleError } from "./expression.ts";
@@ -36,12 +37,18 @@ export interface SchedulerOptions {
   maxCatchUp?: number;
 }
 
-export class ScheduleNotFoundError extends Error {
+export class ScheduleNotFoundError extends CodedError {
   override name = "ScheduleNotFoundError";
+  constructor(message: string) {
+    super(404, "NOT_FOUND", message);
+  }
 }
 
-export class ScheduleExistsError extends Error {
+export class ScheduleExistsError extends CodedError {
   override name = "ScheduleExistsError";
+  constructor(message: string) {
+    super(409, "CONFLICT", message);
+  }
 }
 
 const MAX_SLEEP_MS = 60_000;

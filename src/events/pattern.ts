@@ -4,8 +4,13 @@
 //   job.>           `>` is one or more trailing segments, last only: job.send_receipt.completed
 // The same wildcards as NATS; AMQP topic exchanges call `>` `#`.
 
-export class InvalidPatternError extends Error {
+import { CodedError } from "../errors.ts";
+
+export class InvalidPatternError extends CodedError {
   override name = "InvalidPatternError";
+  constructor(message: string) {
+    super(422, "VALIDATION_ERROR", message, [{ field: "pattern", message }]);
+  }
 }
 
 export function compilePattern(pattern: string): (type: string) => boolean {

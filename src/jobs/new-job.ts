@@ -1,14 +1,17 @@
 // Validation and defaults for an enqueued job, shared by every adapter so that bad input is
 // refused the same way everywhere — before anything is written.
+import { CodedError } from "../errors.ts";
 import { DEFAULT_MAX_RETRY, type NewJob } from "./types.ts";
 
-export class InvalidJobError extends Error {
+/** A 422 when it reaches the API (an action that enqueued bad input). */
+export class InvalidJobError extends CodedError {
   override name = "InvalidJobError";
   constructor(
     readonly field: string,
     message: string,
   ) {
-    super(`invalid job: ${field} ${message}`);
+    const text = `invalid job: ${field} ${message}`;
+    super(422, "VALIDATION_ERROR", text, [{ field, message: text }]);
   }
 }
 

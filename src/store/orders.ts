@@ -3,7 +3,7 @@
 // alongside — then answer 202 with the job id to poll, once that commit is done.
 import { Type as t, type Static } from "@sinclair/typebox";
 import { defineAction } from "../api/actions.ts";
-import { conflict, validationError } from "../api/errors.ts";
+import { conflict, validationError } from "../errors.ts";
 import { once } from "../api/idempotency.ts";
 import { defineModel } from "../api/model.ts";
 

@@ -3,7 +3,7 @@ import { describe, expect, test } from "bun:test";
 import type { TSchema } from "@sinclair/typebox";
 import type { TypeCheck } from "@sinclair/typebox/compiler";
 import { MAX_ERRORS, validateBody } from "../../src/api/validate.ts";
-import { ApiError } from "../../src/api/errors.ts";
+import { CodedError } from "../../src/errors.ts";
 
 /** A check that fails with `n` errors and counts how many of them were pulled from its iterator. */
 function countingCheck(n: number) {
@@ -29,8 +29,8 @@ describe("validateBody", () => {
     } catch (error) {
       thrown = error;
     }
-    expect(thrown).toBeInstanceOf(ApiError);
-    const error = thrown as ApiError;
+    expect(thrown).toBeInstanceOf(CodedError);
+    const error = thrown as CodedError;
     expect(error.status).toBe(422);
     expect(error.details).toHaveLength(MAX_ERRORS);
     expect(error.details![0]).toEqual({ field: "lines.0.book_id", message: "Expected required property" });
