@@ -12,8 +12,8 @@ import type { AppContext } from "./context.ts";
 import { notFound } from "../errors.ts";
 import { htmlPage } from "./html-page.ts";
 import { idOf } from "./model-routes.ts";
-import { isoOrNull } from "./serialize.ts";
-import { validateBody } from "./validate.ts";
+import { isoOrNull } from "../models/serialize.ts";
+import { validateBody } from "../models/validate.ts";
 
 const BULK_LIMIT = 500;
 const bulkCheck = TypeCompiler.Compile(

@@ -1,10 +1,11 @@
 // Per-app request helpers: who is calling (resolved once per request), and whether the
 // caller sees everything (admin) or only their own rows.
 import { monotonicFactory } from "ulid";
-import { bearerToken, isAdmin, type AuthUser } from "./auth.ts";
+import type { AuthUser } from "../models/users.ts";
+import { bearerToken, isAdmin } from "./auth.ts";
 import { unauthorized } from "../errors.ts";
 import { requestIdOf } from "./http-guards.ts";
-import type { Services } from "./services.ts";
+import type { Services } from "../models/services.ts";
 
 const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 

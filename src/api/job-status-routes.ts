@@ -10,14 +10,14 @@ import { hideJobInternals } from "../jobs/internals.ts";
 import { stateToStatusRow, STATUS_COLUMNS, type StatusRow } from "../jobs/status-columns.ts";
 import type { JobState } from "../jobs/types.ts";
 import { errorMessage } from "../log.ts";
-import type { AuthUser } from "./auth.ts";
+import type { AuthUser } from "../models/users.ts";
 import type { AppContext } from "./context.ts";
 import { conflict, forbidden, notFound, unauthorized } from "../errors.ts";
 import { jobStatusReadonly } from "./http-errors.ts";
 import { keysetMeta } from "./cursor.ts";
 import { engineQuery, parseListParams } from "./list-params.ts";
 import { idOf, listEnvelope } from "./model-routes.ts";
-import { rowToJson } from "./serialize.ts";
+import { rowToJson } from "../models/serialize.ts";
 
 const COUNT_LIMIT = 1_000;
 

@@ -3,13 +3,14 @@
 // only their own rows, and a model's `visible` values only the rows that hold them (another
 // user's record, or a draft, is a 404, so its existence does not leak).
 import type { Elysia } from "elysia";
-import { authorize, type AuthUser } from "./auth.ts";
+import type { AuthUser } from "../models/users.ts";
+import { authorize } from "./auth.ts";
 import type { AppContext } from "./context.ts";
 import { notFound } from "../errors.ts";
 import { keysetMeta } from "./cursor.ts";
 import { engineQuery, parseListParams, type ParsedList } from "./list-params.ts";
-import { readableRecord } from "./model.ts";
-import type { ModelStore, Scope } from "./model-store.ts";
+import { readableRecord } from "../models/model.ts";
+import type { ModelRecords, Scope } from "../models/services.ts";
 
 /** Route paths are built at run time, so Elysia cannot type their params. */
 export const idOf = (params: unknown): string => (params as { id: string }).id;
@@ -18,7 +19,7 @@ export function listEnvelope(rows: unknown[], total: number, query: ParsedList) 
   return { data: rows, meta: { total, page: query.page, limit: query.limit, pages: Math.ceil(total / query.limit) } };
 }
 
-export function registerModelRoutes(app: Elysia, store: ModelStore, ctx: AppContext): string[] {
+export function registerModelRoutes(app: Elysia, store: ModelRecords, ctx: AppContext): string[] {
   const model = store.model;
   const base = `/api/${model.table}`;
   const item = `${base}/:id`;

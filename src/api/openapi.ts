@@ -4,8 +4,8 @@
 import type { TSchema } from "@sinclair/typebox";
 import { STATUS_COLUMNS } from "../jobs/status-columns.ts";
 import type { Column } from "../db/list-query.ts";
-import type { Action } from "./actions.ts";
-import type { Model } from "./model.ts";
+import type { Action } from "../models/action.ts";
+import type { Model } from "../models/model.ts";
 
 type Json = Record<string, unknown>;
 

@@ -14,7 +14,7 @@ import type { EventBus } from "../events/bus.ts";
 import type { Event } from "../events/event.ts";
 import { eventForNonAdmins } from "../events/job-events.ts";
 import { compilePattern } from "../events/pattern.ts";
-import type { AuthUser } from "./auth.ts";
+import type { AuthUser } from "../models/users.ts";
 import type { AppContext } from "./context.ts";
 
 interface Socket {

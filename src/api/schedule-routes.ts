@@ -9,8 +9,8 @@ import type { ScheduleDefinition, Scheduler } from "../cron/scheduler.ts";
 import { authorize } from "./auth.ts";
 import type { AppContext } from "./context.ts";
 import { notFound } from "../errors.ts";
-import { isoOrNull } from "./serialize.ts";
-import { validateBody } from "./validate.ts";
+import { isoOrNull } from "../models/serialize.ts";
+import { validateBody } from "../models/validate.ts";
 
 const fields = {
   schedule: t.String({ minLength: 1, maxLength: 200 }),

@@ -1,6 +1,6 @@
 // Users a fresh database needs: the first admin (its token shown once), and — only when asked
 // with --dev — the documented development users with well-known tokens.
-import type { Services } from "../api/services.ts";
+import type { Services } from "../models/services.ts";
 
 export const DEV_USERS = [
   { name: "admin", email: "admin@backroom.local", roles: ["admin"], token: "dev-admin-token" },

@@ -4,7 +4,7 @@
 // till's file, and keep doing so while PostgreSQL is out of reach.
 import { hostname } from "node:os";
 import { SQL } from "bun";
-import type { AppQueue } from "../api/services.ts";
+import type { AppQueue } from "../models/services.ts";
 import type { Db } from "../db/open.ts";
 import { Forwarder } from "../jobs/forwarder.ts";
 import { ForwardingQueue } from "../jobs/forwarding-queue.ts";

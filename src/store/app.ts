@@ -1,12 +1,12 @@
 // The reference store-terminal app the binary runs: books, orders, the place-order action and
 // the receipt job, on the library's REST layer. Uses only what the library exports.
 import { appMigrations, createApp } from "../api/app.ts";
-import type { AppQueue } from "../api/services.ts";
+import type { AppQueue } from "../models/services.ts";
 import type { Db } from "../db/open.ts";
 import packageJson from "../../package.json" with { type: "json" };
 import { cronMigrations } from "../cron/store.ts";
 import type { EventBus } from "../events/bus.ts";
-import type { WebhookOptions } from "../events/webhooks.ts";
+import type { WebhookOptions } from "../models/webhooks.ts";
 import type { OperationsOptions } from "../api/ops-routes.ts";
 import type { Activity } from "../ops/activity.ts";
 import type { Scheduler } from "../cron/scheduler.ts";

@@ -2,8 +2,8 @@
 // entered as a draft is not on sale until it is published — by hand, or at its publish_at by
 // the scheduled-fields runner.
 import { Type as t } from "@sinclair/typebox";
-import { defineModel } from "../api/model.ts";
-import type { Services } from "../api/services.ts";
+import { defineModel } from "../models/model.ts";
+import type { Services } from "../models/services.ts";
 
 export const Book = defineModel({
   name: "Book",

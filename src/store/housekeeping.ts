@@ -1,7 +1,7 @@
 // The store's scheduled work: the end-of-day report, mailed to the manager, and retention, so
 // an edge device's disk does not fill with finished jobs and old idempotency keys.
-import { pruneIdempotencyKeys } from "../api/idempotency.ts";
-import type { Services } from "../api/services.ts";
+import { pruneIdempotencyKeys } from "../models/idempotency.ts";
+import type { Services } from "../models/services.ts";
 import type { ScheduleDefinition } from "../cron/scheduler.ts";
 import type { Handler } from "../jobs/attempt.ts";
 import type { Mailer } from "./mailer.ts";

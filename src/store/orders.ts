@@ -2,10 +2,10 @@
 // the receipt e-mail — all in ONE atomic unit, group-committed with the requests that arrive
 // alongside — then answer 202 with the job id to poll, once that commit is done.
 import { Type as t, type Static } from "@sinclair/typebox";
-import { defineAction } from "../api/actions.ts";
+import { defineAction } from "../models/action.ts";
 import { conflict, validationError } from "../errors.ts";
-import { once } from "../api/idempotency.ts";
-import { defineModel } from "../api/model.ts";
+import { once } from "../models/idempotency.ts";
+import { defineModel } from "../models/model.ts";
 
 const OrderLine = t.Object({
   book_id: t.String(),

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { Type as t } from "@sinclair/typebox";
-import { defineModel } from "../../src/api/model.ts";
-import { Pipeline } from "../../src/api/pipeline.ts";
+import { defineModel } from "../../src/models/model.ts";
+import { Pipeline } from "../../src/models/pipeline.ts";
 import { addUser, testApp } from "./support.ts";
 
 const Book = defineModel({

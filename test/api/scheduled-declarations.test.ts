@@ -3,9 +3,9 @@
 // of the runner's queries.
 import { describe, expect, test } from "bun:test";
 import { Type as t } from "@sinclair/typebox";
-import { defineModel, type ModelDefinition } from "../../src/api/model.ts";
-import { ScheduledFields } from "../../src/api/scheduled-runner.ts";
-import type { ScheduledDeclaration } from "../../src/api/scheduled.ts";
+import { defineModel, type ModelDefinition } from "../../src/models/model.ts";
+import { ScheduledFields } from "../../src/models/scheduled-runner.ts";
+import type { ScheduledDeclaration } from "../../src/models/scheduled.ts";
 import { openDatabase } from "../../src/db/index.ts";
 import { migrate } from "../../src/db/migrations.ts";
 import { jobsMigrations } from "../../src/jobs/sqlite.ts";

@@ -3,8 +3,8 @@
 // sleeps, wakes and stops as it says. Nothing here waits for real time to pass.
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { Type as t } from "@sinclair/typebox";
-import { defineModel } from "../../src/api/model.ts";
-import { ScheduledFields } from "../../src/api/scheduled-runner.ts";
+import { defineModel } from "../../src/models/model.ts";
+import { ScheduledFields } from "../../src/models/scheduled-runner.ts";
 import { ManualClock } from "../../src/clock.ts";
 import type { Event } from "../../src/events/event.ts";
 import { InProcessBus } from "../../src/events/memory-bus.ts";

@@ -1,7 +1,7 @@
 // Test helpers for the REST layer: an app on an in-memory database, requests without a socket.
 import type { Elysia } from "elysia";
 import { createApp, type AppOptions } from "../../src/api/app.ts";
-import type { Services } from "../../src/api/services.ts";
+import type { Services } from "../../src/models/services.ts";
 import { openDatabase } from "../../src/db/index.ts";
 import { SqliteQueue, jobsMigrations } from "../../src/jobs/sqlite.ts";
 import { silentLogger } from "../../src/log.ts";

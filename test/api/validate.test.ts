@@ -2,7 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import type { TSchema } from "@sinclair/typebox";
 import type { TypeCheck } from "@sinclair/typebox/compiler";
-import { MAX_ERRORS, validateBody } from "../../src/api/validate.ts";
+import { MAX_ERRORS, validateBody } from "../../src/models/validate.ts";
 import { CodedError } from "../../src/errors.ts";
 
 /** A check that fails with `n` errors and counts how many of them were pulled from its iterator. */

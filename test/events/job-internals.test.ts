@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { createEvent, type Event } from "../../src/events/event.ts";
 import { eventForNonAdmins, jobEventSink } from "../../src/events/job-events.ts";
 import { InProcessBus } from "../../src/events/memory-bus.ts";
-import { Webhooks } from "../../src/events/webhooks.ts";
+import { Webhooks } from "../../src/models/webhooks.ts";
 import { Worker } from "../../src/jobs/worker.ts";
 import { silentLogger } from "../../src/log.ts";
 import { createStoreApp } from "../../src/store/app.ts";

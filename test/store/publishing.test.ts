@@ -3,7 +3,7 @@
 // file from before drafts keeps its books on sale.
 import { afterEach, beforeEach, expect, test } from "bun:test";
 import { Type as t } from "@sinclair/typebox";
-import { defineModel } from "../../src/api/model.ts";
+import { defineModel } from "../../src/models/model.ts";
 import { openDatabase } from "../../src/db/index.ts";
 import type { Event } from "../../src/events/event.ts";
 import { InProcessBus } from "../../src/events/memory-bus.ts";

@@ -1,5 +1,5 @@
 // A store app on a fresh database with an outbox mailer in a temp folder.
-import type { Services } from "../../src/api/services.ts";
+import type { Services } from "../../src/models/services.ts";
 import { openDatabase } from "../../src/db/index.ts";
 import { SqliteQueue } from "../../src/jobs/sqlite.ts";
 import { Worker } from "../../src/jobs/worker.ts";

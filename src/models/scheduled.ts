@@ -1,7 +1,7 @@
 // Scheduled transitions of a model (the seeds' "Scheduled Fields"): "a draft book becomes
 // published at publish_at", "an unpaid order expires 30 minutes after created_at". Checked
 // once, when the model is defined, and turned into the SQL the runner uses and the partial
-// index that serves it (src/api/scheduled-runner.ts applies them).
+// index that serves it (src/models/scheduled-runner.ts applies them).
 //
 // The from-state is spliced into the SQL as literals, never bound: SQLite uses a partial index
 // only when the query's WHERE visibly implies the index's, and a `?` proves nothing. The values

@@ -2,27 +2,7 @@
 // write), run INSIDE the write's transaction — so an after-hook that enqueues a job commits
 // with the write or not at all (the seeds' Pipeline.Service.Register(…, ForModel("Order"),
 // AtPosition(After))). Hooks are synchronous, like the transaction they run in.
-import type { AuthUser } from "./auth.ts";
-import type { Services } from "./services.ts";
-
-export type Position = "before" | "after";
-export type WriteOperation = "create" | "update" | "delete";
-
-export interface WriteEvent {
-  model: string;
-  operation: WriteOperation;
-  /** Before create/update: the values about to be written (a hook may change them). After: the
-   * record as stored. For delete: the record being deleted. */
-  record: Record<string, unknown>;
-  /** The record before an update or delete; null on create. */
-  previous: Record<string, unknown> | null;
-  auth: AuthUser | null;
-  /** The W3C traceparent of the request that made the write, if any. */
-  traceparent: string | null;
-  services: Services;
-}
-
-export type Hook = (event: WriteEvent) => void;
+import type { Hook, HookOptions, Position, WriteEvent, WriteHooks, WriteOperation } from "./services.ts";
 
 interface Registration {
   hook: Hook;
@@ -31,11 +11,11 @@ interface Registration {
   operations: readonly WriteOperation[];
 }
 
-export class Pipeline {
+export class Pipeline implements WriteHooks {
   private readonly registrations: Registration[] = [];
 
   /** Registers `hook` for a model (by name, or "*" for all) at a position; after by default. */
-  register(hook: Hook, options: { model: string; position?: Position; operations?: readonly WriteOperation[] }): () => void {
+  register(hook: Hook, options: HookOptions): () => void {
     const registration: Registration = {
       hook,
       model: options.model,

@@ -1,11 +1,11 @@
 // Model-write events (the seeds' service.Emit, at the DB-after position): `{model}.created`,
 // `{model}.updated`, `{model}.deleted` with the record, published only after the write's
 // transaction commits — a rolled-back write publishes nothing.
-import type { Model } from "../api/model.ts";
-import type { Pipeline, WriteEvent } from "../api/pipeline.ts";
+import type { EventBus } from "../events/bus.ts";
+import { createEvent, type Event, type Visibility } from "../events/event.ts";
 import { errorMessage } from "../log.ts";
-import type { EventBus } from "./bus.ts";
-import { createEvent, type Event, type Visibility } from "./event.ts";
+import type { Model } from "./model.ts";
+import type { WriteEvent, WriteHooks } from "./services.ts";
 
 const PAST = { create: "created", update: "updated", delete: "deleted" } as const;
 
@@ -45,7 +45,7 @@ export function modelEvent(model: Model, write: WriteEvent): Event {
  * it, traced by the write's request even when the event carries no trace) — and published on
  * the bus after commit.
  */
-export function emitModelEvents(pipeline: Pipeline, models: readonly Model[], options: { bus?: EventBus | null; onEvent?: (event: Event, write: WriteEvent) => void }): void {
+export function emitModelEvents(pipeline: WriteHooks, models: readonly Model[], options: { bus?: EventBus | null; onEvent?: (event: Event, write: WriteEvent) => void }): void {
   const byName = new Map(models.map((m) => [m.name, m]));
   pipeline.register(
     (write) => {

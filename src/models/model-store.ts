@@ -3,34 +3,17 @@
 import type { Statement } from "bun:sqlite";
 import { monotonicFactory } from "ulid";
 import { keyOf, listRows, type Condition, type ListQuery, type Scalar } from "../db/list-query.ts";
-import type { AuthUser } from "./auth.ts";
 import { notFound } from "../errors.ts";
 import type { Model } from "./model.ts";
-import type { Pipeline, WriteOperation } from "./pipeline.ts";
 import { rowToJson } from "./serialize.ts";
+import type { ModelRecords, Scope, Services, WireRecord, WriteContext, WriteHooks, WriteOperation } from "./services.ts";
 import { parseTime } from "./time-field.ts";
 import { validateBody } from "./validate.ts";
-import type { Services } from "./services.ts";
-
-export type WireRecord = Record<string, unknown>;
 
 /** Thrown inside updateIf's savepoint to roll back a write whose expected state went away. */
 const STALE = Symbol("stale");
 
-export interface WriteContext {
-  auth: AuthUser | null;
-  services: Services;
-  traceparent?: string | null;
-}
-
-/** What a non-admin caller may reach: its own rows of an owned model, and the model's visible rows. */
-export interface Scope {
-  ownerId?: string;
-  /** The model's `visible` values. */
-  visible?: Record<string, string | number>;
-}
-
-export class ModelStore {
+export class ModelStore implements ModelRecords {
   private readonly nextId = monotonicFactory();
   private readonly table: string;
 
@@ -176,7 +159,7 @@ export class ModelStore {
   private get clock() {
     return this.services().clock;
   }
-  private get pipeline(): Pipeline {
+  private get pipeline(): WriteHooks {
     return this.services().pipeline;
   }
 }

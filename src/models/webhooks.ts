@@ -6,14 +6,13 @@
 // receiver built for either verifies without configuration; 2xx is success, anything else (or
 // a timeout) is retried with backoff over a long horizon.
 import { Type as t } from "@sinclair/typebox";
-import { defineModel } from "../api/model.ts";
-import type { Pipeline } from "../api/pipeline.ts";
-import type { Services } from "../api/services.ts";
+import type { Event } from "../events/event.ts";
+import { eventForNonAdmins } from "../events/job-events.ts";
+import { compilePattern } from "../events/pattern.ts";
+import { maniflexSignature, signWebhook } from "../events/signature.ts";
 import { PermanentJobError, type Handler } from "../jobs/attempt.ts";
-import type { Event } from "./event.ts";
-import { eventForNonAdmins } from "./job-events.ts";
-import { compilePattern } from "./pattern.ts";
-import { maniflexSignature, signWebhook } from "./signature.ts";
+import { defineModel } from "./model.ts";
+import type { Services, WriteHooks } from "./services.ts";
 
 const adminOnly = { role: "admin" } as const;
 
@@ -84,7 +83,7 @@ export class Webhooks {
   }
 
   /** Validates patterns on write and drops the cached subscription list after any change. */
-  register(pipeline: Pipeline): void {
+  register(pipeline: WriteHooks): void {
     pipeline.register(({ record }) => {
       if (typeof record.pattern === "string") compilePattern(record.pattern);
     }, { model: WebhookSubscription.name, position: "before", operations: ["create", "update"] });

@@ -1,4 +1,4 @@
-// The runner of scheduled transitions (declared on models, see src/api/scheduled.ts). It
+// The runner of scheduled transitions (declared on models, see src/models/scheduled.ts). It
 // applies every due row, oldest first, a batch per transaction, through the model store — so
 // hooks run, `{model}.updated` events are published after commit and webhooks fire as for any
 // other write — and repeats until nothing is due. That is also how a start after downtime
