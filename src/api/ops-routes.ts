@@ -4,11 +4,7 @@
 // server to a local address (the default) to keep them off the shop floor's network.
 import type { Elysia } from "elysia";
 import type { BackroomMetrics } from "../ops/backroom-metrics.ts";
-
-export interface ReadinessCheck {
-  name: string;
-  check(): boolean | string;
-}
+import type { ReadinessCheck } from "../ops/readiness.ts";
 
 export interface OperationsOptions {
   checks?: ReadinessCheck[];

@@ -1,9 +1,8 @@
-import { applyConfig } from "./config.ts";
-
 // A small flag parser for the binary: `--name value`, `--name=value`, boolean `--flag`, and
 // repeatable flags; `--` ends the flags (what follows is positional, even `--help` or an id
-// starting with dashes). Each flag may fall back to an environment variable, then to a default
-// (flags beat the environment, which beats defaults). Anything unknown is a usage error.
+// starting with dashes). Each flag may fall back to an environment variable, then to the config
+// file's value (loaded by config.ts), then to a default (flags beat the environment, which beats
+// the file, which beats defaults). Anything unknown is a usage error.
 
 export class UsageError extends Error {
   override name = "UsageError";
@@ -74,6 +73,19 @@ function convert(name: string, flag: FlagSpec, raw: string): string | number {
     return value;
   }
   return raw;
+}
+
+/** Applies config-file values to flags still unset by the command line or the environment. */
+export function applyConfig(flags: FlagValues, spec: Record<string, FlagSpec>, config: Record<string, unknown>, fromCommandLineOrEnv: Set<string>): void {
+  for (const [name, value] of Object.entries(config)) {
+    const flag = spec[name];
+    if (!flag) throw new UsageError(`config file: unknown setting "${name}"`);
+    if (fromCommandLineOrEnv.has(name)) continue;
+    const expected = flag.type === "list" ? "object" : flag.type === "boolean" ? "boolean" : flag.type === "number" ? "number" : "string";
+    if (typeof value !== expected) throw new UsageError(`config file: "${name}" must be a ${flag.type}`);
+    if (flag.choices && !flag.choices.includes(String(value).toLowerCase())) throw new UsageError(`config file: "${name}" must be one of ${flag.choices.join(", ")}`);
+    flags[name] = (flag.choices ? String(value).toLowerCase() : value) as FlagValues[string];
+  }
 }
 
 /** The arguments before `--`: the only ones that may be flags. */

@@ -1,7 +1,8 @@
 // The optional config file: JSON with the same keys as the flags ({"port": 8080, "smtp": "…"}).
-// Precedence: flags, then environment variables, then this file, then defaults.
+// Precedence: flags, then environment variables, then this file, then defaults (parseFlags in
+// args.ts applies the values this file loads).
 import { existsSync, readFileSync } from "node:fs";
-import { UsageError, type FlagSpec, type FlagValues } from "./args.ts";
+import { UsageError, type FlagValues } from "./args.ts";
 
 export function loadConfigFile(argv: readonly string[], env: Record<string, string | undefined>): { path: string | null; values: Record<string, unknown> } {
   const i = argv.findIndex((a) => a === "--config" || a.startsWith("--config="));
@@ -16,19 +17,6 @@ export function loadConfigFile(argv: readonly string[], env: Record<string, stri
   }
   if (typeof values !== "object" || values === null || Array.isArray(values)) throw new UsageError(`config file ${path} must hold a JSON object`);
   return { path, values: values as Record<string, unknown> };
-}
-
-/** Applies config-file values to flags still unset by the command line or the environment. */
-export function applyConfig(flags: FlagValues, spec: Record<string, FlagSpec>, config: Record<string, unknown>, fromCommandLineOrEnv: Set<string>): void {
-  for (const [name, value] of Object.entries(config)) {
-    const flag = spec[name];
-    if (!flag) throw new UsageError(`config file: unknown setting "${name}"`);
-    if (fromCommandLineOrEnv.has(name)) continue;
-    const expected = flag.type === "list" ? "object" : flag.type === "boolean" ? "boolean" : flag.type === "number" ? "number" : "string";
-    if (typeof value !== expected) throw new UsageError(`config file: "${name}" must be a ${flag.type}`);
-    if (flag.choices && !flag.choices.includes(String(value).toLowerCase())) throw new UsageError(`config file: "${name}" must be one of ${flag.choices.join(", ")}`);
-    flags[name] = (flag.choices ? String(value).toLowerCase() : value) as FlagValues[string];
-  }
 }
 
 /** The resolved settings with secrets masked, for `serve --print-config`. */

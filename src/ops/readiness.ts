@@ -1,8 +1,13 @@
 // What /readyz checks for the binary: the database takes a write lock, the worker runs, and
 // the file's schema is the one this release expects.
-import type { ReadinessCheck } from "../api/ops-routes.ts";
 import { pendingComponents, type Migration } from "../db/migrations.ts";
 import type { Db } from "../db/open.ts";
+
+/** One named check of /readyz: true when it passes, else false or the reason it fails. */
+export interface ReadinessCheck {
+  name: string;
+  check(): boolean | string;
+}
 
 export function readinessChecks(db: Db, migrations: readonly Migration[], workerRunning: () => boolean): ReadinessCheck[] {
   return [
