@@ -1,46 +1,34 @@
-// The Elysia app factory. Everything an app needs comes in through `options`; nothing is
-// module-level, so two apps in one process (as in tests) never see each other.
+// The Elysia app factory: the model layer (src/models/model-layer.ts) served over HTTP.
+// Everything an app needs comes in through `options`; nothing is module-level, so two apps in
+// one process (as in tests) never see each other.
 import { Elysia } from "elysia";
-import { systemClock, type Clock } from "../clock.ts";
-import { migrate, type Migration } from "../db/migrations.ts";
-import { idempotencyMigrations } from "../models/idempotency.ts";
-import type { Db } from "../db/open.ts";
-import { jsonLogger, type Logger } from "../log.ts";
+import type { Scheduler } from "../cron/scheduler.ts";
+import type { EventBus } from "../events/bus.ts";
+import type { Handler } from "../jobs/attempt.ts";
 import type { Action } from "../models/action.ts";
+import { createModelLayer, type ModelLayerOptions } from "../models/model-layer.ts";
+import type { ScheduledFields } from "../models/scheduled-runner.ts";
+import type { Services } from "../models/services.ts";
+import { DEFAULT_ADMIN_ROLE } from "../models/users.ts";
+import type { WebhookOptions } from "../models/webhooks.ts";
+import type { Activity } from "../ops/activity.ts";
 import { registerAction } from "./action-routes.ts";
-import { TokenService } from "../models/tokens.ts";
-import { DEFAULT_ADMIN_ROLE, usersModel } from "../models/users.ts";
+import { registerAdminRoutes } from "./admin-routes.ts";
 import { registerAuthRoutes } from "./auth-routes.ts";
 import { AppContext } from "./context.ts";
 import { errorResponse } from "./error-envelope.ts";
+import { htmlPage } from "./html-page.ts";
 import { methodNotAllowed } from "./http-errors.ts";
 import { DEFAULT_BODY_LIMIT, guardDeclaredLength, parseJsonBody } from "./http-guards.ts";
 import { registerJobStatusRoutes } from "./job-status-routes.ts";
-import { registerScheduleRoutes } from "./schedule-routes.ts";
-import { MAX_REALTIME_MESSAGE_BYTES, registerRealtimeRoute, type RealtimeOptions } from "./realtime-route.ts";
-import { registerOpsRoutes, type OperationsOptions } from "./ops-routes.ts";
-import { buildOpenApi, DOCS_PAGE } from "./openapi.ts";
-import { htmlPage } from "./html-page.ts";
-import { registerAdminRoutes } from "./admin-routes.ts";
-import type { Activity } from "../ops/activity.ts";
-import type { Scheduler } from "../cron/scheduler.ts";
-import type { EventBus } from "../events/bus.ts";
-import { emitModelEvents } from "../models/model-events.ts";
-import { WEBHOOK_JOB, Webhooks, WebhookSubscription, type WebhookOptions } from "../models/webhooks.ts";
-import type { Handler } from "../jobs/attempt.ts";
-import type { Model } from "../models/model.ts";
 import { registerModelRoutes } from "./model-routes.ts";
-import { ModelStore } from "../models/model-store.ts";
-import { ScheduledFields } from "../models/scheduled-runner.ts";
-import { Pipeline } from "../models/pipeline.ts";
-import type { AppQueue, Services } from "../models/services.ts";
+import { buildOpenApi, DOCS_PAGE } from "./openapi.ts";
+import { registerOpsRoutes, type OperationsOptions } from "./ops-routes.ts";
+import { MAX_REALTIME_MESSAGE_BYTES, registerRealtimeRoute, type RealtimeOptions } from "./realtime-route.ts";
+import { registerScheduleRoutes } from "./schedule-routes.ts";
 
-export interface AppOptions {
-  db: Db;
-  queue: AppQueue;
-  models?: Model[];
+export interface AppOptions extends ModelLayerOptions {
   actions?: Action<never>[];
-  pipeline?: Pipeline;
   /** Largest accepted request body in bytes. Default 1 MiB. */
   bodyLimit?: number;
   /** The role that sees and may do everything (the seeds' AdminRole). Default "admin". */
@@ -62,8 +50,6 @@ export interface AppOptions {
   /** For the OpenAPI document served at /openapi.json (browsable at /docs). */
   title?: string;
   version?: string;
-  logger?: Logger;
-  clock?: Clock;
 }
 
 export interface BackroomApp {
@@ -76,46 +62,8 @@ export interface BackroomApp {
   scheduledFields: ScheduledFields;
 }
 
-/** The migrations an app needs: its models', the built-in users' and webhook subscriptions', idempotency keys. */
-export function appMigrations(models: readonly Model[]): Migration[] {
-  return [...builtInModels(models).flatMap((m) => m.migrations), ...idempotencyMigrations];
-}
-
-function builtInModels(models: readonly Model[]): Model[] {
-  return [usersModel, WebhookSubscription, ...models];
-}
-
 export function createApp(options: AppOptions): BackroomApp {
-  const models = builtInModels(options.models ?? []);
-  migrate(options.db.sqlite, options.db.path, appMigrations(options.models ?? []));
-  const stores = new Map<string, ModelStore>();
-  const services: Services = {
-    db: options.db,
-    queue: options.queue,
-    pipeline: options.pipeline ?? new Pipeline(),
-    tokens: new TokenService(options.db),
-    clock: options.clock ?? systemClock,
-    logger: options.logger ?? jsonLogger(),
-    bus: options.bus ?? null,
-    model(nameOrTable) {
-      const store = stores.get(nameOrTable);
-      if (!store) throw new Error(`no model named ${nameOrTable}`);
-      return store;
-    },
-  };
-  // A change to any user (roles, deletion) must reach the next request at once.
-  services.pipeline.register(() => services.tokens.forget(), { model: usersModel.name, position: "after" });
-  for (const model of models) {
-    const store = new ModelStore(model, () => services);
-    stores.set(model.name, store);
-    stores.set(model.table, store);
-  }
-
-  const webhooks = options.webhooks === false ? null : new Webhooks(() => services, options.webhooks ?? {});
-  webhooks?.register(services.pipeline);
-  // Subscriptions hold secrets: their own writes are never events.
-  const emitting = models.filter((m) => m !== WebhookSubscription);
-  emitModelEvents(services.pipeline, emitting, { bus: options.bus, onEvent: (event, write) => webhooks?.enqueueFor(event, write.traceparent) });
+  const { services, models, jobHandlers, scheduledFields } = createModelLayer(options);
 
   const ctx = new AppContext(services, options.adminRole ?? DEFAULT_ADMIN_ROLE);
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
@@ -179,6 +127,5 @@ export function createApp(options: AppOptions): BackroomApp {
       throw methodNotAllowed(request.method, new URL(request.url).pathname);
     });
   }
-  const scheduledFields = new ScheduledFields({ services, models });
-  return { app: routes, services, bodyLimit, jobHandlers: webhooks ? { [WEBHOOK_JOB]: webhooks.handler() } : {}, scheduledFields };
+  return { app: routes, services, bodyLimit, jobHandlers, scheduledFields };
 }

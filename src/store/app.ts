@@ -1,6 +1,7 @@
 // The reference store-terminal app the binary runs: books, orders, the place-order action and
 // the receipt job, on the library's REST layer. Uses only what the library exports.
-import { appMigrations, createApp } from "../api/app.ts";
+import { createApp } from "../api/app.ts";
+import { appMigrations } from "../models/model-layer.ts";
 import type { AppQueue } from "../models/services.ts";
 import type { Db } from "../db/open.ts";
 import packageJson from "../../package.json" with { type: "json" };
