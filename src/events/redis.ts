@@ -8,6 +8,12 @@
 // has a stable name, so a subscriber that comes back first re-reads what it was given but
 // never finished (its pending entries), then new entries: at least once. The stream's
 // trimming bounds this: an entry trimmed away before it was read is gone.
+// close() (and unsubscribing) must never return while the subscription's reader can still
+// take an entry: a read that answers after the subscriber stopped leaves what it took pending
+// on the shared consumer name, which a subscriber that has already started never re-reads.
+// So stopping unblocks the reader's blocked XREADGROUP (CLIENT UNBLOCK, from the publishing
+// connection) and waits for the read to answer; what it took is then pending like any event
+// in hand, and the next subscriber to start reads it first.
 import { RedisClient } from "bun";
 import { jsonLogger, type Logger } from "../log.ts";
 import type { EventBus, EventHandler } from "./bus.ts";
@@ -28,7 +34,9 @@ type StreamReply = Record<string, [string, string[]][]> | null;
 
 export class RedisStreamsBus implements EventBus {
   private readonly client: RedisClient;
-  private readonly subscriptions = new Set<{ stop(): void; ready: Promise<void> }>();
+  private readonly subscriptions = new Set<{ stop(): Promise<void>; ready: Promise<void> }>();
+  /** Subscriptions unsubscribed whose reader may still take an entry: close() waits for them. */
+  private readonly stopping = new Set<Promise<void>>();
   /** Acknowledgements on their way: close() lets them arrive, or finished events come again. */
   private readonly acks = new Set<Promise<unknown>>();
   private readonly unsent: UnsentEvents;
@@ -76,7 +84,14 @@ export class RedisStreamsBus implements EventBus {
     const matches = compilePattern(pattern);
     const queue = new SubscriberQueue(pattern, handler, this.logger);
     const reader = new RedisClient(this.url);
+    // The reader connection's CLIENT ID, which stop() unblocks; a reconnection is a new client.
+    let readerId: string | null = null;
+    reader.onconnect = () => void (readerId = null);
     let stopped = false;
+    let wake!: () => void;
+    const woken = new Promise<void>((resolve) => (wake = resolve));
+    /** A pause between retries that stop() cuts short. */
+    const pause = (ms: number) => Promise.race([Bun.sleep(ms), woken]);
     const group = options.durable;
     // Acknowledgements of one event-loop turn go out as one XACK (a round trip per event
     // cost a third of the durable subscription's throughput).
@@ -132,11 +147,11 @@ export class RedisStreamsBus implements EventBus {
         } catch (error) {
           if (stopped) return "";
           if (delay === 500) this.logger.log("warn", "cannot subscribe on Redis yet; retrying", { pattern, error: (error as Error).message });
-          await Bun.sleep(delay);
+          await pause(delay);
         }
       }
     })();
-    void ready.then(async (startId) => {
+    const reading = ready.then(async (startId) => {
       let id = startId;
       // Durable: first this consumer's pending entries (given before, never acknowledged), from
       // the start of its history, then new ones (">").
@@ -144,6 +159,8 @@ export class RedisStreamsBus implements EventBus {
       let failures = 0;
       while (!stopped) {
         try {
+          readerId ??= String(await reader.send("CLIENT", ["ID"]));
+          if (stopped) break;
           let reply: StreamReply;
           if (group) {
             // Take no more than the subscriber can hold: the rest wait in the stream, unacknowledged by nobody.
@@ -168,22 +185,34 @@ export class RedisStreamsBus implements EventBus {
           // A reply lost with the connection leaves its entries pending on our consumer: read
           // those again first (a duplicate at worst, never a loss).
           if (group) pendingAfter = "0";
-          await Bun.sleep(Math.min(250 * 2 ** Math.min(failures, 5), 5_000));
+          readerId = null;
+          await pause(Math.min(250 * 2 ** Math.min(failures, 5), 5_000));
         }
       }
-      reader.close();
     });
-    const entry = {
-      stop: () => {
-        stopped = true;
-        queue.close();
-      },
-      ready: ready.then(() => undefined),
+    const loopEnded = reading.then(() => true);
+    const stop = async () => {
+      stopped = true;
+      queue.close();
+      wake();
+      // Unblock the reader's read and wait for its answer. CLIENT UNBLOCK is answered 0 when the
+      // read has not reached Redis yet (it then blocks up to 500 ms): try again every 50 ms. A
+      // reader that is not connected sends nothing more once closed (its queued commands are
+      // rejected), and 2 s bounds the wait should Redis stop answering midway.
+      for (let waited = 0; waited < 2_000 && reader.connected; waited += 50) {
+        if (readerId !== null) await this.command("CLIENT", ["UNBLOCK", readerId]).catch(() => {});
+        if (await Promise.race([loopEnded, Bun.sleep(50).then(() => false)])) break;
+      }
+      reader.close();
+      await reading;
     };
+    const entry = { stop, ready: ready.then(() => undefined) };
     this.subscriptions.add(entry);
     return () => {
-      this.subscriptions.delete(entry);
-      entry.stop();
+      if (!this.subscriptions.delete(entry)) return;
+      const done = entry.stop();
+      this.stopping.add(done);
+      void done.finally(() => this.stopping.delete(done));
     };
   }
 
@@ -191,10 +220,12 @@ export class RedisStreamsBus implements EventBus {
     await Promise.all([...this.subscriptions].map((s) => s.ready));
   }
 
+  /** Resolves once no subscription's reader can take an entry any more and every acknowledgement owed is sent. */
   async close(): Promise<void> {
-    for (const s of this.subscriptions) s.stop();
+    const stops = [...this.subscriptions].map((s) => s.stop());
     this.subscriptions.clear();
     this.unsent.close();
+    await Promise.all([...stops, ...this.stopping]);
     await Promise.all(this.acks);
     this.client.close();
   }

@@ -33,11 +33,5 @@ if (url) {
       await admin.send("DEL", [stream]);
       admin.close();
     },
-    known: {
-      // Found when the tests stopped sleeping after close(): close() returns while the reader is
-      // still blocked in XREADGROUP (BLOCK 500); what it reads then is pending on the shared
-      // consumer name and never handled, and the next subscriber reads pending entries only at its start.
-      publishRightAfterClose: "for up to 500 ms after close(), the closed subscription's blocked read takes new events and strands them in the pending list",
-    },
   });
 }
