@@ -12,7 +12,7 @@ import { tempDir } from "../support/temp.ts";
 
 const JOBS = 2_000;
 const KILLS = 5;
-const SCRIPT = "test/jobs/fixtures/prefetch-worker.ts";
+const SCRIPT = "test/jobs/fixtures/crash-worker.ts";
 let tmp: ReturnType<typeof tempDir>;
 beforeEach(() => (tmp = tempDir()));
 afterEach(async () => {
@@ -35,7 +35,8 @@ test("kill -9 of a worker holding jobs claimed ahead spends no attempt of a job 
   const runLog = tmp.file("runs.log");
   let caughtAhead = 0;
   for (let kill = 0; kill < KILLS; kill++) {
-    const child = spawnBun(SCRIPT, [path, runLog, String(JOBS), String(100 + 50 * kill)]);
+    // Two slots, maxRetry 2, both slots stuck after the first 100 + 50k handler runs.
+    const child = spawnBun(SCRIPT, [path, runLog, String(JOBS), "2", "2", String(100 + 50 * kill)]);
     await child.waitForLine(/^holding$/, 30_000);
     const watcher = openDatabase(path, { readonly: true, migrations: jobsMigrations });
     try {
@@ -54,7 +55,7 @@ test("kill -9 of a worker holding jobs claimed ahead spends no attempt of a job 
   }
   expect(caughtAhead).toBeGreaterThanOrEqual(KILLS * 4); // the kills really caught jobs claimed ahead
 
-  const last = spawnBun(SCRIPT, [path, runLog, String(JOBS)]);
+  const last = spawnBun(SCRIPT, [path, runLog, String(JOBS), "2", "2"]);
   await last.waitForLine(/^done$/, 60_000);
   expect(await last.proc.exited).toBe(0);
 
