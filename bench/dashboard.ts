@@ -7,7 +7,7 @@ import { SqliteQueue } from "../src/jobs/index.ts";
 import { silentLogger } from "../src/log.ts";
 import { ensureDevUsers } from "../src/cli/bootstrap.ts";
 import { createStoreApp, storeMigrations } from "../src/store/app.ts";
-import { createMailer } from "../src/store/mailer.ts";
+import { createMailer } from "../src/runtime/mailer.ts";
 import { freshPath, median } from "./lib/files.ts";
 
 const args = process.argv.slice(2);

@@ -11,7 +11,7 @@ import { openDatabase } from "../src/db/index.ts";
 import { SqliteQueue, Worker } from "../src/jobs/index.ts";
 import { silentLogger } from "../src/log.ts";
 import { createStoreApp, storeMigrations } from "../src/store/app.ts";
-import { createMailer } from "../src/store/mailer.ts";
+import { createMailer } from "../src/runtime/mailer.ts";
 
 const mode = process.argv[2];
 if (mode === "bare") {

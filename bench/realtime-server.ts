@@ -7,7 +7,7 @@ import { InProcessBus } from "../src/events/memory-bus.ts";
 import { SqliteQueue } from "../src/jobs/index.ts";
 import { silentLogger } from "../src/log.ts";
 import { createStoreApp, storeMigrations } from "../src/store/app.ts";
-import { createMailer } from "../src/store/mailer.ts";
+import { createMailer } from "../src/runtime/mailer.ts";
 
 const db = openDatabase(":memory:", { migrations: storeMigrations });
 const bus = new InProcessBus({ logger: silentLogger });

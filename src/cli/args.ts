@@ -4,20 +4,8 @@
 // file's value (loaded by config.ts), then to a default (flags beat the environment, which beats
 // the file, which beats defaults). Anything unknown is a usage error.
 
-export class UsageError extends Error {
-  override name = "UsageError";
-}
-
-export interface FlagSpec {
-  type: "string" | "number" | "boolean" | "list";
-  env?: string | string[];
-  default?: string | number | boolean;
-  help: string;
-  /** Allowed values (strings, case-insensitive; the lower-case form is returned). */
-  choices?: string[];
-}
-
-export type FlagValues = Record<string, string | number | boolean | string[] | undefined>;
+export { UsageError, type FlagSpec, type FlagValues } from "../runtime/settings.ts";
+import { UsageError, type FlagSpec, type FlagValues } from "../runtime/settings.ts";
 
 export function parseFlags(
   argv: readonly string[],

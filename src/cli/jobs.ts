@@ -10,8 +10,8 @@ import { PostgresQueue } from "../jobs/postgres.ts";
 import type { Cancellable, Prunable, Retryable, StatusReader } from "../jobs/queue.ts";
 import { SqliteQueue } from "../jobs/sqlite.ts";
 import { stateToStatusRow } from "../jobs/status-columns.ts";
-import { storeMigrations } from "../store/app.ts";
-import { checkPostgresUrl } from "./job-backend.ts";
+import { migrationsOf, type AppDefinition } from "../runtime/define.ts";
+import { checkPostgresUrl } from "../runtime/job-backend.ts";
 import { UsageError, type FlagValues } from "./args.ts";
 
 
@@ -23,9 +23,9 @@ export interface ProgressStream {
 }
 type JobsTarget = StatusReader & Cancellable & Retryable & Prunable;
 
-export async function jobsCommand(action: string | undefined, args: string[], flags: FlagValues, print: Print = console.log, progress: ProgressStream = process.stderr): Promise<void> {
+export async function jobsCommand(app: AppDefinition, action: string | undefined, args: string[], flags: FlagValues, print: Print = console.log, progress: ProgressStream = process.stderr): Promise<void> {
   if (!["list", "show", "retry", "cancel", "purge"].includes(action ?? "")) throw new UsageError("jobs needs one of: list, show, retry, cancel, purge");
-  const { queue, close } = await openTarget(flags, action === "list" || action === "show");
+  const { queue, close } = await openTarget(app, flags, action === "list" || action === "show");
   try {
     if (action === "show") {
       const state = await queue.getStatus(required(args[0], "jobs show <id>"));
@@ -74,10 +74,10 @@ export async function jobsCommand(action: string | undefined, args: string[], fl
  * The file (read-only for reads, so they work while the server runs; changes need the file to
  * themselves), or a shared PostgreSQL queue, which any number of processes may act on at once.
  */
-async function openTarget(flags: FlagValues, readOnly: boolean): Promise<{ queue: JobsTarget; close: () => Promise<void> | void }> {
+async function openTarget(app: AppDefinition, flags: FlagValues, readOnly: boolean): Promise<{ queue: JobsTarget; close: () => Promise<void> | void }> {
   const url = flags.queue as string | undefined;
   if (!url || url === "sqlite") {
-    const db = openDatabase(flags.db as string, { readonly: readOnly, migrations: storeMigrations });
+    const db = openDatabase(flags.db as string, { readonly: readOnly, migrations: migrationsOf(app) });
     return { queue: new SqliteQueue(db), close: () => db.close() };
   }
   checkPostgresUrl(url);

@@ -6,23 +6,23 @@ import { appliedVersions, pendingComponents } from "../db/migrations.ts";
 import { createPrivateFile } from "../db/private-files.ts";
 import { rowToSchedule, type ScheduleRow } from "../cron/store.ts";
 import { scheduleToJson } from "../api/schedule-routes.ts";
-import { storeMigrations } from "../store/app.ts";
+import { migrationsOf, type AppDefinition } from "../runtime/define.ts";
 import { UsageError, type FlagValues } from "./args.ts";
 
 
 
 type Print = (line: string) => void;
 
-export function migrateCommand(flags: FlagValues, print: Print = console.log): void {
-  const db = openDatabase(flags.db as string, { migrations: storeMigrations });
+export function migrateCommand(app: AppDefinition, flags: FlagValues, print: Print = console.log): void {
+  const db = openDatabase(flags.db as string, { migrations: migrationsOf(app) });
   const versions = [...appliedVersions(db.sqlite)].map(([c, v]) => `${c} ${v}`).join(", ");
   db.close();
   print(`schema is current (${versions})`);
 }
 
-export function schedulesCommand(action: string | undefined, flags: FlagValues, print: Print = console.log): void {
+export function schedulesCommand(app: AppDefinition, action: string | undefined, flags: FlagValues, print: Print = console.log): void {
   if (action !== "list") throw new UsageError("schedules needs: list");
-  const db = openDatabase(flags.db as string, { readonly: true, migrations: storeMigrations });
+  const db = openDatabase(flags.db as string, { readonly: true, migrations: migrationsOf(app) });
   try {
     const rows = (db.sqlite.query("SELECT * FROM schedules ORDER BY name").all() as ScheduleRow[]).map(rowToSchedule);
     if (flags.json) return print(JSON.stringify(rows.map(scheduleToJson), null, 2));
@@ -35,12 +35,12 @@ export function schedulesCommand(action: string | undefined, flags: FlagValues, 
 }
 
 /** An online, consistent copy with VACUUM INTO, from a read-only connection: works while serving. */
-export function backupCommand(target: string | undefined, flags: FlagValues, print: Print = console.log, progress: Print = (l) => process.stderr.write(l)): void {
+export function backupCommand(app: AppDefinition, target: string | undefined, flags: FlagValues, print: Print = console.log, progress: Print = (l) => process.stderr.write(l)): void {
   if (!target) throw new UsageError("usage: backroom backup <file>");
   // The file named exists, or its folder does not: not a misuse of the command, a failure (exit 1).
   if (existsSync(target)) throw new Error(`${target} already exists; choose a new file`);
   if (!existsSync(dirname(resolve(target)))) throw new Error(`directory ${dirname(resolve(target))} does not exist`);
-  const db = openDatabase(flags.db as string, { readonly: true, migrations: storeMigrations });
+  const db = openDatabase(flags.db as string, { readonly: true, migrations: migrationsOf(app) });
   try {
     const size = statSync(flags.db as string).size;
     progress(`backing up ${flags.db} (${(size / 1e6).toFixed(1)} MB) to ${target}…`);
@@ -62,7 +62,7 @@ export function backupCommand(target: string | undefined, flags: FlagValues, pri
 }
 
 /** Checks what an operator would check first; exits non-zero when anything is wrong. */
-export async function doctorCommand(flags: FlagValues, print: Print = console.log): Promise<boolean> {
+export async function doctorCommand(app: AppDefinition, flags: FlagValues, print: Print = console.log): Promise<boolean> {
   const path = flags.db as string;
   const results: [string, boolean, string][] = [];
   const check = async (name: string, fn: () => string | Promise<string>) => {
@@ -77,7 +77,7 @@ export async function doctorCommand(flags: FlagValues, print: Print = console.lo
     return `${path} (${(statSync(path).size / 1e6).toFixed(1)} MB)`;
   });
   if (existsSync(path)) {
-    const db = openDatabase(path, { readonly: true, migrations: storeMigrations });
+    const db = openDatabase(path, { readonly: true, migrations: migrationsOf(app) });
     try {
       await check("integrity", () => {
         const result = (db.sqlite.query("PRAGMA quick_check").get() as Record<string, string>)["quick_check"];
@@ -85,7 +85,7 @@ export async function doctorCommand(flags: FlagValues, print: Print = console.lo
         return "ok";
       });
       await check("schema version", () => {
-        const pending = pendingComponents(db.sqlite, storeMigrations);
+        const pending = pendingComponents(db.sqlite, migrationsOf(app));
         if (pending.length) throw new Error(`behind this release: ${pending.join(", ")} (run backroom migrate)`);
         return [...appliedVersions(db.sqlite)].map(([c, v]) => `${c} ${v}`).join(", ");
       });

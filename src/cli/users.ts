@@ -1,19 +1,19 @@
 // `backroom user add|list|token`: manage users and tokens on the database file, e.g. to create
 // the first admin of a new till. Needs the file to itself (stop the server first).
-import { createApp } from "../api/app.ts";
 import { openDatabase } from "../db/open.ts";
 import { MemoryQueue } from "../jobs/memory.ts";
 import { silentLogger } from "../log.ts";
-import { storeMigrations, storeModels } from "../store/app.ts";
+import { createModelLayer } from "../models/model-layer.ts";
+import { migrationsOf, type AppDefinition } from "../runtime/define.ts";
 import { UsageError, type FlagValues } from "./args.ts";
 
 
-export function userCommand(action: string | undefined, flags: FlagValues, print: (line: string) => void = console.log): void {
+export function userCommand(app: AppDefinition, action: string | undefined, flags: FlagValues, print: (line: string) => void = console.log): void {
   if (!action || !["add", "list", "token"].includes(action)) throw new UsageError("user needs one of: add, list, token");
-  const db = openDatabase(flags.db as string, { migrations: storeMigrations });
+  const db = openDatabase(flags.db as string, { migrations: migrationsOf(app) });
   try {
-    // The queue is not used by these commands; the app gives us the validated user store.
-    const { services } = createApp({ db, queue: new MemoryQueue(), models: storeModels, logger: silentLogger });
+    // The queue is not used by these commands; the model layer gives us the validated user store.
+    const { services } = createModelLayer({ db, queue: new MemoryQueue(), models: app.models, webhooks: false, logger: silentLogger });
     const users = services.model("users");
     const byEmail = (email: string) => users.list({ where: [[{ field: "email", op: "eq", value: email }]], sort: [], limit: 1, offset: 0 }).rows[0];
     if (action === "list") {

@@ -1,9 +1,7 @@
 // Books on sale at the till, and the demo catalogue a fresh database starts with. A book
 // entered as a draft is not on sale until it is published — by hand, or at its publish_at by
 // the scheduled-fields runner.
-import { Type as t } from "@sinclair/typebox";
-import { defineModel } from "../models/model.ts";
-import type { Services } from "../models/services.ts";
+import { defineModel, t, type Services } from "../index.ts";
 
 export const Book = defineModel({
   name: "Book",

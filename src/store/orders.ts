@@ -1,11 +1,7 @@
 // Orders and the place-order action: check stock, write the order, take the stock, and queue
 // the receipt e-mail — all in ONE atomic unit, group-committed with the requests that arrive
 // alongside — then answer 202 with the job id to poll, once that commit is done.
-import { Type as t, type Static } from "@sinclair/typebox";
-import { defineAction } from "../models/action.ts";
-import { conflict, validationError } from "../errors.ts";
-import { once } from "../models/idempotency.ts";
-import { defineModel } from "../models/model.ts";
+import { conflict, defineAction, defineModel, once, t, validationError, type Static } from "../index.ts";
 
 const OrderLine = t.Object({
   book_id: t.String(),

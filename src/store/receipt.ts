@@ -2,10 +2,7 @@
 // failure fails the attempt (retried with backoff, finally dead); it never touches the order.
 // An order or customer that does not exist never will (the job is written with its order),
 // so that job is dead at once rather than retried.
-import type { Services } from "../models/services.ts";
-import { PermanentJobError } from "../jobs/attempt.ts";
-import type { Handler } from "../jobs/worker.ts";
-import type { Mailer } from "./mailer.ts";
+import { PermanentJobError, type Handler, type Mailer, type Services } from "../index.ts";
 
 interface OrderLine {
   title: string;

@@ -4,6 +4,7 @@
 import { afterEach, beforeEach, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { jobsCommand } from "../../src/cli/jobs.ts";
+import { bookstore } from "../../src/store/app.ts";
 import { storeFixture, type StoreFixture } from "../store/support.ts";
 
 let store: StoreFixture;
@@ -64,7 +65,7 @@ test("jobs show prints exactly what the API shows an admin: snake_case, ISO time
   const api = await store.call("GET", `/api/job_statuses/${dead}`, { token: store.users.admin.token });
   expect(api.status).toBe(200);
   const printed: string[] = [];
-  await jobsCommand("show", [dead], { db: store.tmp.file("store.db") }, (l) => printed.push(l));
+  await jobsCommand(bookstore, "show", [dead], { db: store.tmp.file("store.db") }, (l) => printed.push(l));
   const shown = JSON.parse(printed.join("\n"));
   expect(shown).toEqual(api.body.data);
   expect(shown).toMatchObject({ id: dead, max_retry: 3, error: "smtp down", completed_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/) });
@@ -94,7 +95,7 @@ test("purge progress rewrites one line with \\r on a terminal, and writes whole 
   store.db.close();
   const purge = async (isTTY: boolean) => {
     let written = "";
-    await jobsCommand("purge", [], { db: store.tmp.file("store.db"), "older-than-days": 7 }, () => {}, { isTTY, write: (t: string) => (written += t) });
+    await jobsCommand(bookstore, "purge", [], { db: store.tmp.file("store.db"), "older-than-days": 7 }, () => {}, { isTTY, write: (t: string) => (written += t) });
     return written;
   };
   const onTerminal = await purge(true);

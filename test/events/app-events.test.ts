@@ -8,7 +8,7 @@ import type { StatusChange } from "../../src/jobs/queue.ts";
 import { Worker } from "../../src/jobs/worker.ts";
 import { silentLogger } from "../../src/log.ts";
 import { createStoreApp } from "../../src/store/app.ts";
-import { createMailer } from "../../src/store/mailer.ts";
+import { createMailer } from "../../src/runtime/mailer.ts";
 import { request } from "../api/support.ts";
 import { storeFixture, type StoreFixture } from "../store/support.ts";
 import { waitFor } from "../support/wait.ts";

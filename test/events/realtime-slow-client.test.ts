@@ -7,7 +7,7 @@ import { InProcessBus } from "../../src/events/memory-bus.ts";
 import { silentLogger } from "../../src/log.ts";
 import { storeFixture } from "../store/support.ts";
 import { createStoreApp } from "../../src/store/app.ts";
-import { createMailer } from "../../src/store/mailer.ts";
+import { createMailer } from "../../src/runtime/mailer.ts";
 import { waitFor } from "../support/wait.ts";
 
 function frame(text: string): Buffer {

@@ -6,7 +6,7 @@ import { InProcessBus } from "../../src/events/memory-bus.ts";
 import { Worker } from "../../src/jobs/worker.ts";
 import { silentLogger } from "../../src/log.ts";
 import { createStoreApp } from "../../src/store/app.ts";
-import { createMailer } from "../../src/store/mailer.ts";
+import { createMailer } from "../../src/runtime/mailer.ts";
 import { addUser, testApp } from "../api/support.ts";
 import { storeFixture, type StoreFixture } from "../store/support.ts";
 import { waitFor } from "../support/wait.ts";

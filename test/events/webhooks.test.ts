@@ -8,7 +8,7 @@ import { Worker } from "../../src/jobs/worker.ts";
 import { silentLogger } from "../../src/log.ts";
 import { createStoreApp, storeMigrations } from "../../src/store/app.ts";
 import { seedCatalogue } from "../../src/store/catalogue.ts";
-import { createMailer } from "../../src/store/mailer.ts";
+import { createMailer } from "../../src/runtime/mailer.ts";
 import type { WebhookOptions } from "../../src/models/webhooks.ts";
 import { addUser, request } from "../api/support.ts";
 import { tempDir } from "../support/temp.ts";

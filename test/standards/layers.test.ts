@@ -1,6 +1,7 @@
 // The layers DESIGN.md §2 draws, held by a test: every import under src/ (static, type-only and
 // dynamic `import("…")`) is read from the source text and checked against the allowed directions,
-// `cli → api → models → jobs, events, cron → db` (ops may read jobs and db; store is an app on top),
+// `cli → runtime → api → models → jobs, events, cron → db` (ops may read jobs and db; store is an
+// app on top, on src/index.ts alone; adapters are the optional engines' package entries),
 // and the whole graph is searched for an import cycle. It reads files only: nothing is imported.
 import { expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
@@ -91,23 +92,19 @@ test("api imports none of cli, store", () => {
   expect(violations(inLayers("api"), targetIn("cli", "store"))).toEqual([]);
 });
 
-/** Known imports of store from below it, each with the step that removes it. */
-const STORE_ALLOWANCES = [
-  // issue 17 item 2 removes this: the CLI serves whatever app it is handed, not the bookstore.
-  "cli/flags.ts imports store/housekeeping-defaults.ts",
-  "cli/jobs.ts imports store/app.ts",
-  "cli/serve.ts imports store/app.ts",
-  "cli/serve.ts imports store/catalogue.ts",
-  "cli/serve.ts imports store/mailer.ts",
-  "cli/tools.ts imports store/app.ts",
-  "cli/users.ts imports store/app.ts",
-];
+test("runtime imports none of cli, store; cli none of store; adapters only jobs and events", () => {
+  expect(violations(inLayers("runtime"), targetIn("cli", "store"))).toEqual([]);
+  expect(violations(inLayers("cli"), targetIn("store"))).toEqual([]);
+  expect(violations(inLayers("adapters"), (t) => !["jobs", "events"].includes(layerOf(t)))).toEqual([]);
+});
 
-test("nothing imports store but src/main.ts and store itself (and the named allowances)", () => {
-  const found = violations((layer) => layer !== "store" && layer !== "main.ts", targetIn("store"));
-  expect(found.filter((v) => !STORE_ALLOWANCES.includes(v))).toEqual([]);
-  // An allowance that no longer matches an import is removed, so the list never outlives its reason.
-  expect(STORE_ALLOWANCES.filter((a) => !found.includes(a))).toEqual([]);
+test("nothing imports store but src/main.ts and store itself", () => {
+  expect(violations((layer) => layer !== "store" && layer !== "main.ts", targetIn("store"))).toEqual([]);
+});
+
+test("the bookstore is built on the public entry alone (src/index.ts), as an app of your own would be", () => {
+  expect([...graph.keys()].filter((f) => layerOf(f) === "store").length).toBeGreaterThan(3);
+  expect(violations(inLayers("store"), (t) => layerOf(t) !== "store" && t !== "index.ts")).toEqual([]);
 });
 
 /** Every import cycle's strongly connected component (Tarjan), each printed as one cycle through it. */

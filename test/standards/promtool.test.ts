@@ -6,7 +6,7 @@ import { readinessChecks } from "../../src/ops/readiness.ts";
 import { Worker } from "../../src/jobs/worker.ts";
 import { silentLogger } from "../../src/log.ts";
 import { createStoreApp, storeMigrations } from "../../src/store/app.ts";
-import { createMailer } from "../../src/store/mailer.ts";
+import { createMailer } from "../../src/runtime/mailer.ts";
 import { request } from "../api/support.ts";
 import { storeFixture } from "../store/support.ts";
 import { waitFor } from "../support/wait.ts";

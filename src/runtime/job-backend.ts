@@ -16,7 +16,7 @@ import { mergeStateCounts } from "../jobs/state-counts.ts";
 import type { SyncEnqueue } from "../jobs/sync-queue.ts";
 import type { Logger } from "../log.ts";
 import type { JobGauges } from "../ops/backroom-metrics.ts";
-import { UsageError } from "./args.ts";
+import { UsageError } from "./settings.ts";
 
 export interface JobBackend {
   /** What the REST layer and the store's actions use. */

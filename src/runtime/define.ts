@@ -1,0 +1,104 @@
+// What an application built on Backroom declares: its models and actions, its job handlers
+// (with their retry, timeout and grouping), its schedules, its own settings and first-start
+// data. One plain object, checked once by defineApp; the runtime (build.ts, server.ts) and the
+// CLI (src/cli/run.ts) take it from there. Nothing here opens a file or a socket.
+import { cronMigrations } from "../cron/store.ts";
+import type { ScheduleDefinition } from "../cron/scheduler.ts";
+import type { Migration } from "../db/migrations.ts";
+import type { Handler } from "../jobs/attempt.ts";
+import { jobsMigrations } from "../jobs/sqlite.ts";
+import type { NewJob } from "../jobs/types.ts";
+import type { Logger } from "../log.ts";
+import type { Action } from "../models/action.ts";
+import type { Model } from "../models/model.ts";
+import { appMigrations } from "../models/model-layer.ts";
+import type { Services } from "../models/services.ts";
+import type { Mailer } from "./mailer.ts";
+import { RETENTION_JOB } from "./retention.ts";
+import type { FlagSpec, FlagValues } from "./settings.ts";
+
+/** A job type's handler and the defaults every job of the type gets unless its enqueue says otherwise. */
+export interface JobDefinition {
+  handler: Handler;
+  /** The most attempts, the first included. Default 3. */
+  maxRetry?: number;
+  /** An attempt running longer fails (its signal is aborted). Default: the worker's 5 minutes. */
+  timeoutMs?: number;
+  /** Higher runs first. Default 0. */
+  priority?: number;
+  /** At most one job per group key runs at a time: the key of a job, from its payload. */
+  groupKey?: (payload: unknown) => string | null;
+}
+
+/** What an app's handlers and first-start data get from the running runtime. */
+export interface RuntimeContext {
+  services: Services;
+  mailer: Mailer;
+  /** The app's own settings (AppDefinition.settings), resolved: flags, environment, config file, defaults. */
+  settings: FlagValues;
+  logger: Logger;
+}
+
+export type JobHandlers = Record<string, Handler | JobDefinition>;
+
+export interface AppDefinition {
+  /** The binary's name, as --help shows it and the OpenAPI document's title. */
+  name: string;
+  version: string;
+  /** One line for --help. */
+  description?: string;
+  models?: Model[];
+  actions?: Action<never>[];
+  /** Handlers by job type; a function when they need the runtime (services, mailer, settings). */
+  jobs?: JobHandlers | ((context: RuntimeContext) => JobHandlers);
+  /** Declared in code: created at start if missing, updated if changed (docs/cron.md). */
+  schedules?: ScheduleDefinition[];
+  /** The app's own settings, beside the runtime's (`serve --help` lists them). */
+  settings?: Record<string, FlagSpec>;
+  /** Sender of the app's mail. Default "<name> <noreply@localhost>". */
+  mailFrom?: string;
+  /** Runs at every start before the first request, inside no transaction: first-start data. */
+  seed?(context: RuntimeContext): void;
+}
+
+const TYPE_NAME = /^[a-z][a-z0-9_.-]{0,99}$/;
+
+/** Checks an app definition once, so a mistake is found at start, not at the first request. */
+export function defineApp<const Definition extends AppDefinition>(definition: Definition): Definition {
+  if (!/^[a-z][a-z0-9-]{0,63}$/.test(definition.name)) throw new Error(`app name must be lower-case letters, digits and dashes, got "${definition.name}"`);
+  if (typeof definition.jobs === "object") {
+    for (const type of Object.keys(definition.jobs)) {
+      if (!TYPE_NAME.test(type)) throw new Error(`job type "${type}" must be lower-case letters, digits, _ . -`);
+      if (type === RETENTION_JOB) throw new Error(`job type "${RETENTION_JOB}" is the runtime's own (retention)`);
+    }
+  }
+  const names = new Set<string>();
+  for (const schedule of definition.schedules ?? []) {
+    if (names.has(schedule.name)) throw new Error(`schedule "${schedule.name}" is declared twice`);
+    names.add(schedule.name);
+  }
+  return definition;
+}
+
+/** Every migration the app's database needs: the queue's, the scheduler's, the models'. */
+export function migrationsOf(definition: AppDefinition): Migration[] {
+  return [...jobsMigrations, ...cronMigrations, ...appMigrations(definition.models ?? [])];
+}
+
+/** The app's job definitions, each a handler with its defaults. */
+export function jobDefinitions(definition: AppDefinition, context: RuntimeContext): Record<string, JobDefinition> {
+  const jobs = typeof definition.jobs === "function" ? definition.jobs(context) : (definition.jobs ?? {});
+  return Object.fromEntries(Object.entries(jobs).map(([type, job]) => [type, typeof job === "function" ? { handler: job } : job]));
+}
+
+/** A job as enqueued, with its type's defaults filled in where it set none. */
+export function withTypeDefaults(job: NewJob, definition: JobDefinition | undefined): NewJob {
+  if (!definition) return job;
+  return {
+    ...job,
+    maxRetry: job.maxRetry ?? definition.maxRetry,
+    timeoutMs: job.timeoutMs ?? definition.timeoutMs,
+    priority: job.priority ?? definition.priority,
+    groupKey: job.groupKey !== undefined ? job.groupKey : (definition.groupKey?.(job.payload) ?? undefined),
+  };
+}

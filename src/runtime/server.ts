@@ -1,0 +1,171 @@
+// A running app: the database file (or memory), the job queue (the file's own, or PostgreSQL
+// fed from it), the event bus, the mailer, the HTTP server, the worker pool, the scheduler and
+// the scheduled fields, opened from settings and closed in the right order by stop(). This is
+// what `backroom serve` runs; a program can start one itself.
+import { dirname, join } from "node:path";
+import { Scheduler } from "../cron/scheduler.ts";
+import { openDatabase } from "../db/open.ts";
+import type { EventBus } from "../events/bus.ts";
+import { DeferredBus } from "../events/deferred-bus.ts";
+import { jobEventSink } from "../events/job-events.ts";
+import { InProcessBus } from "../events/memory-bus.ts";
+import { Worker } from "../jobs/worker.ts";
+import { jsonLogger, type Level, type Logger } from "../log.ts";
+import { Activity } from "../ops/activity.ts";
+import { BackroomMetrics } from "../ops/backroom-metrics.ts";
+import { readinessChecks } from "../ops/readiness.ts";
+import { ensureDevUsers, ensureFirstAdmin } from "./bootstrap.ts";
+import { buildApp, typeDefaultingEnqueue, type BuiltApp } from "./build.ts";
+import { migrationsOf, type AppDefinition } from "./define.ts";
+import { openJobBackend } from "./job-backend.ts";
+import { createMailer } from "./mailer.ts";
+import { DEFAULT_RETENTION } from "./settings.ts";
+import { UsageError, type FlagValues } from "./settings.ts";
+
+export interface ServerSettings {
+  /** Database file. Default ./<app name>.db. */
+  db?: string;
+  /** Keep jobs and data in memory only. */
+  memory?: boolean;
+  host?: string;
+  /** 0: any free port. Default 8080. */
+  port?: number;
+  /** Jobs run at once. Default: the number of CPUs. */
+  concurrency?: number;
+  /** "full" survives a power cut (default); "normal" is faster. */
+  sync?: "full" | "normal";
+  /** Folder for outgoing mail. Default: outbox/ next to the database. */
+  outbox?: string;
+  /** Send mail through this server (smtp://user:pass@host:port) instead of the outbox. */
+  smtp?: string | null;
+  mailFrom?: string;
+  /** Add development users with well-known tokens (never in production). */
+  dev?: boolean;
+  logLevel?: Level;
+  groupCommitMs?: number;
+  groupCommitMax?: number;
+  keepJobsDays?: number;
+  keepDeadDays?: number;
+  /** "sqlite" (default) or postgres://… (jobs forwarded from the file to a shared queue). */
+  queue?: string;
+  /** With a PostgreSQL queue: this node's partition. Default: the host name. */
+  node?: string;
+  /** In-process (default), nats://…, redis://… or amqp://…. */
+  bus?: string;
+  /** How long stop() waits for running jobs. Default 10 s. */
+  graceMs?: number;
+  /** The app's own settings (AppDefinition.settings); missing ones take their defaults. */
+  app?: FlagValues;
+  logger?: Logger;
+}
+
+export interface RunningServer {
+  url: string;
+  /** Where the database is, where jobs and mail go: for a start-up line. */
+  describe: { db: string; queue: string; mail: string };
+  /** The first admin, created on a database without users: its token is shown only now. */
+  firstAdmin: { email: string; token: string } | null;
+  built: BuiltApp;
+  /** Stops accepting requests, lets running jobs finish (graceMs), closes everything. */
+  stop(): Promise<void>;
+}
+
+export async function startServer(definition: AppDefinition, settings: ServerSettings = {}): Promise<RunningServer> {
+  const logger = settings.logger ?? jsonLogger(settings.logLevel ?? "info");
+  const memory = settings.memory === true;
+  const dbPath = memory ? ":memory:" : (settings.db ?? `./${definition.name}.db`);
+  const migrations = migrationsOf(definition);
+  const db = openDatabase(dbPath, {
+    synchronous: (settings.sync ?? "full").toUpperCase() as "FULL" | "NORMAL",
+    migrations,
+    groupCommit: { windowMs: settings.groupCommitMs ?? 0, maxBatch: Math.max(1, settings.groupCommitMax ?? 64) },
+  });
+  const jobs = openJobBackend({ db, memory, url: settings.queue, node: settings.node, logger });
+  const outbox = settings.outbox ?? (memory ? "./outbox" : join(dirname(dbPath), "outbox"));
+  const mailer = createMailer({ from: settings.mailFrom ?? definition.mailFrom ?? `${definition.name} <noreply@localhost>`, smtpUrl: settings.smtp ?? null, outbox });
+  let built: BuiltApp | null = null;
+  // Scheduled jobs get their type's defaults too; the definitions are known once built.
+  const scheduler = new Scheduler({ db, queue: typeDefaultingEnqueue(jobs.local, () => built?.jobs ?? {}), logger });
+  const bus = await openBus(settings.bus, logger);
+  const metrics = new BackroomMetrics(db, jobs.gauges);
+  const activity = new Activity();
+  let worker: Worker | null = null;
+  const app = buildApp(definition, {
+    db, queue: jobs.queue, mailer, logger, scheduler, bus, activity,
+    anonymousJobStatuses: false,
+    settings: settings.app,
+    operations: { metrics, checks: readinessChecks(db, migrations, () => worker?.isRunning ?? false) },
+    retention: { keepJobsDays: settings.keepJobsDays ?? DEFAULT_RETENTION.keepJobsDays, keepDeadDays: settings.keepDeadDays ?? DEFAULT_RETENTION.keepDeadDays },
+  });
+  built = app;
+  scheduler.declare(app.schedules);
+
+  // Bind before anything else starts, so a port already taken stops us with nothing to undo
+  // but the open handles. Nothing can be answered before the worker starts: the seeding and
+  // the first admin below are synchronous.
+  const host = settings.host ?? "127.0.0.1";
+  const port = settings.port ?? 8080;
+  try {
+    app.app.listen({
+      hostname: host,
+      port,
+      // Elysia turns reusePort on: a second server on the same port would then bind silently
+      // and take a share of the requests, and their bearer tokens. A till owns its port.
+      reusePort: false,
+      // Well above our own limit, so an oversize body gets our 413 envelope (a declared length is
+      // refused before the body is read); Bun itself cuts anything past this.
+      maxRequestBodySize: app.bodyLimit * 8,
+    });
+  } catch (error) {
+    await bus.close();
+    await jobs.close();
+    mailer.close();
+    db.close();
+    if ((error as { code?: string }).code === "EADDRINUSE") throw new Error(`port ${port} on ${host} is already in use (another Backroom or another program); stop it or choose another --port`);
+    throw error;
+  }
+
+  app.seed();
+  if (settings.dev) logger.log("warn", "development users enabled (well-known tokens: see README)", { added: ensureDevUsers(app.services) });
+  const firstAdmin = ensureFirstAdmin(app.services);
+
+  worker = new Worker({ source: jobs.source, handlers: app.handlers, concurrency: settings.concurrency, logger, status: [jobEventSink(bus), metrics.sink, activity.sink] }).start();
+  scheduler.start();
+  app.scheduledFields.start();
+  const server = app.app.server!;
+  const url = `http://${server.hostname}:${server.port}`;
+  const mail = settings.smtp ? "via SMTP" : `to ${outbox}`;
+  logger.log("info", "listening", { url, db: dbPath, queue: jobs.describe, outbox, smtp: settings.smtp ? "configured" : "off" });
+
+  let stopped: Promise<void> | null = null;
+  const stop = () =>
+    (stopped ??= (async () => {
+      await server.stop();
+      scheduler.stop();
+      await app.scheduledFields.stop(); // its last batch commits and publishes before the bus and the file close
+      await bus.close();
+      await worker?.shutdown(settings.graceMs ?? 10_000);
+      await jobs.close();
+      mailer.close();
+      db.close();
+      logger.log("info", "stopped");
+    })());
+  return { url, describe: { db: dbPath, queue: jobs.describe, mail }, firstAdmin, built: app, stop };
+}
+
+async function openBus(url: string | undefined, logger: Logger): Promise<EventBus> {
+  if (!url || url === "memory" || url === "in-process") return new InProcessBus({ logger });
+  // A till starts (and takes orders) even when the broker is out of reach: the bus opens when
+  // it can (deferred-bus.ts). Redis connects on its first command anyway. Each adapter (and
+  // its client library) is loaded only when chosen.
+  if (url.startsWith("nats://")) {
+    const { NatsBus } = await import("../events/nats.ts");
+    return new DeferredBus(() => NatsBus.connect(url, { logger }), logger, "NATS");
+  }
+  if (url.startsWith("redis://") || url.startsWith("rediss://")) return new (await import("../events/redis.ts")).RedisStreamsBus(url, { logger });
+  if (url.startsWith("amqp://") || url.startsWith("amqps://")) {
+    const { RabbitMqBus } = await import("../events/rabbitmq.ts");
+    return new DeferredBus(() => RabbitMqBus.connect(url, { logger }), logger, "RabbitMQ");
+  }
+  throw new UsageError(`--bus must be in-process, nats://…, redis://… or amqp://…, not "${url}"`);
+}
