@@ -5,7 +5,7 @@
 import { openDatabase } from "../src/db/index.ts";
 import { SqliteQueue } from "../src/jobs/index.ts";
 import { silentLogger } from "../src/log.ts";
-import { ensureDevUsers } from "../src/cli/bootstrap.ts";
+import { ensureDevUsers } from "../src/runtime/bootstrap.ts";
 import { createStoreApp, storeMigrations } from "../src/store/app.ts";
 import { createMailer } from "../src/runtime/mailer.ts";
 import { freshPath, median } from "./lib/files.ts";

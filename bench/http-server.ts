@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Elysia } from "elysia";
-import { ensureDevUsers } from "../src/cli/bootstrap.ts";
+import { ensureDevUsers } from "../src/runtime/bootstrap.ts";
 import { openDatabase } from "../src/db/index.ts";
 import { SqliteQueue, Worker } from "../src/jobs/index.ts";
 import { silentLogger } from "../src/log.ts";

@@ -1,7 +1,7 @@
 // The server side of bench/events.ts: the store app with a bus and the realtime route, an
 // admin token, and — on "go N" from stdin — N events published as fast as possible, each
 // stamped with its send time. Prints {url, token} when ready.
-import { ensureDevUsers } from "../src/cli/bootstrap.ts";
+import { ensureDevUsers } from "../src/runtime/bootstrap.ts";
 import { openDatabase } from "../src/db/index.ts";
 import { InProcessBus } from "../src/events/memory-bus.ts";
 import { SqliteQueue } from "../src/jobs/index.ts";
