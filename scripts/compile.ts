@@ -1,17 +1,22 @@
-// Builds the single executable: `npm run compile` → dist/backroom.
+// Builds a single executable: `npm run compile` → dist/backroom (the bookstore). An app built
+// on Backroom compiles its own entry the same way, from its project folder:
+//   bun node_modules/backroom/scripts/compile.ts --entry main.ts --outfile dist/repair-desk
 //   npm run compile -- --target bun-linux-arm64     cross-compile (the runtime for that target
 //                                                  must be obtainable; offline it fails clearly)
 import { mkdirSync } from "node:fs";
+import { basename, dirname, extname } from "node:path";
 
 const args = process.argv.slice(2);
 const value = (name: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
 const target = value("--target");
-const outfile = value("--outfile") ?? (target ? `dist/backroom-${target.replace(/^bun-/, "")}` : "dist/backroom");
+const entry = value("--entry") ?? "src/main.ts";
+const name = value("--entry") ? basename(entry, extname(entry)) : "backroom";
+const outfile = value("--outfile") ?? (target ? `dist/${name}-${target.replace(/^bun-/, "")}` : `dist/${name}`);
 
-mkdirSync("dist", { recursive: true });
+mkdirSync(dirname(outfile), { recursive: true });
 // --bytecode: the bundle is shipped precompiled, so a start parses nothing (--version: about
-// 0.2 s → well under 0.1 s on this machine, with lazy command loading in src/main.ts).
-const command = [process.execPath, "build", "--compile", "--minify", "--sourcemap", "--bytecode", "--format", "esm", "src/main.ts", "--outfile", outfile];
+// 0.2 s → well under 0.1 s on this machine, with lazy command loading in src/cli/run.ts).
+const command = [process.execPath, "build", "--compile", "--minify", "--sourcemap", "--bytecode", "--format", "esm", entry, "--outfile", outfile];
 if (target) command.push("--target", target);
 const build = Bun.spawnSync(command, { stdout: "inherit", stderr: "inherit" });
 if (build.exitCode !== 0) {
