@@ -30,6 +30,11 @@ export function toCodedError(code: string | number | undefined, error: unknown, 
   if (typeof errorCode === "string" && /^ERR_(POSTGRES|REDIS)_CONNECTION_/.test(errorCode)) {
     return new CodedError(503, "UNAVAILABLE", `a server this request needs cannot be reached; try again later (${errorMessage(error)})`);
   }
+  // The disk (or the file's page limit) is full: nothing was written, and it is the operator's
+  // to fix, not the caller's. 507 says so; the worker keeps its outcomes until there is room.
+  if (errorCode === "SQLITE_FULL" || /database or disk is full/.test(errorMessage(error))) {
+    return new CodedError(507, "STORAGE_FULL", "the database's disk is full: nothing was written; free some space and try again");
+  }
   if (typeof errorCode === "string" && errorCode.startsWith("SQLITE_CONSTRAINT")) {
     if (errorCode === "SQLITE_CONSTRAINT_UNIQUE" || errorCode === "SQLITE_CONSTRAINT_PRIMARYKEY") {
       return new CodedError(409, "CONFLICT", `a record with these values already exists (${uniqueColumns(errorMessage(error))})`);

@@ -73,10 +73,11 @@ test("a full disk under concurrent orders: every order answered 202 is in the fi
   expect(store.db.sqlite.query("PRAGMA integrity_check").all()).toEqual([{ integrity_check: "ok" }]);
 });
 
-test.failing("KNOWN BUG: a full disk answers with an error that says so (today: 500 INTERNAL, 'internal error')", async () => {
+test("a full disk answers 507 STORAGE_FULL with a message that says so, not 500 INTERNAL", async () => {
   const { refused } = await fillTheDisk();
-  expect(refused.body.error.code).not.toBe("INTERNAL");
-  expect(refused.body.error.message).toMatch(/full|space/i);
+  expect(refused.status).toBe(507);
+  expect(refused.body.error.code).toBe("STORAGE_FULL");
+  expect(refused.body.error.message).toMatch(/disk is full/);
 });
 
 test("a file this process cannot write is refused at open with a clear message, and is left exactly as it was", async () => {
