@@ -3,7 +3,7 @@
 // 64 connections, 10 s), and --version / --help (median of 5). Prints one JSON line; bars:
 // --version and --help < 100 ms, ready < 300 ms, idle RSS < 80 MB.
 //   npm run bench:binary        bun bench/binary.ts --duration 5
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -33,16 +33,21 @@ async function startAndWait(cwd: string): Promise<{ proc: ReturnType<typeof Bun.
 }
 
 // --version and --help load only the entry and its flag table (commands load when they run).
-const commandMs = (argv: string[]) => {
+// The floor: a compiled program that only prints a version, built the same way, in this run.
+const bare = join(dir, "bare");
+writeFileSync(join(dir, "bare.ts"), 'console.log("0.0.0");\n');
+if (Bun.spawnSync([process.execPath, "build", "--compile", "--minify", "--bytecode", "--format", "esm", join(dir, "bare.ts"), "--outfile", bare], { stdout: "pipe", stderr: "pipe" }).exitCode !== 0) throw new Error("bare compile failed");
+const commandMs = (argv: string[], program = binary) => {
   const times: number[] = [];
   for (let i = 0; i < 5; i++) {
     const t0 = performance.now();
-    const run = Bun.spawnSync([binary, ...argv], { stdout: "ignore", stderr: "ignore" });
+    const run = Bun.spawnSync([program, ...argv], { stdout: "ignore", stderr: "ignore" });
     times.push(performance.now() - t0);
     if (run.exitCode !== 0) throw new Error(`${argv.join(" ")} exited ${run.exitCode}`);
   }
   return Math.round(median(times));
 };
+const bareMs = commandMs([], bare);
 const versionMs = commandMs(["--version"]);
 const helpMs = commandMs(["--help"]);
 
@@ -74,6 +79,7 @@ console.log(JSON.stringify({
   bench: "binary",
   size_mb: +(statSync(binary).size / 1e6).toFixed(1),
   version_ms_median_of_5: versionMs,
+  bare_program_ms_median_of_5: bareMs,
   help_ms_median_of_5: helpMs,
   ready_ms_median_of_5: readyMs,
   ready_ms_all: readyTimes.map((t) => Math.round(t)),
