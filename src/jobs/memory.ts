@@ -194,6 +194,11 @@ export class MemoryQueue extends SyncQueue implements Source, Cancellable, Retry
     const entry = this.entries.get(outcome.job.id);
     if (entry?.state.status !== "running") return false;
     entry.leaseExpiresAt = null;
+    // A claimed-ahead job that started and finished between two writes: its outcome counts it.
+    if (!entry.attemptStarted && outcome.kind !== "released") {
+      entry.attemptStarted = true;
+      this.update(entry, { attempts: entry.state.attempts + 1 });
+    }
     switch (outcome.kind) {
       case "succeeded": {
         const { output, url, mime } = outcome.result;

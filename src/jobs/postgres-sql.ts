@@ -71,11 +71,13 @@ export function postgresStatements(t: string) {
       UPDATE ${t} SET attempts = attempts + 1, attempt_started = 1, started_at = $2, updated_at = $2
       WHERE id = ANY($1::text[]) AND status = 'running' AND claimed_by = $3 AND attempt_started = 0`,
 
+    // An outcome counts its attempt if its start was not written yet (started and finished
+    // between two writes: the worker sends no separate start for it).
     markSucceeded: `
-      UPDATE ${t} SET status = 'succeeded', error = NULL, output = $3, result_url = $4, result_mime = $5, result_size = $6,
+      UPDATE ${t} SET status = 'succeeded', error = NULL, attempts = attempts + 1 - attempt_started, attempt_started = 1, output = $3, result_url = $4, result_mime = $5, result_size = $6,
         completed_at = $7, updated_at = $7, ${CLEAR_LEASE} ${HELD}`,
-    markFailed: `UPDATE ${t} SET status = 'failed', error = $3, run_at = $4, updated_at = $5, ${CLEAR_LEASE} ${HELD}`,
-    markDead: `UPDATE ${t} SET status = 'dead', error = $3, completed_at = $4, updated_at = $4, ${CLEAR_LEASE} ${HELD}`,
+    markFailed: `UPDATE ${t} SET status = 'failed', error = $3, attempts = attempts + 1 - attempt_started, attempt_started = 1, run_at = $4, updated_at = $5, ${CLEAR_LEASE} ${HELD}`,
+    markDead: `UPDATE ${t} SET status = 'dead', error = $3, attempts = attempts + 1 - attempt_started, attempt_started = 1, completed_at = $4, updated_at = $4, ${CLEAR_LEASE} ${HELD}`,
     // The attempt is given back only if it had started (a claimed-ahead job spent none).
     // $4: when it may run again; $5: 1 for a requeue (no handler here), counted in `requeues`.
     markReleased: `

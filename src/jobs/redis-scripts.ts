@@ -152,6 +152,11 @@ for i, o in ipairs(A.outcomes) do
     redis.call('HSET', job(id), unpack(o.set))
     local to = o.kind == 'released' and 'enqueued' or o.kind
     set_status(id, j[3], 'running', to)
+    -- A claimed-ahead job that started and finished between two writes: its outcome counts it.
+    if o.kind ~= 'released' and j[7] == '0' then
+      redis.call('HINCRBY', job(id), 'attempts', 1)
+      redis.call('HSET', job(id), 'attempt_started', '1')
+    end
     if o.kind == 'failed' then
       redis.call('ZADD', K.delayed, o.run_at, id)
     else

@@ -150,15 +150,18 @@ export const SQL = {
 
   // Settle statements. Each applies only while this owner still holds the attempt, so an
   // outcome that arrives after a rescue or a cancel changes nothing. Index: primary key.
+  // An outcome counts its attempt if its start was not written yet (a claimed-ahead job that
+  // started and finished between two writes): the worker sends no separate start for it,
+  // which keeps fast jobs at one row update per transition.
   markSucceeded: `
-    UPDATE jobs SET status = 'succeeded', error = NULL, output = ?3, result_url = ?4, result_mime = ?5,
+    UPDATE jobs SET status = 'succeeded', error = NULL, attempts = attempts + 1 - attempt_started, attempt_started = 1, output = ?3, result_url = ?4, result_mime = ?5,
                     result_size = ?6, completed_at = ?7, updated_at = ?7, lease_expires_at = NULL, claimed_by = NULL
     WHERE id = ?1 AND status = 'running' AND claimed_by = ?2`,
   markFailed: `
-    UPDATE jobs SET status = 'failed', error = ?3, run_at = ?4, updated_at = ?5, lease_expires_at = NULL, claimed_by = NULL
+    UPDATE jobs SET status = 'failed', error = ?3, attempts = attempts + 1 - attempt_started, attempt_started = 1, run_at = ?4, updated_at = ?5, lease_expires_at = NULL, claimed_by = NULL
     WHERE id = ?1 AND status = 'running' AND claimed_by = ?2`,
   markDead: `
-    UPDATE jobs SET status = 'dead', error = ?3, completed_at = ?4, updated_at = ?4, lease_expires_at = NULL, claimed_by = NULL
+    UPDATE jobs SET status = 'dead', error = ?3, attempts = attempts + 1 - attempt_started, attempt_started = 1, completed_at = ?4, updated_at = ?4, lease_expires_at = NULL, claimed_by = NULL
     WHERE id = ?1 AND status = 'running' AND claimed_by = ?2`,
   // The attempt is given back only if it had started (a claimed-ahead job spent none). ?4 is
   // when it may run again, ?5 is 1 for a requeue (no handler here), counted in `requeues`.

@@ -187,7 +187,10 @@ export class Worker {
     for (;;) {
       const outcomes = this.pending;
       this.pending = [];
-      const started = this.startedAhead;
+      // A job that started and finished since the last write needs no start of its own: its
+      // outcome counts the attempt (one row update per transition for fast jobs).
+      const finished = new Set(outcomes.map((o) => o.job.id));
+      const started = this.startedAhead.filter((id) => !finished.has(id));
       this.startedAhead = [];
       // Jobs finishing as fast as they were claimed: claim more per commit (and less when not).
       this.prefetch = Math.min(this.maxPrefetch, Math.max(Math.min(this.concurrency, this.maxPrefetch), outcomes.length * 2));

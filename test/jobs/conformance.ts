@@ -319,8 +319,8 @@ export function queueConformance(name: string, factory: QueueFactory, features: 
     });
 
     test("jobs claimed ahead spend no attempt until their start is recorded, and a released one gives back none", async () => {
-      const ids = await queue.enqueueMany([{ type: "t" }, { type: "t" }, { type: "t" }, { type: "t" }]);
-      const { claimed } = await queue.settleAndClaim([], 4, LEASE, { startNow: 1 });
+      const ids = await queue.enqueueMany([{ type: "t" }, { type: "t" }, { type: "t" }, { type: "t" }, { type: "t" }, { type: "t" }]);
+      const { claimed } = await queue.settleAndClaim([], 6, LEASE, { startNow: 1 });
       expect(claimed.map((j) => [j.id, j.attempt])).toEqual(ids.map((id) => [id, 1])); // the attempt each will be
       expect((await queue.getStatus(ids[0]!))?.attempts).toBe(1);
       for (const id of ids.slice(1)) expect(await queue.getStatus(id)).toMatchObject({ status: "running", attempts: 0 });
@@ -333,6 +333,10 @@ export function queueConformance(name: string, factory: QueueFactory, features: 
       expect(await queue.getStatus(ids[2]!)).toMatchObject({ status: "succeeded", attempts: 1 });
       await settle({ kind: "released", job: claimed[3]!, at: clock.now() });
       expect(await queue.getStatus(ids[3]!)).toMatchObject({ status: "enqueued", attempts: 0 });
+      // Started and finished between two writes: the outcome alone counts the attempt.
+      await settle({ kind: "failed", job: claimed[4]!, error: "e", retryAt: clock.now() + 1_000, at: clock.now() }, succeed(claimed[5]!));
+      expect(await queue.getStatus(ids[4]!)).toMatchObject({ status: "failed", attempts: 1 });
+      expect(await queue.getStatus(ids[5]!)).toMatchObject({ status: "succeeded", attempts: 1 });
     });
 
     test("after a crash, jobs claimed ahead go back to waiting without spending an attempt; started ones are taken over", async () => {
