@@ -36,6 +36,6 @@ export { signWebhook, verifyWebhook, WebhookVerificationError, type SignedHeader
 // ── Schedules, the database, the HTTP app, time and logs ─────────────────────────────────
 export * from "./cron/index.ts";
 export * from "./db/index.ts";
-export { createApp, type AppOptions, type BackroomApp } from "./api/app.ts";
+export { createApp, type AppOf, type AppOptions, type BackroomApp } from "./api/app.ts";
 export { systemClock, ManualClock, type Clock } from "./clock.ts";
 export { jsonLogger, silentLogger, type Level, type Logger } from "./log.ts";

@@ -3,7 +3,7 @@
 // mailed by a job with its own retries, and every morning a summary of the open tickets goes
 // to the workshop. Not a store: the second example app, compiled into its own binary
 // (docs/getting-started.md). It imports only the package's entry points.
-import { defineAction, defineApp, defineModel, t, type Static } from "backroom";
+import { defineAction, defineApp, defineModel, t } from "backroom";
 
 export const Ticket = defineModel({
   name: "Ticket",
@@ -26,10 +26,12 @@ const CheckIn = t.Object({
 });
 
 /** POST /api/check_ins: the ticket and its confirmation job commit together, or neither does. */
-export const checkIn = defineAction<Static<typeof CheckIn>>({
+export const checkIn = defineAction({
   method: "POST",
   path: "/check_ins",
   body: CheckIn,
+  response: t.Object({ ticket_id: t.String(), job_id: t.String() }),
+  status: 202,
   async handler({ auth, body, services, transaction, traceparent }) {
     const { ticket, jobId } = await transaction(() => {
       // Created as the desk user: the owner field is set from them, as for any write they make.
@@ -37,7 +39,7 @@ export const checkIn = defineAction<Static<typeof CheckIn>>({
       const jobId = services.queue.enqueue({ type: "confirm_check_in", payload: { ticket_id: ticket.id }, actorId: auth!.id, traceId: traceparent });
       return { ticket, jobId };
     });
-    return { status: 202, data: { ticket_id: ticket.id as string, job_id: jobId } };
+    return { status: 202 as const, data: { ticket_id: ticket.id as string, job_id: jobId } };
   },
 });
 

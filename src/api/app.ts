@@ -5,30 +5,36 @@ import { Elysia } from "elysia";
 import type { Scheduler } from "../cron/scheduler.ts";
 import type { EventBus } from "../events/bus.ts";
 import type { Handler } from "../jobs/attempt.ts";
-import type { Action } from "../models/action.ts";
+import type { TSchema } from "@sinclair/typebox";
+import type { Action, ActionMethod } from "../models/action.ts";
+import type { Model, Operation } from "../models/model.ts";
+import { usersModel } from "../models/users.ts";
+import { WebhookSubscription } from "../models/webhooks.ts";
 import { createModelLayer, type ModelLayerOptions } from "../models/model-layer.ts";
 import type { ScheduledFields } from "../models/scheduled-runner.ts";
 import type { Services } from "../models/services.ts";
 import { DEFAULT_ADMIN_ROLE } from "../models/users.ts";
 import type { WebhookOptions } from "../models/webhooks.ts";
 import type { Activity } from "../ops/activity.ts";
-import { registerAction } from "./action-routes.ts";
-import { registerAdminRoutes } from "./admin-routes.ts";
-import { registerAuthRoutes } from "./auth-routes.ts";
+import { actionRoute } from "./action-routes.ts";
+import { adminRoutes } from "./admin-routes.ts";
+import { authRoutes } from "./auth-routes.ts";
 import { AppContext } from "./context.ts";
 import { errorResponse } from "./error-envelope.ts";
 import { htmlPage } from "./html-page.ts";
 import { methodNotAllowed } from "./http-errors.ts";
 import { DEFAULT_BODY_LIMIT, guardDeclaredLength, parseJsonBody } from "./http-guards.ts";
-import { registerJobStatusRoutes } from "./job-status-routes.ts";
-import { registerModelRoutes } from "./model-routes.ts";
+import { jobStatusRoutes, READONLY_PATHS, readonlyAnswer } from "./job-status-routes.ts";
+import { modelRoutes } from "./model-routes.ts";
 import { buildOpenApi, DOCS_PAGE } from "./openapi.ts";
-import { registerOpsRoutes, type OperationsOptions } from "./ops-routes.ts";
+import { opsRoutes, type OperationsOptions } from "./ops-routes.ts";
 import { MAX_REALTIME_MESSAGE_BYTES, registerRealtimeRoute, type RealtimeOptions } from "./realtime-route.ts";
-import { registerScheduleRoutes } from "./schedule-routes.ts";
+import { scheduleRoutes } from "./schedule-routes.ts";
 
-export interface AppOptions extends ModelLayerOptions {
-  actions?: Action<never>[];
+export interface AppOptions<Models extends readonly AnyModel[] = readonly AnyModel[], Actions extends readonly AnyAction[] = readonly AnyAction[]> extends Omit<ModelLayerOptions, "models"> {
+  /** The app's models: each gets its CRUD routes (typed: the app's type carries them). */
+  models?: Models;
+  actions?: Actions;
   /** Largest accepted request body in bytes. Default 1 MiB. */
   bodyLimit?: number;
   /** The role that sees and may do everything (the seeds' AdminRole). Default "admin". */
@@ -52,8 +58,28 @@ export interface AppOptions extends ModelLayerOptions {
   version?: string;
 }
 
-export interface BackroomApp {
-  app: Elysia;
+type AnyModel = Model<string, unknown, unknown, Operation>;
+type AnyAction = Action<never, TSchema, TSchema, string, ActionMethod, number>;
+type UnionToIntersection<U> = (U extends unknown ? (u: U) => void : never) extends (i: infer I) => void ? I : never;
+type RoutesOf<P> = P extends { "~Routes": infer R } ? R : never;
+type ModelRoutes<M> = M extends AnyModel ? RoutesOf<ReturnType<typeof modelRoutes<M>>> : never;
+type ActionRoutes<A> = A extends AnyAction ? RoutesOf<ReturnType<typeof actionRoute<A>>> : never;
+type Fixed = ReturnType<typeof fixedRoutes>;
+/** The app's Elysia type: every route, typed (Eden's `treaty<typeof app>`). */
+export type AppOf<Models extends readonly AnyModel[], Actions extends readonly AnyAction[]> = Elysia<
+  "",
+  Fixed["~Singleton"],
+  Fixed["~Definitions"],
+  Fixed["~Metadata"],
+  Fixed["~Routes"] &
+    UnionToIntersection<ModelRoutes<Models[number] | typeof usersModel | typeof WebhookSubscription>> &
+    UnionToIntersection<ActionRoutes<Actions[number]> | {}>,
+  Fixed["~Ephemeral"],
+  Fixed["~Volatile"]
+>;
+
+export interface BackroomApp<App = Elysia> {
+  app: App;
   services: Services;
   bodyLimit: number;
   /** Job handlers the app's features need (webhook delivery): give them to the worker. */
@@ -62,8 +88,18 @@ export interface BackroomApp {
   scheduledFields: ScheduledFields;
 }
 
-export function createApp(options: AppOptions): BackroomApp {
-  const { services, models, jobHandlers, scheduledFields } = createModelLayer(options);
+/** The routes every app has, typed. */
+function fixedRoutes(ctx: AppContext, options: AppOptions) {
+  return new Elysia()
+    .use(jobStatusRoutes(ctx, { anonymousRead: options.anonymousJobStatuses ?? true }))
+    .use(authRoutes(ctx))
+    .use(options.scheduler ? scheduleRoutes(ctx, options.scheduler) : (new Elysia() as unknown as ReturnType<typeof scheduleRoutes>))
+    .use(opsRoutes(ctx.docs, options.operations ?? {}))
+    .use(adminRoutes(ctx, options.activity));
+}
+
+export function createApp<const Models extends readonly AnyModel[] = [], const Actions extends readonly AnyAction[] = []>(options: AppOptions<Models, Actions>): BackroomApp<AppOf<Models, Actions>> {
+  const { services, models, jobHandlers, scheduledFields } = createModelLayer({ ...options, models: [...(options.models ?? [])] as Model[] });
 
   const ctx = new AppContext(services, options.adminRole ?? DEFAULT_ADMIN_ROLE);
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
@@ -105,27 +141,25 @@ export function createApp(options: AppOptions): BackroomApp {
       return body;
     });
 
-  // Routes are registered from run-time lists (models, actions), so the route modules see a
-  // plain Elysia; the lifecycle hooks above still apply to them.
-  const routes = app as unknown as Elysia;
-  // Specific routes first; then every known path answers other methods with 405.
-  const paths = [
-    ...(options.actions ?? []).map((action) => registerAction(routes, action, ctx)),
-    ...registerJobStatusRoutes(routes, ctx, { anonymousRead: options.anonymousJobStatuses ?? true }),
-    ...registerAuthRoutes(routes, ctx),
-    ...(options.scheduler ? registerScheduleRoutes(routes, ctx, options.scheduler) : []),
-    ...models.flatMap((model) => registerModelRoutes(routes, services.model(model.name), ctx)),
+  // Specific routes first (actions before the models' CRUD, so POST /api/orders is the
+  // action's); then every known path answers other methods with 405. Each plugin declares
+  // its routes to ctx.docs, from which /openapi.json is rendered.
+  const plugins: Elysia[] = [
+    ...(options.actions ?? []).map((action) => actionRoute(action, ctx) as unknown as Elysia),
+    fixedRoutes(ctx, options as AppOptions) as unknown as Elysia,
+    ...models.map((model) => modelRoutes(model, services.model(model.name), ctx) as unknown as Elysia),
   ];
-  if (options.bus) registerRealtimeRoute(routes, ctx, options.bus, options.realtime);
-  if (options.operations) paths.push(...registerOpsRoutes(routes, options.operations));
-  paths.push(...registerAdminRoutes(routes, ctx, options.activity));
-  const openapi = buildOpenApi({ title: options.title ?? "Backroom", version: options.version ?? "0.0.0", models, actions: options.actions ?? [], schedules: Boolean(options.scheduler), realtime: Boolean(options.bus) });
-  routes.get("/openapi.json", () => openapi);
-  routes.get("/docs", htmlPage(DOCS_PAGE));
-  for (const path of new Set(paths)) {
-    routes.all(path, ({ request }) => {
+  for (const plugin of plugins) app.use(plugin);
+  if (options.bus) registerRealtimeRoute(app as unknown as Elysia, ctx, options.bus, options.realtime);
+  const openapi = buildOpenApi({ title: options.title ?? "Backroom", version: options.version ?? "0.0.0", routes: ctx.docs.routes, realtime: Boolean(options.bus) });
+  app.get("/openapi.json", () => openapi);
+  app.get("/docs", htmlPage(DOCS_PAGE));
+  const paths = new Set([...ctx.docs.routes.map((r) => r.path), "/admin", ...(options.operations?.metrics ? ["/metrics"] : [])]);
+  for (const path of paths) {
+    app.all(path, READONLY_PATHS.includes(path) ? readonlyAnswer : ({ request }) => {
       throw methodNotAllowed(request.method, new URL(request.url).pathname);
     });
   }
-  return { app: routes, services, bodyLimit, jobHandlers, scheduledFields };
+  // The routes were added from run-time lists; their types are the plugins' (AppOf).
+  return { app: app as unknown as AppOf<Models, Actions>, services, bodyLimit, jobHandlers, scheduledFields };
 }

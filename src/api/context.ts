@@ -6,6 +6,7 @@ import { bearerToken, isAdmin } from "./auth.ts";
 import { unauthorized } from "../errors.ts";
 import { requestIdOf } from "./http-guards.ts";
 import type { Services } from "../models/services.ts";
+import { RouteDocs } from "./route-docs.ts";
 
 const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 
@@ -13,6 +14,8 @@ export class AppContext {
   private readonly users = new WeakMap<Request, AuthUser | null>();
   private readonly ids = new WeakMap<Request, string>();
   private readonly nextId = monotonicFactory();
+  /** Every route's declaration, in order: /openapi.json is rendered from it. */
+  readonly docs = new RouteDocs();
 
   constructor(
     readonly services: Services,

@@ -4,7 +4,10 @@
 // unless the app says otherwise (the shipped binary does). Beyond the seeds: cancel (anyone
 // who can see the job) and retry of a dead job (admin). `error`, and a `result_url` that is a
 // path on the server (file://), are shown to admins only: they can leak internals.
-import type { Elysia } from "elysia";
+import { Elysia } from "elysia";
+import type { Static } from "@sinclair/typebox";
+import { errors } from "./route-docs.ts";
+import { JobStatus, Many, One } from "./schemas.ts";
 import { publishJobStateEvent } from "../events/job-events.ts";
 import { hideJobInternals } from "../jobs/internals.ts";
 import { stateToStatusRow, STATUS_COLUMNS, type StatusRow } from "../jobs/status-columns.ts";
@@ -15,8 +18,8 @@ import type { AppContext } from "./context.ts";
 import { conflict, forbidden, notFound, unauthorized } from "../errors.ts";
 import { jobStatusReadonly } from "./http-errors.ts";
 import { keysetMeta } from "./cursor.ts";
-import { engineQuery, parseListParams } from "./list-params.ts";
-import { idOf, listEnvelope } from "./model-routes.ts";
+import { engineQuery, listQuerySchema, parseListParams } from "./list-params.ts";
+import { listEnvelope } from "./model-routes.ts";
 import { rowToJson } from "../models/serialize.ts";
 
 const COUNT_LIMIT = 1_000;
@@ -36,10 +39,13 @@ export function jobStatusToJson(row: StatusRow, admin: boolean): Record<string, 
   return json;
 }
 
-export function registerJobStatusRoutes(app: Elysia, ctx: AppContext, options: JobStatusRouteOptions): string[] {
+export function jobStatusRoutes(ctx: AppContext, options: JobStatusRouteOptions) {
   const queue = ctx.services.queue;
   const base = "/api/job_statuses";
-  const item = `${base}/:id`;
+  const item = `${base}/:id` as const;
+  const tags = ["job_statuses"];
+  const docs = ctx.docs;
+  const row = JobStatus;
 
   const reader = (request: Request): AuthUser | null => {
     const user = ctx.auth(request);
@@ -47,63 +53,58 @@ export function registerJobStatusRoutes(app: Elysia, ctx: AppContext, options: J
     return user;
   };
   const sees = (user: AuthUser | null, state: JobState) => !user || ctx.isAdmin(user) || state.actorId === user.id;
-  const wire = (row: StatusRow, user: AuthUser | null) => jobStatusToJson(row, ctx.isAdmin(user));
-  const visible = async (request: Request, params: unknown) => {
+  const wire = (r: StatusRow, user: AuthUser | null) => jobStatusToJson(r, ctx.isAdmin(user)) as Static<typeof row>;
+  const visible = async (request: Request, id: string) => {
     const user = reader(request);
-    const state = await queue.getStatus(idOf(params));
+    const state = await queue.getStatus(id);
     if (!state || !sees(user, state)) throw notFound("job");
     return { user, state };
   };
 
-  app.get(base, async ({ request }) => {
-    const user = reader(request);
-    const query = parseListParams(new URL(request.url).searchParams, STATUS_COLUMNS);
-    // The scope first: engines that test rows one by one rule out others' rows before any pattern.
-    if (user && !ctx.isAdmin(user)) query.where.unshift([{ field: "actor_id", op: "eq", value: user.id }]);
-    // The jobs table may hold millions of finished jobs: count at most COUNT_LIMIT per request.
-    query.countLimit = COUNT_LIMIT;
-    const { rows, total } = await queue.listStatuses(engineQuery(query));
-    if (query.cursor !== null) {
-      const page = keysetMeta(rows, query, query.cursor);
-      return { data: page.rows.map((r) => wire(r, user)), meta: page.meta };
-    }
-    const envelope = listEnvelope(rows.map((r) => wire(r, user)), total, query);
-    return total >= COUNT_LIMIT ? { ...envelope, meta: { ...envelope.meta, total_is_lower_bound: true } } : envelope;
-  });
-
-  app.get(item, async ({ request, params }) => {
-    const { user, state } = await visible(request, params);
-    return { data: wire(stateToStatusRow(state), user) };
-  });
-
-  app.post(`${item}/cancel`, async ({ request, params }) => {
-    const { user, state } = await visible(request, params);
-    const result = await queue.cancel(state.id);
-    if (result === "running") throw conflict("the job has already started; a running job cannot be cancelled");
-    if (result === "finished") throw conflict(`the job has already finished (${state.status})`);
-    if (result === "not_found") throw notFound("job");
-    const cancelled = (await queue.getStatus(state.id))!;
-    const bus = ctx.services.bus;
-    if (bus) ctx.services.db.afterCommit(() => void publishJobStateEvent(bus, cancelled).catch((error) => ctx.services.logger.log("error", "could not publish an event", { job_id: cancelled.id, error: errorMessage(error) })));
-    return { data: wire(stateToStatusRow(cancelled), user) };
-  });
-
-  app.post(`${item}/retry`, async ({ request, params }) => {
-    const user = ctx.auth(request);
-    if (!user) throw unauthorized();
-    if (!ctx.isAdmin(user)) throw forbidden("retrying a job needs the admin role");
-    const result = await queue.retry(idOf(params));
-    if (result === "not_found") throw notFound("job");
-    if (result === "not_dead") throw conflict("only a dead job can be retried");
-    return { data: wire(stateToStatusRow((await queue.getStatus(idOf(params)))!), user) };
-  });
-
-  // Writes to the rows themselves: the seeds' 405, with their code and `Allow: GET` (the
-  // app's generic 405 covers the cancel and retry paths).
-  for (const path of [base, item]) {
-    app.all(path, ({ request }) => {
-      throw jobStatusReadonly(request.method, new URL(request.url).pathname);
-    });
-  }
-  return [`${item}/cancel`, `${item}/retry`];
+  return new Elysia()
+    .get(base, async ({ request }) => {
+      const user = reader(request);
+      const query = parseListParams(new URL(request.url).searchParams, STATUS_COLUMNS);
+      // The scope first: engines that test rows one by one rule out others' rows before any pattern.
+      if (user && !ctx.isAdmin(user)) query.where.unshift([{ field: "actor_id", op: "eq", value: user.id }]);
+      // The jobs table may hold millions of finished jobs: count at most COUNT_LIMIT per request.
+      query.countLimit = COUNT_LIMIT;
+      const { rows, total } = await queue.listStatuses(engineQuery(query));
+      if (query.cursor !== null) {
+        const page = keysetMeta(rows, query, query.cursor);
+        return { data: page.rows.map((r) => wire(r, user)), meta: page.meta };
+      }
+      const { meta } = listEnvelope([], total, query);
+      return { data: rows.map((r) => wire(r, user)), meta: total >= COUNT_LIMIT ? { ...meta, total_is_lower_bound: true } : meta };
+    }, docs.route({ method: "GET", path: base, operationId: "listJobStatuses", summary: "List job statuses (your own; all for admins)", tags, ...(options.anonymousRead ? { auth: "optional" as const } : {}), query: listQuerySchema(STATUS_COLUMNS), response: { 200: Many(row), ...errors(400, 401) } }))
+    .get(item, async ({ request, params }) => {
+      const { user, state } = await visible(request, params.id);
+      return { data: wire(stateToStatusRow(state), user) };
+    }, docs.route({ method: "GET", path: item, operationId: "getJobStatus", summary: "Get a job status", tags, ...(options.anonymousRead ? { auth: "optional" as const } : {}), response: { 200: One(row), ...errors(401, 404) } }))
+    .post(`${item}/cancel`, async ({ request, params }) => {
+      const { user, state } = await visible(request, params.id);
+      const result = await queue.cancel(state.id);
+      if (result === "running") throw conflict("the job has already started; a running job cannot be cancelled");
+      if (result === "finished") throw conflict(`the job has already finished (${state.status})`);
+      if (result === "not_found") throw notFound("job");
+      const cancelled = (await queue.getStatus(state.id))!;
+      const bus = ctx.services.bus;
+      if (bus) ctx.services.db.afterCommit(() => void publishJobStateEvent(bus, cancelled).catch((error) => ctx.services.logger.log("error", "could not publish an event", { job_id: cancelled.id, error: errorMessage(error) })));
+      return { data: wire(stateToStatusRow(cancelled), user) };
+    }, docs.route({ method: "POST", path: `${item}/cancel`, operationId: "cancelJob", summary: "Cancel a job that has not started", tags, response: { 200: One(row), ...errors(401, 404, 409) } }))
+    .post(`${item}/retry`, async ({ request, params }) => {
+      const user = ctx.auth(request);
+      if (!user) throw unauthorized();
+      if (!ctx.isAdmin(user)) throw forbidden("retrying a job needs the admin role");
+      const result = await queue.retry(params.id);
+      if (result === "not_found") throw notFound("job");
+      if (result === "not_dead") throw conflict("only a dead job can be retried");
+      return { data: wire(stateToStatusRow((await queue.getStatus(params.id))!), user) };
+    }, docs.route({ method: "POST", path: `${item}/retry`, operationId: "retryJob", summary: "Retry a dead job (admin)", tags, response: { 200: One(row), ...errors(401, 403, 404, 409) } }));
 }
+
+/** Writes to the rows themselves: the seeds' 405, with their code and `Allow: GET` (app.ts answers them). */
+export const READONLY_PATHS = ["/api/job_statuses", "/api/job_statuses/:id"];
+export const readonlyAnswer = ({ request }: { request: Request }) => {
+  throw jobStatusReadonly(request.method, new URL(request.url).pathname);
+};

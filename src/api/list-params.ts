@@ -10,6 +10,7 @@
 import { FILTER_OPS, type Column, type Condition, type FilterOp, type ListQuery, type Scalar } from "../db/list-query.ts";
 import { decodeCursor } from "./cursor.ts";
 import { invalidQuery } from "../errors.ts";
+import { Type, type TObject } from "@sinclair/typebox";
 
 export const DEFAULT_LIMIT = 20;
 export const MAX_LIMIT = 100;
@@ -128,4 +129,19 @@ function integerParam(params: URLSearchParams, name: string, fallback: number): 
   if (raw === null) return fallback;
   if (!/^\d+$/.test(raw) || !Number.isSafeInteger(Number(raw))) throw invalidQuery(`${name} must be a whole number below ${Number.MAX_SAFE_INTEGER}`, name);
   return Number(raw);
+}
+
+const listQueryBase = {
+  page: Type.Optional(Type.Integer({ minimum: 1, default: 1, description: "page mode (meta: total, page, limit, pages); not with cursor" })),
+  cursor: Type.Optional(Type.String({ description: "keyset mode (meta: limit, next_cursor, has_more): empty for the first page, then meta.next_cursor as answered, with the same sort; rows inserted meanwhile never shift a page. An altered cursor, or one sent with another sort or with page, is 400 INVALID_QUERY" })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT })),
+  sort: Type.Optional(Type.String({ description: "e.g. -created_at,title or created_at:desc" })),
+  filter: Type.Optional(Type.Array(Type.String(), { description: "field:op:value (ops eq ne gt gte lt lte in like); repeat to AND" })),
+};
+export type ListQuerySchema = TObject<typeof listQueryBase>;
+
+/** The query a list takes, as documented (and typed for clients): the grammar above, and `?<column>=` for each filterable column. */
+export function listQuerySchema(columns: readonly Column[]): ListQuerySchema {
+  const shorthand = columns.filter((c) => c.filterable).map((c) => [c.name, Type.Optional(c.values ? Type.Union(c.values.map((v) => Type.Literal(v))) : Type.String({ description: `equals (shorthand for filter=${c.name}:eq:…)` }))]);
+  return Type.Object({ ...listQueryBase, ...Object.fromEntries(shorthand) }) as unknown as ListQuerySchema;
 }

@@ -2,27 +2,44 @@
 // (PATCH), delete (204). Access per operation from the model; owned models show non-admins
 // only their own rows, and a model's `visible` values only the rows that hold them (another
 // user's record, or a draft, is a 404, so its existence does not leak).
-import type { Elysia } from "elysia";
+import { Elysia } from "elysia";
+import type { Model, Operation, Typed } from "../models/model.ts";
+import { BODY_ERRORS, errors, NoContent, RouteDocs } from "./route-docs.ts";
+import { Many, One } from "./schemas.ts";
 import type { AuthUser } from "../models/users.ts";
 import { authorize } from "./auth.ts";
 import type { AppContext } from "./context.ts";
 import { notFound } from "../errors.ts";
 import { keysetMeta } from "./cursor.ts";
-import { engineQuery, parseListParams, type ParsedList } from "./list-params.ts";
+import { engineQuery, listQuerySchema, parseListParams, type ParsedList } from "./list-params.ts";
 import { readableRecord } from "../models/model.ts";
 import type { ModelRecords, Scope } from "../models/services.ts";
-
-/** Route paths are built at run time, so Elysia cannot type their params. */
-export const idOf = (params: unknown): string => (params as { id: string }).id;
 
 export function listEnvelope(rows: unknown[], total: number, query: ParsedList) {
   return { data: rows, meta: { total, page: query.page, limit: query.limit, pages: Math.ceil(total / query.limit) } };
 }
 
-export function registerModelRoutes(app: Elysia, store: ModelRecords, ctx: AppContext): string[] {
-  const model = store.model;
-  const base = `/api/${model.table}`;
-  const item = `${base}/:id`;
+type AnyModel = Model<string, unknown, unknown, Operation>;
+type RecordOfModel<M> = M extends Model<string, infer R, unknown, Operation> ? R : never;
+type InputOfModel<M> = M extends Model<string, unknown, infer I, Operation> ? I : never;
+type Maybe<On extends boolean, P> = On extends true ? P : Elysia;
+type Has<M extends AnyModel, O extends Operation> = M extends Model<string, unknown, unknown, infer Ops> ? (O extends Ops ? true : false) : false;
+const camel = (s: string) => s.replace(/_(\w)/g, (_, c: string) => c.toUpperCase()).replace(/^\w/, (c) => c.toUpperCase());
+
+/** A model's CRUD routes as one plugin; its type carries each route the model serves, with its record and bodies. */
+export function modelRoutes<M extends AnyModel>(model: M, store: ModelRecords, ctx: AppContext) {
+  type Table = M["table"];
+  const base = `/api/${model.table}` as `/api/${Table}`;
+  const item = `${base}/:id` as `/api/${Table}/:id`;
+  const record = model.schemas.record as Typed<RecordOfModel<M>>;
+  const input = model.schemas.create as Typed<InputOfModel<M>>;
+  const patch = model.schemas.update as Typed<Partial<InputOfModel<M>>>;
+  // Only the operations the model serves are documented; the others are declared to a collector that is dropped.
+  const docsFor = (o: Operation) => (has(o) ? ctx.docs : new RouteDocs());
+  const tags = [model.table];
+  const Name = camel(model.name);
+  const Plural = camel(model.table);
+  const has = (o: Operation) => model.access[o] !== false;
   const scope = (user: AuthUser | null): Scope | undefined => {
     if (user && ctx.isAdmin(user)) return undefined;
     const owned = model.ownerField ? { ownerId: user?.id ?? "" } : {}; // no caller owns nothing
@@ -33,54 +50,59 @@ export function registerModelRoutes(app: Elysia, store: ModelRecords, ctx: AppCo
     authorize(model.access[operation], user, ctx.adminRole);
     return user;
   };
+  // A token that is sent must be valid (401) even where none is needed; roles can refuse (403) where one is.
+  const authErrors = (o: Operation) => (model.access[o] === "public" ? ([401] as const) : ([401, 403] as const));
+  const auth = (o: Operation) => (model.access[o] === "public" ? ("optional" as const) : undefined);
   const write = (user: AuthUser | null, request: Request) => ({ auth: user, services: ctx.services, traceparent: ctx.traceparent(request) });
   // Writes join the group commit: the answer waits for the commit that holds them.
   const db = ctx.services.db;
   // Every answer passes here: write-only fields (a webhook's secret) never leave the server.
-  const readable = (record: Record<string, unknown>) => readableRecord(model, record);
+  const readable = (row: Record<string, unknown>) => readableRecord(model as Model, row) as never;
 
-  if (model.access.list !== false) {
-    app.get(base, ({ request }) => {
-      const user = caller(request, "list");
-      const query = parseListParams(new URL(request.url).searchParams, model.columns);
-      const { rows, total, keys } = store.list(engineQuery(query), scope(user));
-      if (query.cursor === null) return listEnvelope(rows.map(readable), total, query);
-      const page = keysetMeta(rows, query, query.cursor, keys);
-      return { data: page.rows.map(readable), meta: page.meta };
-    });
-  }
-  if (model.access.get !== false) {
-    app.get(item, ({ request, params }) => {
-      const record = store.get(idOf(params), scope(caller(request, "get")));
-      if (!record) throw notFound(model.name);
-      return { data: readable(record) };
-    });
-  }
-  if (model.access.create !== false) {
-    app.post(base, async ({ request, body, set }) => {
-      const user = caller(request, "create");
-      const record = await db.write(() => store.create(body, write(user, request)));
-      set.status = 201;
-      return { data: readable(record) };
-    });
-  }
-  if (model.access.update !== false) {
-    app.put(item, async ({ request, params, body }) => {
+  const list = new Elysia().get(base, ({ request }) => {
+    const user = caller(request, "list");
+    const query = parseListParams(new URL(request.url).searchParams, model.columns);
+    const { rows, total, keys } = store.list(engineQuery(query), scope(user));
+    if (query.cursor === null) return listEnvelope(rows.map(readable), total, query) as never;
+    const page = keysetMeta(rows, query, query.cursor, keys);
+    return { data: page.rows.map(readable), meta: page.meta } as never;
+  }, docsFor("list").route({ method: "GET", path: base, operationId: `list${Plural}`, summary: `List ${model.table}`, tags, auth: auth("list"), query: listQuerySchema(model.columns), response: { 200: Many(record), ...errors(400, ...authErrors("list")) } }));
+
+  const get = new Elysia().get(item, ({ request, params }) => {
+    const found = store.get(params.id, scope(caller(request, "get")));
+    if (!found) throw notFound(model.name);
+    return { data: readable(found) };
+  }, docsFor("get").route({ method: "GET", path: item, operationId: `get${Name}`, summary: `Get a ${model.name}`, tags, auth: auth("get"), response: { 200: One(record), ...errors(404, ...authErrors("get")) } }));
+
+  const create = new Elysia().post(base, async ({ request, body, set }) => {
+    const user = caller(request, "create");
+    const created = await db.write(() => store.create(body, write(user, request)));
+    set.status = 201;
+    return { data: readable(created) } as never;
+  }, docsFor("create").route({ method: "POST", path: base, operationId: `create${Name}`, summary: `Create a ${model.name}`, tags, auth: auth("create"), body: input, response: { 201: One(record), ...errors(...BODY_ERRORS, 409, ...authErrors("create")) } }));
+
+  const update = new Elysia()
+    .put(item, async ({ request, params, body }) => {
       const user = caller(request, "update");
-      return { data: readable(await db.write(() => store.update(idOf(params), body, write(user, request), scope(user), "replace"))) };
-    });
-    app.patch(item, async ({ request, params, body }) => {
+      return { data: readable(await db.write(() => store.update(params.id, body, write(user, request), scope(user), "replace"))) };
+    }, docsFor("update").route({ method: "PUT", path: item, operationId: `replace${Name}`, summary: `Replace a ${model.name}`, tags, body: input, response: { 200: One(record), ...errors(...BODY_ERRORS, 404, 409, ...authErrors("update")) } }))
+    .patch(item, async ({ request, params, body }) => {
       const user = caller(request, "update");
-      return { data: readable(await db.write(() => store.update(idOf(params), body, write(user, request), scope(user), "patch"))) };
-    });
-  }
-  if (model.access.delete !== false) {
-    app.delete(item, async ({ request, params, set }) => {
-      const user = caller(request, "delete");
-      await db.write(() => store.remove(idOf(params), write(user, request), scope(user)));
-      set.status = 204;
-      return new Response(null, { status: 204 });
-    });
-  }
-  return [base, item];
+      return { data: readable(await db.write(() => store.update(params.id, body, write(user, request), scope(user), "patch"))) };
+    }, docsFor("update").route({ method: "PATCH", path: item, operationId: `update${Name}`, summary: `Change a ${model.name}`, tags, body: patch, response: { 200: One(record), ...errors(...BODY_ERRORS, 404, 409, ...authErrors("update")) } }));
+
+  const remove = new Elysia().delete(item, async ({ request, params, set }) => {
+    const user = caller(request, "delete");
+    await db.write(() => store.remove(params.id, write(user, request), scope(user)));
+    set.status = 204;
+    return new Response(null, { status: 204 });
+  }, docsFor("delete").route({ method: "DELETE", path: item, operationId: `delete${Name}`, summary: `Delete a ${model.name}`, tags, response: { 204: NoContent, ...errors(404, ...authErrors("delete")) } }));
+
+  // Only the operations the model serves get a route (and a line in the document).
+  return new Elysia()
+    .use((has("list") ? list : new Elysia()) as Maybe<Has<M, "list">, typeof list>)
+    .use((has("get") ? get : new Elysia()) as Maybe<Has<M, "get">, typeof get>)
+    .use((has("create") ? create : new Elysia()) as Maybe<Has<M, "create">, typeof create>)
+    .use((has("update") ? update : new Elysia()) as Maybe<Has<M, "update">, typeof update>)
+    .use((has("delete") ? remove : new Elysia()) as Maybe<Has<M, "delete">, typeof remove>);
 }

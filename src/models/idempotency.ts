@@ -26,22 +26,18 @@ export const idempotencyMigrations: Migration[] = [
   },
 ];
 
-export interface StoredAnswer {
-  status: number;
-  data: unknown;
-  replayed: boolean;
-}
+export type StoredAnswer<Answer extends { status: number; data: unknown } = { status: number; data: unknown }> = Answer & { replayed: boolean };
 
 /**
  * Runs `work` once per (caller, key): a repeat with the same request replays the stored
  * answer; a repeat with a different request is refused (422). Without a key, just runs it.
  * `work` runs inside one transaction together with the stored answer.
  */
-export function once(
+export function once<Answer extends { status: number; data: unknown }>(
   db: Db,
   request: { key: string | null; userId: string | null; fingerprint: unknown },
-  work: () => { status: number; data: unknown },
-): StoredAnswer {
+  work: () => Answer,
+): StoredAnswer<Answer> {
   if (request.key === null) return { ...db.transaction(work), replayed: false };
   if (request.key.length === 0 || request.key.length > 255) throw invalidQuery("Idempotency-Key must be 1 to 255 characters", "Idempotency-Key");
   const userId = request.userId ?? "";
@@ -54,7 +50,8 @@ export function once(
       if (previous.request_hash !== hash) {
         throw new CodedError(422, "IDEMPOTENCY_KEY_REUSED", "this Idempotency-Key was already used for a different request");
       }
-      return { status: previous.status, data: JSON.parse(previous.response), replayed: true };
+      // The same request by the same caller: the answer stored is the one `work` gave it.
+      return { status: previous.status, data: JSON.parse(previous.response), replayed: true } as StoredAnswer<Answer>;
     }
     const answer = work();
     db.sqlite

@@ -41,7 +41,7 @@ export class ModelStore implements ModelRecords {
   create(values: unknown, context: WriteContext): WireRecord {
     const valid = validateBody<WireRecord>(this.model.validateCreate, values);
     return this.db.transaction(() => {
-      const record = { ...valid };
+      const record = { ...this.model.definition.defaults, ...valid };
       if (this.model.ownerField) record[this.model.ownerField] = context.auth?.id ?? null;
       this.hooks("before", "create", record, null, context);
       const now = this.clock.now();

@@ -2,7 +2,7 @@
 // store and CRUD routes under /api/<table>. Field names are used as they are declared, on
 // the wire and in the database alike: declare them in snake_case. A field declared
 // `t.String({ format: "date-time" })` is a time (ISO-8601 on the wire, epoch ms stored).
-import { Kind, OptionalKind, Type, type TObject, type TSchema } from "@sinclair/typebox";
+import { Kind, OptionalKind, Type, type Static, type TObject, type TOptional, type TSchema } from "@sinclair/typebox";
 import { TypeCompiler, type TypeCheck } from "@sinclair/typebox/compiler";
 import type { Migration } from "../db/migrations.ts";
 import type { Column, ColumnType } from "../db/list-query.ts";
@@ -53,11 +53,39 @@ export interface ModelDefinition<Fields extends TObject = TObject> {
   migrations?: ModelMigration[];
   /** Transitions that fall due at a time field (docs/scheduled-fields.md). */
   scheduled?: ScheduledDeclaration[];
+  /**
+   * Values an optional field takes when a create leaves it out (write the same as the column's
+   * DEFAULT in its migration): the store writes them, so answers never show null for them.
+   */
+  defaults?: { [K in keyof Fields["properties"]]?: Static<Fields["properties"][K]> };
 }
 
-export interface Model {
+/** A schema typed as T (for the types of routes; its JSON Schema is what is documented). */
+export type Typed<T> = TSchema & { static: T };
+
+type Props<F extends TObject> = F["properties"];
+type OptionalKeys<P> = { [K in keyof P]: P[K] extends TOptional<TSchema> ? K : never }[keyof P];
+type Flatten<T> = { [K in keyof T]: T[K] } & {};
+
+/** A record as answers show it: system fields, each field (optional ones null when left out, unless defaulted), hints of write-only ones. */
+export type RecordOf<F extends TObject, W extends string = never, D extends PropertyKey = never> = Flatten<
+  { id: string } & { [K in Exclude<keyof Props<F>, W>]-?: K extends OptionalKeys<Props<F>> ? (K extends D ? Static<Props<F>[K]> : Static<Props<F>[K]> | null) : Static<Props<F>[K]> } & {
+    [K in W as `${K}_hint`]: string | null;
+  } & { created_at: string; updated_at: string }
+>;
+/** What a create (or a PUT) takes: the fields, less the owner (set from the caller). */
+export type InputOf<F extends TObject, O extends string = never> = Flatten<Omit<Static<F>, O>>;
+
+/** Which operations a model serves over REST (access false: no route). */
+export type Routed<A> = { [K in Operation]: K extends keyof A ? (A[K] extends false ? never : K) : K }[Operation];
+
+export interface Model<Table extends string = string, Rec = { [key: string]: unknown }, Input = { [key: string]: unknown }, Ops extends Operation = Operation> {
   name: string;
-  table: string;
+  table: Table;
+  /** The operations with a route. */
+  operations: Ops[];
+  /** The answers' record, the create (and PUT) body and the PATCH body, as JSON Schema: documented and typed from here. */
+  schemas: { record: Typed<Rec>; create: Typed<Input>; update: Typed<Partial<Input>> };
   definition: ModelDefinition;
   /** Columns as stored, the system ones (id, created_at, updated_at) included. */
   columns: Column[];
@@ -80,7 +108,16 @@ const SYSTEM_COLUMNS: Column[] = [
   { name: "updated_at", type: "time", filterable: true, sortable: true, notNull: true },
 ];
 
-export function defineModel<Fields extends TObject>(definition: ModelDefinition<Fields>): Model {
+export function defineModel<
+  Fields extends TObject,
+  const Table extends string,
+  const A extends Partial<Record<Operation, Access>> = {},
+  const Owner extends string = never,
+  const WriteOnly extends string = never,
+  const Defaults extends { [K in keyof Fields["properties"]]?: Static<Fields["properties"][K]> } = {},
+>(
+  definition: ModelDefinition<Fields> & { table: Table; access?: A; ownerField?: Owner; writeOnly?: WriteOnly[]; defaults?: Defaults },
+): Model<Table, RecordOf<Fields, WriteOnly, keyof Defaults>, InputOf<Fields, Owner>, Routed<A>> {
   if (!/^[a-z][a-z0-9_]*$/.test(definition.table)) throw new Error(`model ${definition.name}: table must be snake_case`);
   const properties = definition.fields.properties as Record<string, TSchema>;
   const fieldNames = Object.keys(properties);
@@ -117,13 +154,21 @@ export function defineModel<Fields extends TObject>(definition: ModelDefinition<
     migrationVersions: (generic.migrations ?? []).map((m) => m.version),
     addedIn,
   });
+  const access = { ...DEFAULT_ACCESS, ...definition.access };
+  const schemas = {
+    record: recordSchema(properties, writeOnly, Object.keys(definition.defaults ?? {})),
+    create: Type.Omit(Type.Object(properties), ownerField ? [ownerField] : ([] as string[]), { additionalProperties: false }),
+    update: Type.Partial(Type.Omit(Type.Object(properties), ownerField ? [ownerField] : ([] as string[])), { additionalProperties: false, minProperties: 1 }),
+  };
   return {
     name: definition.name,
     table: definition.table,
+    operations: (Object.keys(access) as Operation[]).filter((o) => access[o] !== false) as Routed<A>[],
+    schemas: schemas as never,
     definition: generic,
     columns,
     fieldNames,
-    access: { ...DEFAULT_ACCESS, ...definition.access },
+    access,
     ownerField,
     visible: definition.visible ?? null,
     writeOnly,
@@ -132,6 +177,26 @@ export function defineModel<Fields extends TObject>(definition: ModelDefinition<
     migrations: modelMigrations(generic, properties, addedIn, scheduled),
     scheduled,
   };
+}
+
+/** The answers' record as JSON Schema: every key present; optional fields nullable unless defaulted. */
+function recordSchema(properties: Record<string, TSchema>, writeOnly: readonly string[], defaulted: readonly string[]): TObject {
+  const time = () => Type.String({ format: "date-time" });
+  const field = (name: string, schema: TSchema): TSchema => {
+    const { [OptionalKind]: optional, ...required } = schema;
+    if (!optional) return schema;
+    const bare = required as TSchema;
+    if (defaulted.includes(name)) return bare;
+    if (bare[Kind] === "Union" && (bare.anyOf as TSchema[]).some((m) => m[Kind] === "Null")) return bare;
+    return Type.Union([bare, Type.Null()]);
+  };
+  return Type.Object({
+    id: Type.String(),
+    ...Object.fromEntries(Object.entries(properties).map(([name, schema]) =>
+      writeOnly.includes(name) ? [`${name}_hint`, Type.Union([Type.String({ description: `write-only: the last 4 characters of ${name}` }), Type.Null()])] : [name, field(name, schema)])),
+    created_at: time(),
+    updated_at: time(),
+  });
 }
 
 /** A record as answers show it: write-only fields left out, a hint of each in `<field>_hint`. */

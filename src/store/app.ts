@@ -2,7 +2,7 @@
 // (src/index.ts) alone — books, orders, the place-order action, the receipt and daily-report
 // jobs, the demo catalogue. An app of your own has the same shape: docs/getting-started.md.
 import packageJson from "../../package.json" with { type: "json" };
-import { buildApp, defineApp, migrationsOf, type BuildOptions } from "../index.ts";
+import { buildApp, defineApp, migrationsOf, type AppOf, type BuildOptions } from "../index.ts";
 import { Book, seedCatalogue } from "./catalogue.ts";
 import { dailyReportHandler, dailyReportSchedule, DAILY_REPORT_JOB } from "./daily-report.ts";
 import { Order, placeOrder, RECEIPT_JOB } from "./orders.ts";
@@ -38,5 +38,5 @@ export function createStoreApp(options: BuildOptions & { housekeeping?: { report
   return buildApp(bookstore, { anonymousJobStatuses: false, ...rest, settings: { ...rest.settings, ...(housekeeping?.reportTo ? { "report-to": housekeeping.reportTo } : {}) } });
 }
 
-/** The store app's REST surface as an Elysia type, for Eden's treaty client. */
-export type { StoreApp } from "./api-types.ts";
+/** The bookstore's HTTP app as Eden's treaty sees it: the real app's type, each route typed by its schemas. */
+export type StoreApp = AppOf<typeof bookstore.models, [typeof placeOrder]>;

@@ -16,6 +16,7 @@ export const Book = defineModel({
     publish_at: t.Optional(t.Union([t.String({ format: "date-time" }), t.Null()])),
   }),
   access: { list: "public", get: "public" },
+  defaults: { status: "published" },
   // Drafts are the admins' until published: hidden from the public list, a 404, and their events admin-only.
   visible: { status: "published" },
   migrations: [

@@ -1,7 +1,7 @@
 // Orders and the place-order action: check stock, write the order, take the stock, and queue
 // the receipt e-mail — all in ONE atomic unit, group-committed with the requests that arrive
 // alongside — then answer 202 with the job id to poll, once that commit is done.
-import { conflict, defineAction, defineModel, once, t, validationError, type Static } from "../index.ts";
+import { conflict, defineAction, defineModel, once, t, validationError } from "../index.ts";
 
 const OrderLine = t.Object({
   book_id: t.String(),
@@ -36,11 +36,18 @@ const PlaceOrder = t.Object(
 
 export const RECEIPT_JOB = "send_receipt";
 
-export const placeOrder = defineAction<Static<typeof PlaceOrder>>({
+export const OrderPlaced = t.Object({ order_id: t.String(), job_id: t.String({ description: "the receipt job: poll GET /api/job_statuses/{job_id}" }) });
+
+export const placeOrder = defineAction({
   method: "POST",
   path: "/orders",
+  name: "placeOrder",
+  summary: "Place an order: the order, the stock taken and its receipt job in one commit",
   access: "user",
   body: PlaceOrder,
+  response: OrderPlaced,
+  status: 202,
+  errors: [409],
   async handler({ auth, body, request, services, transaction, traceparent }) {
     const user = auth!;
     const key = request.headers.get("idempotency-key");
@@ -58,7 +65,7 @@ export const placeOrder = defineAction<Static<typeof PlaceOrder>>({
       const total = lines.reduce((sum, l) => sum + l.quantity * l.unit_price_cents, 0);
       const order = services.model("orders").create({ lines, total_cents: total, status: "placed" }, context);
       const jobId = services.queue.enqueue({ type: RECEIPT_JOB, payload: { order_id: order.id }, actorId: user.id, traceId: traceparent });
-      return { status: 202, data: { order_id: order.id, job_id: jobId } };
+      return { status: 202 as const, data: { order_id: order.id as string, job_id: jobId } };
     }));
     return { status: answer.status, data: answer.data, headers: answer.replayed ? { "idempotent-replayed": "true" } : undefined };
   },

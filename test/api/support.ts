@@ -1,5 +1,5 @@
 // Test helpers for the REST layer: an app on an in-memory database, requests without a socket.
-import type { Elysia } from "elysia";
+import type { AnyElysia } from "elysia";
 import { createApp, type AppOptions } from "../../src/api/app.ts";
 import type { Services } from "../../src/models/services.ts";
 import { openDatabase } from "../../src/db/index.ts";
@@ -12,7 +12,7 @@ export interface Reply {
   headers: Headers;
 }
 
-export function request(app: Elysia) {
+export function request(app: AnyElysia) {
   return async (method: string, path: string, options: { body?: unknown; raw?: string; token?: string; headers?: Record<string, string> } = {}): Promise<Reply> => {
     const headers: Record<string, string> = { ...options.headers };
     let body: string | undefined = options.raw;

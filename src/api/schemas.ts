@@ -1,0 +1,108 @@
+// The answers' shapes, declared once as TypeBox schemas: the envelope, list meta, job statuses,
+// the caller, tokens, schedules, the dashboard's reads, the probes. Routes type themselves with
+// these (so Eden's treaty sees them) and /openapi.json is rendered from the same objects
+// (openapi.ts names the shared ones as components by identity), so the two cannot drift.
+import { Type as t, type Static, type TSchema } from "@sinclair/typebox";
+import type { JobStatus as JobStatusName } from "../jobs/types.ts";
+
+const nullable = <T extends TSchema>(schema: T) => t.Union([schema, t.Null()]);
+const time = () => t.String({ format: "date-time" });
+
+export const ErrorDetail = t.Object({ field: t.String(), message: t.String() });
+/** Every error answer: {"error": {code, message, details}} (details always an array). */
+export const ErrorEnvelope = t.Object({
+  error: t.Object({ code: t.String({ description: "e.g. VALIDATION_ERROR, NOT_FOUND, CONFLICT" }), message: t.String(), details: t.Array(ErrorDetail) }),
+});
+
+export const ListMeta = t.Object(
+  {
+    limit: t.Integer({ minimum: 1 }),
+    total: t.Optional(t.Integer({ minimum: 0, description: "page mode: matching rows (job statuses count at most 1,000: see total_is_lower_bound)" })),
+    page: t.Optional(t.Integer({ minimum: 1, description: "page mode" })),
+    pages: t.Optional(t.Integer({ minimum: 0, description: "page mode" })),
+    total_is_lower_bound: t.Optional(t.Boolean({ description: "page mode, job statuses: present and true when the count stopped at its limit (\"1,000+\")" })),
+    next_cursor: t.Optional(nullable(t.String({ description: "cursor mode: the position after this page's last row (the cursor sent, on an empty page): send it back to go on, or later to poll for rows added since" }))),
+    has_more: t.Optional(t.Boolean({ description: "cursor mode: whether rows followed this page when it was read" })),
+  },
+  { description: "?page= mode answers total, page, limit, pages; ?cursor= mode answers limit, next_cursor, has_more" },
+);
+
+/** A success answer: {"data": …}. */
+export const One = <T extends TSchema>(data: T) => t.Object({ data });
+/** A list answer: {"data": […], "meta": {…}}. */
+export const Many = <T extends TSchema>(item: T) => t.Object({ data: t.Array(item), meta: ListMeta });
+
+export const JobStatusValue = t.Union([t.Literal("enqueued"), t.Literal("running"), t.Literal("succeeded"), t.Literal("failed"), t.Literal("dead"), t.Literal("cancelled")]);
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+/** The schema's statuses are the queue's, no more and no fewer (a compile error otherwise). */
+export const STATUSES_MATCH: Same<JobStatusName, Static<typeof JobStatusValue>> = true;
+export const JobStatus = t.Object({
+  id: t.String(),
+  type: t.String(),
+  status: JobStatusValue,
+  priority: t.Integer(),
+  attempts: t.Integer({ minimum: 0 }),
+  max_retry: t.Integer({ minimum: 1 }),
+  actor_id: nullable(t.String()),
+  tenant_id: nullable(t.String()),
+  group_key: nullable(t.String()),
+  trace_id: nullable(t.String()),
+  error: t.Optional(nullable(t.String({ description: "admins only: the last attempt's error" }))),
+  result_url: nullable(t.String({ description: "a file:// path on the server is shown to admins only (null for others)" })),
+  result_mime: nullable(t.String()),
+  output: t.Unknown({ description: "the handler's small JSON result, or null" }),
+  run_at: time(),
+  created_at: time(),
+  started_at: nullable(time()),
+  completed_at: nullable(time()),
+  updated_at: time(),
+});
+
+export const Me = t.Object({ id: t.String(), name: t.String(), email: t.String(), roles: t.Array(t.String()) });
+export const IssuedToken = t.Object({ id: t.String(), user_id: t.String(), token: t.String({ description: "shown once: only its hash is stored" }) });
+
+export const CatchUp = t.Union([t.Literal("skip"), t.Literal("all"), t.Literal("none")]);
+const scheduleFields = {
+  schedule: t.String({ minLength: 1, maxLength: 200, description: "a cron expression (docs/cron.md)" }),
+  type: t.String({ minLength: 1, maxLength: 200, description: "the job type each tick enqueues" }),
+  payload: t.Optional(t.Unknown()),
+  timezone: t.Optional(nullable(t.String({ minLength: 1, maxLength: 100 }))),
+  catch_up: t.Optional(CatchUp),
+};
+export const ScheduleCreate = t.Object({ name: t.String({ minLength: 1, maxLength: 100 }), ...scheduleFields }, { additionalProperties: false });
+export const ScheduleUpdate = t.Partial(t.Object(scheduleFields), { additionalProperties: false, minProperties: 1 });
+export const Schedule = t.Object({
+  name: t.String(),
+  schedule: t.String(),
+  timezone: nullable(t.String()),
+  type: t.String(),
+  payload: t.Unknown(),
+  catch_up: CatchUp,
+  paused: t.Boolean(),
+  declared: t.Boolean({ description: "declared in code (its definition is restored at each start)" }),
+  next_fire_at: nullable(time()),
+  last_fired_at: nullable(time()),
+  created_at: nullable(time()),
+  updated_at: nullable(time()),
+});
+export const JobAccepted = t.Object({ job_id: t.String() });
+
+export const AdminOverview = t.Object({
+  counts: t.Array(t.Object({ status: JobStatusValue, type: t.String(), n: t.Integer({ minimum: 0 }) }), { description: "jobs per status and type" }),
+  oldest_waiting_since: nullable(time()),
+  activity: t.Array(t.Object({ minute: nullable(time()), succeeded: t.Integer(), failed: t.Integer(), dead: t.Integer() }), { description: "the last hour's job outcomes, per minute" }),
+});
+const epochMs = (description?: string) => t.Integer({ description: description ?? "epoch milliseconds" });
+/** One job in full, as the queue holds it (camelCase, epoch milliseconds): the dashboard's view. */
+export const AdminJob = t.Object({
+  id: t.String(), type: t.String(), status: JobStatusValue, payload: t.Unknown(), priority: t.Integer(), attempts: t.Integer(), maxRetry: t.Integer(),
+  actorId: nullable(t.String()), tenantId: nullable(t.String()), groupKey: nullable(t.String()), uniqueKey: nullable(t.String()), traceId: nullable(t.String()),
+  error: nullable(t.String()), resultUrl: nullable(t.String()), resultMime: nullable(t.String()), output: t.Unknown(),
+  runAt: epochMs(), createdAt: epochMs(), startedAt: nullable(epochMs()), completedAt: nullable(epochMs()), updatedAt: epochMs(),
+});
+export const BulkAction = t.Object({ action: t.Union([t.Literal("retry"), t.Literal("cancel")]), status: t.Optional(t.String()), type: t.Optional(t.String()) }, { additionalProperties: false });
+export const BulkResult = t.Object({ action: t.Union([t.Literal("retry"), t.Literal("cancel")]), affected: t.Integer({ minimum: 0 }), limit: t.Integer() });
+
+export const Health = t.Object({ status: t.Literal("ok") });
+export const ReadinessCheckResult = t.Object({ name: t.String(), ok: t.Boolean(), error: t.Optional(t.String()) });
+export const Ready = t.Object({ status: t.Literal("ready"), checks: t.Array(ReadinessCheckResult) });
