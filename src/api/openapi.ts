@@ -9,7 +9,7 @@ type Json = Record<string, unknown>;
 
 const ERROR_TEXT: Record<number, string> = {
   400: "INVALID_JSON, EMPTY_BODY or INVALID_QUERY", 401: "UNAUTHORIZED: no valid bearer token", 403: "FORBIDDEN: the caller's role does not allow it",
-  404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 409: "CONFLICT", 413: "BODY_TOO_LARGE", 415: "UNSUPPORTED_MEDIA_TYPE: the body is not JSON",
+  404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 409: "CONFLICT", 413: "BODY_TOO_LARGE: the body, or its declared length, is over the limit", 415: "UNSUPPORTED_MEDIA_TYPE: the body is not JSON",
   422: "VALIDATION_ERROR (wrong type, unknown or missing field) or IDEMPOTENCY_KEY_REUSED", 500: "INTERNAL: our fault (logged)", 503: "NOT_READY or UNAVAILABLE",
 };
 

@@ -34,9 +34,12 @@ export interface RouteDoc {
 
 type ErrorResponses<S extends ErrorStatus> = { [K in S]: typeof ErrorEnvelope };
 
-/** The error envelope under each status: what Eden's `error.value` is typed as. */
-export function errors<const S extends ErrorStatus>(...statuses: S[]): ErrorResponses<S | 500> {
-  return Object.fromEntries([...statuses, 500].map((s) => [s, ErrorEnvelope])) as ErrorResponses<S | 500>;
+/**
+ * The error envelope under each status: what Eden's `error.value` is typed as. Every route can
+ * answer 413 (a declared length over the limit is refused before routing: http-guards.ts) and 500.
+ */
+export function errors<const S extends ErrorStatus>(...statuses: S[]): ErrorResponses<S | 413 | 500> {
+  return Object.fromEntries([...statuses, 413, 500].sort().map((s) => [s, ErrorEnvelope])) as ErrorResponses<S | 413 | 500>;
 }
 
 /** The statuses a JSON body can add: malformed (400), too large (413), not JSON (415), invalid (422). */
