@@ -37,6 +37,7 @@ export function buildApp(definition: AppDefinition, options: BuildOptions) {
   });
   const context: RuntimeContext = { services: built.services, mailer: options.mailer, settings, logger: options.logger ?? silentLogger };
   jobs = jobDefinitions(definition, context);
+  definition.setup?.(context);
   const handlers: Record<string, Handler> = {
     ...built.jobHandlers,
     [RETENTION_JOB]: retentionHandler(built.services, { ...DEFAULT_RETENTION, ...options.retention }),

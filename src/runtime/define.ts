@@ -57,6 +57,11 @@ export interface AppDefinition {
   settings?: Record<string, FlagSpec>;
   /** Sender of the app's mail. Default "<name> <noreply@localhost>". */
   mailFrom?: string;
+  /**
+   * Runs once when the app is built, before anything is served or run: register write hooks
+   * (`services.pipeline.register(…)`: validation across models, derived fields, side effects).
+   */
+  setup?(context: RuntimeContext): void;
   /** Runs at every start before the first request, inside no transaction: first-start data. */
   seed?(context: RuntimeContext): void;
 }
