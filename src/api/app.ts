@@ -154,7 +154,7 @@ export function createApp<const Models extends readonly AnyModel[] = [], const A
   const openapi = buildOpenApi({ title: options.title ?? "Backroom", version: options.version ?? "0.0.0", routes: ctx.docs.routes, realtime: Boolean(options.bus) });
   app.get("/openapi.json", () => openapi);
   app.get("/docs", htmlPage(DOCS_PAGE));
-  const paths = new Set([...ctx.docs.routes.map((r) => r.path), "/admin", ...(options.operations?.metrics ? ["/metrics"] : [])]);
+  const paths = new Set([...ctx.docs.routes.map((r) => r.path), "/admin"]);
   for (const path of paths) {
     app.all(path, READONLY_PATHS.includes(path) ? readonlyAnswer : ({ request }) => {
       throw methodNotAllowed(request.method, new URL(request.url).pathname);

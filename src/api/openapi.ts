@@ -64,7 +64,7 @@ export function buildOpenApi(options: { title: string; version: string; routes: 
       const code = Number(status);
       if (schema === ErrorEnvelope) responses[status] = { $ref: `#/components/responses/Error${status}` };
       else if (schema === NoContent) responses[status] = { description: "No content" };
-      else responses[status] = jsonBody(render(schema, named), code === 201 ? "Created" : code === 202 ? "Accepted" : "OK");
+      else responses[status] = { description: code === 201 ? "Created" : code === 202 ? "Accepted" : "OK", content: { [route.contentType ?? "application/json"]: { schema: render(schema, named) } } };
     }
     route.tags.forEach((tag) => tags.add(tag));
     paths[path] = {

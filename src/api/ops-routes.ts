@@ -2,6 +2,7 @@
 // worker runs, migrations are current — 503 with the failing checks otherwise) and
 // GET /metrics (Prometheus text). Unauthenticated, as probes and scrapers expect; bind the
 // server to a local address (the default) to keep them off the shop floor's network.
+import { Type as t } from "@sinclair/typebox";
 import { Elysia } from "elysia";
 import { errors, type RouteDocs } from "./route-docs.ts";
 import { Health, One, Ready } from "./schemas.ts";
@@ -35,5 +36,6 @@ export function opsRoutes(docs: RouteDocs, options: OperationsOptions) {
     }, docs.route({ method: "GET", path: "/readyz", operationId: "getReadiness", summary: "Readiness: the database is writable, the worker runs, migrations are current (503 NOT_READY with the failing checks)", tags, auth: "none", response: { 200: One(Ready), ...errors(503) } }));
   const metrics = options.metrics;
   if (!metrics) return probes;
-  return probes.get("/metrics", async () => new Response(await metrics.render(), { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" } }));
+  const text = t.String({ description: "Prometheus text exposition format 0.0.4 (docs/operations.md lists the metrics)" });
+  return probes.get("/metrics", async () => new Response(await metrics.render(), { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" } }), docs.route({ method: "GET", path: "/metrics", operationId: "getMetrics", summary: "Prometheus metrics: jobs by type and state, run and wait times, HTTP requests, database size", tags, auth: "none", contentType: "text/plain", response: { 200: text, ...errors() } }));
 }

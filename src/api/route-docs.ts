@@ -28,6 +28,8 @@ export interface RouteDoc {
   headers?: TObject;
   /** Answers by status. A body-less answer is NoContent. */
   response: Record<number, TSchema>;
+  /** The success answers' media type, when not JSON (the Prometheus text of /metrics). */
+  contentType?: string;
   /** "none": no bearer token is read (probes); "optional": anyone, a token shows more (public reads). Default: required. */
   auth?: "none" | "optional";
 }

@@ -142,7 +142,8 @@ export function defineModel<
   const checked = Type.Object(Object.fromEntries(fieldNames.map((name) => [name, validationSchema(properties[name]!)])));
   const input = Type.Omit(checked, ownerField ? [ownerField] : ([] as string[]), { additionalProperties: false });
   const columns = [SYSTEM_COLUMNS[0]!, ...fields, ...SYSTEM_COLUMNS.slice(1)];
-  const validateUpdate = TypeCompiler.Compile(Type.Partial(input, { additionalProperties: false, minProperties: 1 }));
+  const patch = Type.Partial(input, { additionalProperties: false, minProperties: 1 });
+  const validateUpdate = TypeCompiler.Compile(patch);
   const generic = definition as unknown as ModelDefinition;
   const addedIn = fieldsAddedLater(generic, fieldNames);
   const scheduled = compileScheduled(generic.scheduled ?? [], {
@@ -157,8 +158,9 @@ export function defineModel<
   const access = { ...DEFAULT_ACCESS, ...definition.access };
   const schemas = {
     record: recordSchema(properties, writeOnly, Object.keys(definition.defaults ?? {})),
-    create: Type.Omit(Type.Object(properties), ownerField ? [ownerField] : ([] as string[]), { additionalProperties: false }),
-    update: Type.Partial(Type.Omit(Type.Object(properties), ownerField ? [ownerField] : ([] as string[])), { additionalProperties: false, minProperties: 1 }),
+    // The very schemas the bodies are checked against (validateCreate, validateUpdate).
+    create: input,
+    update: patch,
   };
   return {
     name: definition.name,

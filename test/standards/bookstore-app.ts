@@ -9,6 +9,7 @@ import { openDatabase } from "../../src/db/index.ts";
 import { SqliteQueue, jobsMigrations } from "../../src/jobs/sqlite.ts";
 import { Worker } from "../../src/jobs/worker.ts";
 import { silentLogger } from "../../src/log.ts";
+import { BackroomMetrics } from "../../src/ops/backroom-metrics.ts";
 import { Book, seedCatalogue } from "../../src/store/catalogue.ts";
 import { Order, placeOrder, RECEIPT_JOB } from "../../src/store/orders.ts";
 import { addUser } from "../api/support.ts";
@@ -19,7 +20,7 @@ export function bookstoreApp() {
   const db = openDatabase(tmp.file("store.db"), { migrations: [...jobsMigrations, ...cronMigrations], synchronous: "NORMAL" });
   const queue = new SqliteQueue(db);
   const scheduler = new Scheduler({ db, queue, logger: silentLogger });
-  const built = createApp({ db, queue, models: [Book, Order], actions: [placeOrder], scheduler, anonymousJobStatuses: false, logger: silentLogger, operations: {}, title: "Backroom store terminal", version: "0.1.0" });
+  const built = createApp({ db, queue, models: [Book, Order], actions: [placeOrder], scheduler, anonymousJobStatuses: false, logger: silentLogger, operations: { metrics: new BackroomMetrics(db) }, title: "Backroom store terminal", version: "0.1.0" });
   seedCatalogue(built.services);
   const users = { admin: addUser(built.services, "root", ["admin"]), ana: addUser(built.services, "ana") };
   const worker = new Worker({ source: queue, handlers: { ...built.jobHandlers, [RECEIPT_JOB]: () => ({ output: { sent: true } }) }, logger: silentLogger, concurrency: 2 });
