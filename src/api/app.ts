@@ -28,6 +28,7 @@ import { jobStatusRoutes, READONLY_PATHS, readonlyAnswer } from "./job-status-ro
 import { modelRoutes } from "./model-routes.ts";
 import { buildOpenApi, DOCS_PAGE } from "./openapi.ts";
 import { opsRoutes, type OperationsOptions } from "./ops-routes.ts";
+import type { RouteDoc } from "./route-docs.ts";
 import { MAX_REALTIME_MESSAGE_BYTES, registerRealtimeRoute, type RealtimeOptions } from "./realtime-route.ts";
 import { scheduleRoutes } from "./schedule-routes.ts";
 
@@ -86,6 +87,8 @@ export interface BackroomApp<App = Elysia> {
   jobHandlers: Record<string, Handler>;
   /** Applies the models' scheduled transitions: start it beside the worker, stop it before closing the db. */
   scheduledFields: ScheduledFields;
+  /** Each route's declaration (operation, schemas by status): what /openapi.json is rendered from. */
+  routes: readonly RouteDoc[];
 }
 
 /** The routes every app has, typed. */
@@ -161,5 +164,5 @@ export function createApp<const Models extends readonly AnyModel[] = [], const A
     });
   }
   // The routes were added from run-time lists; their types are the plugins' (AppOf).
-  return { app: app as unknown as AppOf<Models, Actions>, services, bodyLimit, jobHandlers, scheduledFields };
+  return { app: app as unknown as AppOf<Models, Actions>, services, bodyLimit, jobHandlers, scheduledFields, routes: ctx.docs.routes };
 }
