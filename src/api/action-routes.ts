@@ -3,7 +3,7 @@
 import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { Elysia } from "elysia";
 import { Type, type TObject, type TSchema } from "@sinclair/typebox";
-import { BODY_ERRORS, errors } from "./route-docs.ts";
+import { accessErrors, BODY_ERRORS, errors } from "./route-docs.ts";
 import { One } from "./schemas.ts";
 import type { Action, ActionMethod } from "../models/action.ts";
 import { validateBody } from "../models/validate.ts";
@@ -24,7 +24,7 @@ export function actionRoute<A extends AnyAction>(action: A, ctx: AppContext) {
   const path = `/api${action.path}` as `/api${P["path"]}`;
   const check = action.body ? TypeCompiler.Compile(action.body) : null;
   const status = (action.status ?? 200) as P["status"];
-  const authErrors = action.access === "public" ? [] : ([401, 403] as const);
+  const authErrors = accessErrors(action.access ?? "user");
   type Responses = { [S in P["status"]]: TObject<{ data: P["data"] }> } & ReturnType<typeof errors<400 | 401 | 403 | 404 | 409 | 413 | 415 | 422>>; // (422: see RouteTypes)
   ctx.docs.route({
     method: action.method,

@@ -4,7 +4,7 @@
 // user's record, or a draft, is a 404, so its existence does not leak).
 import { Elysia } from "elysia";
 import type { Model, Operation, Typed } from "../models/model.ts";
-import { BODY_ERRORS, errors, NoContent, RouteDocs } from "./route-docs.ts";
+import { accessErrors, BODY_ERRORS, errors, NoContent, RouteDocs } from "./route-docs.ts";
 import { Many, One } from "./schemas.ts";
 import type { AuthUser } from "../models/users.ts";
 import { authorize } from "./auth.ts";
@@ -34,12 +34,12 @@ export function modelRoutes<M extends AnyModel>(model: M, store: ModelRecords, c
   const record = model.schemas.record as Typed<RecordOfModel<M>>;
   const input = model.schemas.create as Typed<InputOfModel<M>>;
   const patch = model.schemas.update as Typed<Partial<InputOfModel<M>>>;
+  const has = (o: Operation) => model.access[o] !== false;
   // Only the operations the model serves are documented; the others are declared to a collector that is dropped.
   const docsFor = (o: Operation) => (has(o) ? ctx.docs : new RouteDocs());
   const tags = [model.table];
   const Name = camel(model.name);
   const Plural = camel(model.table);
-  const has = (o: Operation) => model.access[o] !== false;
   const scope = (user: AuthUser | null): Scope | undefined => {
     if (user && ctx.isAdmin(user)) return undefined;
     const owned = model.ownerField ? { ownerId: user?.id ?? "" } : {}; // no caller owns nothing
@@ -50,8 +50,7 @@ export function modelRoutes<M extends AnyModel>(model: M, store: ModelRecords, c
     authorize(model.access[operation], user, ctx.adminRole);
     return user;
   };
-  // A token that is sent must be valid (401) even where none is needed; roles can refuse (403) where one is.
-  const authErrors = (o: Operation) => (model.access[o] === "public" ? ([401] as const) : ([401, 403] as const));
+  const authErrors = (o: Operation) => accessErrors(model.access[o]);
   const auth = (o: Operation) => (model.access[o] === "public" ? ("optional" as const) : undefined);
   const write = (user: AuthUser | null, request: Request) => ({ auth: user, services: ctx.services, traceparent: ctx.traceparent(request) });
   // Writes join the group commit: the answer waits for the commit that holds them.
@@ -85,18 +84,18 @@ export function modelRoutes<M extends AnyModel>(model: M, store: ModelRecords, c
     .put(item, async ({ request, params, body }) => {
       const user = caller(request, "update");
       return { data: readable(await db.write(() => store.update(params.id, body, write(user, request), scope(user), "replace"))) };
-    }, docsFor("update").route({ method: "PUT", path: item, operationId: `replace${Name}`, summary: `Replace a ${model.name}`, tags, body: input, response: { 200: One(record), ...errors(...BODY_ERRORS, 404, 409, ...authErrors("update")) } }))
+    }, docsFor("update").route({ method: "PUT", path: item, operationId: `replace${Name}`, summary: `Replace a ${model.name}`, tags, auth: auth("update"), body: input, response: { 200: One(record), ...errors(...BODY_ERRORS, 404, 409, ...authErrors("update")) } }))
     .patch(item, async ({ request, params, body }) => {
       const user = caller(request, "update");
       return { data: readable(await db.write(() => store.update(params.id, body, write(user, request), scope(user), "patch"))) };
-    }, docsFor("update").route({ method: "PATCH", path: item, operationId: `update${Name}`, summary: `Change a ${model.name}`, tags, body: patch, response: { 200: One(record), ...errors(...BODY_ERRORS, 404, 409, ...authErrors("update")) } }));
+    }, docsFor("update").route({ method: "PATCH", path: item, operationId: `update${Name}`, summary: `Change a ${model.name}`, tags, auth: auth("update"), body: patch, response: { 200: One(record), ...errors(...BODY_ERRORS, 404, 409, ...authErrors("update")) } }));
 
   const remove = new Elysia().delete(item, async ({ request, params, set }) => {
     const user = caller(request, "delete");
     await db.write(() => store.remove(params.id, write(user, request), scope(user)));
     set.status = 204;
     return new Response(null, { status: 204 });
-  }, docsFor("delete").route({ method: "DELETE", path: item, operationId: `delete${Name}`, summary: `Delete a ${model.name}`, tags, response: { 204: NoContent, ...errors(404, ...authErrors("delete")) } }));
+  }, docsFor("delete").route({ method: "DELETE", path: item, operationId: `delete${Name}`, summary: `Delete a ${model.name}`, tags, auth: auth("delete"), response: { 204: NoContent, ...errors(404, ...authErrors("delete")) } }));
 
   // Only the operations the model serves get a route (and a line in the document).
   return new Elysia()

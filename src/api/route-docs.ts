@@ -5,6 +5,7 @@
 // validate bodies themselves (validateBody: strict, no coercion, a bounded error list,
 // EMPTY_BODY), and the query with parseListParams, as they always have.
 import { Type as t, type TObject, type TSchema } from "@sinclair/typebox";
+import type { Access } from "../models/model.ts";
 import { ErrorEnvelope } from "./schemas.ts";
 
 export type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
@@ -42,6 +43,14 @@ type ErrorResponses<S extends ErrorStatus> = { [K in S]: typeof ErrorEnvelope };
  */
 export function errors<const S extends ErrorStatus>(...statuses: S[]): ErrorResponses<S | 413 | 500> {
   return Object.fromEntries([...statuses, 413, 500].sort().map((s) => [s, ErrorEnvelope])) as ErrorResponses<S | 413 | 500>;
+}
+
+/**
+ * The statuses an access rule can answer: 401 wherever a token is read (a sent token must be
+ * valid, even on a public route; a missing one where one is needed), 403 where a role is asked.
+ */
+export function accessErrors(access: Access | undefined): readonly (401 | 403)[] {
+  return typeof access === "object" && access !== null ? [401, 403] : [401];
 }
 
 /** The statuses a JSON body can add: malformed (400), too large (413), not JSON (415), invalid (422). */
