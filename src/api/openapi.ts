@@ -3,7 +3,7 @@
 // browsable page at /docs (self-contained: a till has no CDN).
 import type { TSchema } from "@sinclair/typebox";
 import { NoContent, type RouteDoc } from "./route-docs.ts";
-import { ErrorDetail, ErrorEnvelope, JobStatus, ListMeta, Schedule } from "./schemas.ts";
+import { ErrorEnvelope } from "./schemas.ts";
 
 type Json = Record<string, unknown>;
 
@@ -37,16 +37,24 @@ function render(schema: TSchema, named: Map<TSchema, string>, top = false): Json
   return out;
 }
 
+/** Collects the titled object schemas under `schema`; two different ones may not share a title. */
+function titled(schema: TSchema, named: Map<TSchema, string>): void {
+  if (named.has(schema)) return;
+  if (typeof schema.title === "string" && schema.type === "object") {
+    if ([...named.values()].includes(schema.title)) throw new Error(`two different schemas are titled "${schema.title}": rename one`);
+    named.set(schema, schema.title);
+  }
+  const children = [...Object.values((schema.properties ?? {}) as Record<string, TSchema>), ...(schema.items && !Array.isArray(schema.items) ? [schema.items as TSchema] : []), ...((schema.anyOf ?? []) as TSchema[])];
+  for (const child of children) titled(child, named);
+}
+
 const jsonBody = (schema: Json, description: string) => ({ description, content: { "application/json": { schema } } });
 
 export function buildOpenApi(options: { title: string; version: string; routes: readonly RouteDoc[]; realtime: boolean }): Json {
-  // Shared schemas become components: the envelope pieces, and each model's record by its name.
-  const named = new Map<TSchema, string>([[ErrorEnvelope, "Error"], [ErrorDetail, "ErrorDetail"], [ListMeta, "ListMeta"], [JobStatus, "JobStatus"], [Schedule, "Schedule"]]);
+  // A schema with a title (the shared answers of schemas.ts, each model's record) is a component of that name.
+  const named = new Map<TSchema, string>();
   for (const route of options.routes) {
-    const data = route.response[200] ?? route.response[201];
-    const record = (data?.properties as Record<string, TSchema> | undefined)?.data;
-    const item = record?.type === "array" ? (record.items as TSchema) : record;
-    if (item?.type === "object" && route.tags[0] && !named.has(item) && route.operationId.match(/^(get|create)/)) named.set(item, route.operationId.replace(/^(get|create)/, ""));
+    for (const schema of [route.body, ...Object.values(route.response)]) if (schema) titled(schema, named);
   }
   const paths: Record<string, Json> = {};
   const tags = new Set<string>();

@@ -8,11 +8,11 @@ import type { JobStatus as JobStatusName } from "../jobs/types.ts";
 const nullable = <T extends TSchema>(schema: T) => t.Union([schema, t.Null()]);
 const time = () => t.String({ format: "date-time" });
 
-export const ErrorDetail = t.Object({ field: t.String(), message: t.String() });
+export const ErrorDetail = t.Object({ field: t.String(), message: t.String() }, { title: "ErrorDetail" });
 /** Every error answer: {"error": {code, message, details}} (details always an array). */
 export const ErrorEnvelope = t.Object({
   error: t.Object({ code: t.String({ description: "e.g. VALIDATION_ERROR, NOT_FOUND, CONFLICT" }), message: t.String(), details: t.Array(ErrorDetail) }),
-});
+}, { title: "Error" });
 
 export const ListMeta = t.Object(
   {
@@ -24,7 +24,7 @@ export const ListMeta = t.Object(
     next_cursor: t.Optional(nullable(t.String({ description: "cursor mode: the position after this page's last row (the cursor sent, on an empty page): send it back to go on, or later to poll for rows added since" }))),
     has_more: t.Optional(t.Boolean({ description: "cursor mode: whether rows followed this page when it was read" })),
   },
-  { description: "?page= mode answers total, page, limit, pages; ?cursor= mode answers limit, next_cursor, has_more" },
+  { title: "ListMeta", description: "?page= mode answers total, page, limit, pages; ?cursor= mode answers limit, next_cursor, has_more" },
 );
 
 /** A success answer: {"data": …}. */
@@ -56,10 +56,10 @@ export const JobStatus = t.Object({
   started_at: nullable(time()),
   completed_at: nullable(time()),
   updated_at: time(),
-});
+}, { title: "JobStatus" });
 
-export const Me = t.Object({ id: t.String(), name: t.String(), email: t.String(), roles: t.Array(t.String()) });
-export const IssuedToken = t.Object({ id: t.String(), user_id: t.String(), token: t.String({ description: "shown once: only its hash is stored" }) });
+export const Me = t.Object({ id: t.String(), name: t.String(), email: t.String(), roles: t.Array(t.String()) }, { title: "Me" });
+export const IssuedToken = t.Object({ id: t.String(), user_id: t.String(), token: t.String({ description: "shown once: only its hash is stored" }) }, { title: "IssuedToken" });
 
 export const CatchUp = t.Union([t.Literal("skip"), t.Literal("all"), t.Literal("none")]);
 const scheduleFields = {
@@ -84,14 +84,14 @@ export const Schedule = t.Object({
   last_fired_at: nullable(time()),
   created_at: nullable(time()),
   updated_at: nullable(time()),
-});
+}, { title: "Schedule" });
 export const JobAccepted = t.Object({ job_id: t.String() });
 
 export const AdminOverview = t.Object({
   counts: t.Array(t.Object({ status: JobStatusValue, type: t.String(), n: t.Integer({ minimum: 0 }) }), { description: "jobs per status and type" }),
   oldest_waiting_since: nullable(time()),
   activity: t.Array(t.Object({ minute: nullable(time()), succeeded: t.Integer(), failed: t.Integer(), dead: t.Integer() }), { description: "the last hour's job outcomes, per minute" }),
-});
+}, { title: "AdminOverview" });
 const epochMs = (description?: string) => t.Integer({ description: description ?? "epoch milliseconds" });
 /** One job in full, as the queue holds it (camelCase, epoch milliseconds): the dashboard's view. */
 export const AdminJob = t.Object({
@@ -99,10 +99,10 @@ export const AdminJob = t.Object({
   actorId: nullable(t.String()), tenantId: nullable(t.String()), groupKey: nullable(t.String()), uniqueKey: nullable(t.String()), traceId: nullable(t.String()),
   error: nullable(t.String()), resultUrl: nullable(t.String()), resultMime: nullable(t.String()), output: t.Unknown(),
   runAt: epochMs(), createdAt: epochMs(), startedAt: nullable(epochMs()), completedAt: nullable(epochMs()), updatedAt: epochMs(),
-});
+}, { title: "AdminJob" });
 export const BulkAction = t.Object({ action: t.Union([t.Literal("retry"), t.Literal("cancel")]), status: t.Optional(t.String()), type: t.Optional(t.String()) }, { additionalProperties: false });
 export const BulkResult = t.Object({ action: t.Union([t.Literal("retry"), t.Literal("cancel")]), affected: t.Integer({ minimum: 0 }), limit: t.Integer() });
 
 export const Health = t.Object({ status: t.Literal("ok") });
 export const ReadinessCheckResult = t.Object({ name: t.String(), ok: t.Boolean(), error: t.Optional(t.String()) });
-export const Ready = t.Object({ status: t.Literal("ready"), checks: t.Array(ReadinessCheckResult) });
+export const Ready = t.Object({ status: t.Literal("ready"), checks: t.Array(ReadinessCheckResult) }, { title: "Readiness" });

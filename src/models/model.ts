@@ -157,7 +157,7 @@ export function defineModel<
   });
   const access = { ...DEFAULT_ACCESS, ...definition.access };
   const schemas = {
-    record: recordSchema(properties, writeOnly, Object.keys(definition.defaults ?? {})),
+    record: recordSchema(definition.name, properties, writeOnly, Object.keys(definition.defaults ?? {})),
     // The very schemas the bodies are checked against (validateCreate, validateUpdate).
     create: input,
     update: patch,
@@ -181,8 +181,8 @@ export function defineModel<
   };
 }
 
-/** The answers' record as JSON Schema: every key present; optional fields nullable unless defaulted. */
-function recordSchema(properties: Record<string, TSchema>, writeOnly: readonly string[], defaulted: readonly string[]): TObject {
+/** The answers' record as JSON Schema (titled: a component of that name in /openapi.json): every key present; optional fields nullable unless defaulted. */
+function recordSchema(title: string, properties: Record<string, TSchema>, writeOnly: readonly string[], defaulted: readonly string[]): TObject {
   const time = () => Type.String({ format: "date-time" });
   const field = (name: string, schema: TSchema): TSchema => {
     const { [OptionalKind]: optional, ...required } = schema;
@@ -198,7 +198,7 @@ function recordSchema(properties: Record<string, TSchema>, writeOnly: readonly s
       writeOnly.includes(name) ? [`${name}_hint`, Type.Union([Type.String({ description: `write-only: the last 4 characters of ${name}` }), Type.Null()])] : [name, field(name, schema)])),
     created_at: time(),
     updated_at: time(),
-  });
+  }, { title });
 }
 
 /** A record as answers show it: write-only fields left out, a hint of each in `<field>_hint`. */
