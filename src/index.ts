@@ -7,7 +7,7 @@
 export { defineApp, migrationsOf, type AppDefinition, type JobDefinition, type JobHandlers, type RuntimeContext } from "./runtime/define.ts";
 export { runCli, type CliApp } from "./cli/run.ts";
 export { startServer, type RunningServer, type ServerSettings } from "./runtime/server.ts";
-export { buildApp, type BuildOptions, type BuiltApp } from "./runtime/build.ts";
+export { buildApp, type AppType, type BuildOptions, type BuiltApp } from "./runtime/build.ts";
 export { createMailer, type Mailer, type MailerOptions, type MailMessage, type SentMail } from "./runtime/mailer.ts";
 export { UsageError, DEFAULT_RETENTION, type FlagSpec, type FlagValues, type RetentionOptions } from "./runtime/settings.ts";
 

@@ -48,7 +48,7 @@ export const repairDesk = defineApp({
   version: "1.0.0",
   description: "a repair shop's front desk",
   models: [Ticket],
-  actions: [checkIn as never],
+  actions: [checkIn],
   mailFrom: "Repair Desk <desk@repair.local>",
   settings: {
     "workshop-email": { type: "string", env: "REPAIR_DESK_WORKSHOP", default: "workshop@repair.local", help: "who gets the morning summary" },

@@ -59,8 +59,8 @@ export interface AppOptions<Models extends readonly AnyModel[] = readonly AnyMod
   version?: string;
 }
 
-type AnyModel = Model<string, unknown, unknown, Operation>;
-type AnyAction = Action<never, TSchema, TSchema, string, ActionMethod, number>;
+export type AnyModel = Model<string, unknown, unknown, Operation>;
+export type AnyAction = Action<never, TSchema, TSchema, string, ActionMethod, number>;
 type UnionToIntersection<U> = (U extends unknown ? (u: U) => void : never) extends (i: infer I) => void ? I : never;
 type RoutesOf<P> = P extends { "~Routes": infer R } ? R : never;
 type ModelRoutes<M> = M extends AnyModel ? RoutesOf<ReturnType<typeof modelRoutes<M>>> : never;

@@ -3,6 +3,7 @@
 import { openDatabase } from "../db/open.ts";
 import { MemoryQueue } from "../jobs/memory.ts";
 import { silentLogger } from "../log.ts";
+import type { Model } from "../models/model.ts";
 import { createModelLayer } from "../models/model-layer.ts";
 import { migrationsOf, type AppDefinition } from "../runtime/define.ts";
 import { UsageError, type FlagValues } from "./args.ts";
@@ -13,7 +14,7 @@ export function userCommand(app: AppDefinition, action: string | undefined, flag
   const db = openDatabase(flags.db as string, { migrations: migrationsOf(app) });
   try {
     // The queue is not used by these commands; the model layer gives us the validated user store.
-    const { services } = createModelLayer({ db, queue: new MemoryQueue(), models: app.models, webhooks: false, logger: silentLogger });
+    const { services } = createModelLayer({ db, queue: new MemoryQueue(), models: [...(app.models ?? [])] as Model[], webhooks: false, logger: silentLogger });
     const users = services.model("users");
     const byEmail = (email: string) => users.list({ where: [[{ field: "email", op: "eq", value: email }]], sort: [], limit: 1, offset: 0 }).rows[0];
     if (action === "list") {

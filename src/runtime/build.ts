@@ -2,7 +2,7 @@
 // bus, scheduler): the HTTP app and model layer (src/api/app.ts), the handlers every job type
 // needs (the app's, webhook delivery, retention) and the schedules to declare. The server
 // (server.ts) opens those pieces from settings; tests pass their own.
-import { createApp, type AppOptions } from "../api/app.ts";
+import { createApp, type AnyAction, type AnyModel, type AppOf, type AppOptions } from "../api/app.ts";
 import type { ScheduleDefinition } from "../cron/scheduler.ts";
 import type { Handler } from "../jobs/attempt.ts";
 import type { SyncEnqueue } from "../jobs/sync-queue.ts";
@@ -22,16 +22,19 @@ export interface BuildOptions extends Omit<AppOptions, "models" | "actions" | "t
   retention?: Partial<RetentionOptions>;
 }
 
-export function buildApp(definition: AppDefinition, options: BuildOptions) {
+/** The type of an app's Elysia instance, for Eden's `treaty<AppType<typeof app>>`. */
+export type AppType<D> = D extends AppDefinition<infer Models, infer Actions> ? AppOf<Models, Actions> : never;
+
+export function buildApp<const Models extends readonly AnyModel[], const Actions extends readonly AnyAction[]>(definition: AppDefinition<Models, Actions>, options: BuildOptions) {
   const settings = { ...defaultSettings(definition), ...options.settings };
   let jobs: Record<string, JobDefinition> = {};
   // Jobs the app's code enqueues get their type's defaults (retries, timeout, group key).
   const queue = typeDefaultingQueue(options.queue, () => jobs);
-  const built = createApp({
+  const built = createApp<Models, Actions>({
     ...options,
     queue,
-    models: definition.models ?? [],
-    actions: definition.actions ?? [],
+    models: definition.models,
+    actions: definition.actions,
     title: definition.name,
     version: definition.version,
   });

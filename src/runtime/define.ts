@@ -9,7 +9,7 @@ import type { Handler } from "../jobs/attempt.ts";
 import { jobsMigrations } from "../jobs/sqlite.ts";
 import type { NewJob } from "../jobs/types.ts";
 import type { Logger } from "../log.ts";
-import type { Action } from "../models/action.ts";
+import type { AnyAction, AnyModel } from "../api/app.ts";
 import type { Model } from "../models/model.ts";
 import { appMigrations } from "../models/model-layer.ts";
 import type { Services } from "../models/services.ts";
@@ -41,14 +41,16 @@ export interface RuntimeContext {
 
 export type JobHandlers = Record<string, Handler | JobDefinition>;
 
-export interface AppDefinition {
+export interface AppDefinition<Models extends readonly AnyModel[] = readonly AnyModel[], Actions extends readonly AnyAction[] = readonly AnyAction[]> {
   /** The binary's name, as --help shows it and the OpenAPI document's title. */
   name: string;
   version: string;
   /** One line for --help. */
   description?: string;
-  models?: Model[];
-  actions?: Action<never>[];
+  /** Each model is a table with CRUD routes under /api/<table> (typed: the app's type carries them). */
+  models?: Models;
+  /** Routes of your own: `defineAction` (typed likewise). */
+  actions?: Actions;
   /** Handlers by job type; a function when they need the runtime (services, mailer, settings). */
   jobs?: JobHandlers | ((context: RuntimeContext) => JobHandlers);
   /** Declared in code: created at start if missing, updated if changed (docs/cron.md). */
@@ -87,7 +89,7 @@ export function defineApp<const Definition extends AppDefinition>(definition: De
 
 /** Every migration the app's database needs: the queue's, the scheduler's, the models'. */
 export function migrationsOf(definition: AppDefinition): Migration[] {
-  return [...jobsMigrations, ...cronMigrations, ...appMigrations(definition.models ?? [])];
+  return [...jobsMigrations, ...cronMigrations, ...appMigrations([...(definition.models ?? [])] as Model[])];
 }
 
 /** The app's job definitions, each a handler with its defaults. */

@@ -2,7 +2,7 @@
 // (src/index.ts) alone — books, orders, the place-order action, the receipt and daily-report
 // jobs, the demo catalogue. An app of your own has the same shape: docs/getting-started.md.
 import packageJson from "../../package.json" with { type: "json" };
-import { buildApp, defineApp, migrationsOf, type AppOf, type BuildOptions } from "../index.ts";
+import { buildApp, defineApp, migrationsOf, type AppType, type BuildOptions } from "../index.ts";
 import { Book, seedCatalogue } from "./catalogue.ts";
 import { dailyReportHandler, dailyReportSchedule, DAILY_REPORT_JOB } from "./daily-report.ts";
 import { Order, placeOrder, RECEIPT_JOB } from "./orders.ts";
@@ -13,7 +13,7 @@ export const bookstore = defineApp({
   version: packageJson.version,
   description: "an embedded job-and-event runtime: one executable, one SQLite file",
   models: [Book, Order],
-  actions: [placeOrder as never],
+  actions: [placeOrder],
   mailFrom: "Backroom Books <till@backroom.local>",
   settings: {
     "report-to": { type: "string", env: "BACKROOM_REPORT_TO", default: "manager@backroom.local", help: "who receives the daily report" },
@@ -39,4 +39,4 @@ export function createStoreApp(options: BuildOptions & { housekeeping?: { report
 }
 
 /** The bookstore's HTTP app as Eden's treaty sees it: the real app's type, each route typed by its schemas. */
-export type StoreApp = AppOf<typeof bookstore.models, [typeof placeOrder]>;
+export type StoreApp = AppType<typeof bookstore>;

@@ -21,9 +21,7 @@ const BLOCKS = join(ROOT, "test", ".docs-blocks");
  * Files still importing src/ while another change reworks them, each with its reason. An entry
  * fails the test once the file no longer imports src/, so it cannot outlive its reason.
  */
-const PENDING: Record<string, string> = {
-  "examples/eden-client.ts": "the bookstore's real app type (StoreApp, src/store/app.ts) until a package entry point exports it (issue 17 item 2)",
-};
+const PENDING: Record<string, string> = {};
 
 function files(dir: string, extension: string): string[] {
   if (!existsSync(dir)) return [];

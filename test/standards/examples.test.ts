@@ -2,7 +2,9 @@
 import { afterEach, beforeEach, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
 import { readEvent } from "../../examples/cloudevents-consumer.ts";
-import { placeOrderAndWait } from "../../examples/eden-client.ts";
+import { checkInAndWait } from "../../examples/eden-client.ts";
+import { repairDesk } from "../../examples/repair-desk/app.ts";
+import { startServer } from "../../src/runtime/server.ts";
 import { startReceiver } from "../../examples/webhook-receiver.ts";
 import { Worker } from "../../src/jobs/worker.ts";
 import { silentLogger } from "../../src/log.ts";
@@ -15,14 +17,13 @@ let store: StoreFixture;
 beforeEach(() => (store = storeFixture()));
 afterEach(() => store.close());
 
-test("Eden: the example client places an order and sees its receipt succeed", async () => {
-  store.app.listen({ port: 0, hostname: "127.0.0.1" });
-  const worker = new Worker({ source: store.queue, handlers: store.handlers, logger: silentLogger }).start();
+test("Eden: the example client checks a device in at the repair desk (an app of its own, started with startServer) and sees its job succeed", async () => {
+  const outbox = store.tmp.file("desk-outbox");
+  const server = await startServer(repairDesk, { memory: true, port: 0, dev: true, outbox, logger: silentLogger });
   try {
-    expect(await placeOrderAndWait(`127.0.0.1:${store.app.server!.port}`, store.users.ana.token, store.books()[0]!.id as string)).toBe("succeeded");
+    expect(await checkInAndWait(server.url, "dev-ana-token")).toBe("succeeded");
   } finally {
-    await worker.shutdown();
-    await store.app.stop();
+    await server.stop();
   }
 });
 
