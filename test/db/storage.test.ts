@@ -96,13 +96,19 @@ test("a file this process cannot write is refused at open with a clear message, 
       // As root: the same open as user nobody, who owns the file but may not write it.
       chmodSync(copy.dir, 0o777);
       chownSync(target, 65534, 65534);
-      const child = spawnCommand(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, "test/db/fixtures/write-order.ts", target, store.users.ana.token, String(store.books()[0]!.id), copy.file("out")]);
+      // The fixture is compiled into the copy's folder: user nobody may not be able to reach this
+      // checkout (a CI clone sits in a 0700 folder), nor the Bun binary inside it.
+      const fixture = copy.file("write-order");
+      const build = Bun.spawnSync([process.execPath, "build", "--compile", "test/db/fixtures/write-order.ts", "--outfile", fixture], { stdout: "pipe", stderr: "pipe" });
+      expect(build.stderr.toString()).not.toContain("error");
+      chmodSync(fixture, 0o755);
+      const child = spawnCommand(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", fixture, target, store.users.ana.token, String(store.books()[0]!.id), copy.file("out")]);
       const line = await child.waitForLine(/^\{/, 30_000);
       expect(JSON.parse(line)).toEqual({ opened: false, error: expect.stringMatching(/cannot be written: the file .* is read-only for this process/) });
       expect(await child.proc.exited).toBe(0);
     }
     expect(await Bun.file(target).bytes()).toEqual(before);
-    expect(readdirSync(copy.dir).sort()).toEqual(["till.db"]); // no -wal, -shm or lock file made
+    expect(readdirSync(copy.dir).filter((f) => f !== "write-order").sort()).toEqual(["till.db"]); // no -wal, -shm or lock file made
     const reader = openDatabase(target, { readonly: true, migrations: storeMigrations });
     expect(reader.sqlite.query("SELECT id FROM orders").all()).toEqual([{ id: placed.body.data.order_id }]);
     reader.close();
