@@ -100,7 +100,8 @@ export function jobDefinitions(definition: AppDefinition, context: RuntimeContex
 
 /** A job as enqueued, with its type's defaults filled in where it set none. */
 export function withTypeDefaults(job: NewJob, definition: JobDefinition | undefined): NewJob {
-  if (!definition) return job;
+  // Most types declare only a handler: their jobs pass through untouched (no copy per enqueue).
+  if (!definition || (definition.maxRetry === undefined && definition.timeoutMs === undefined && definition.priority === undefined && !definition.groupKey)) return job;
   return {
     ...job,
     maxRetry: job.maxRetry ?? definition.maxRetry,

@@ -4,10 +4,10 @@
 // power supply). Here a worker with two slots and maxRetry 2 is killed five times part-way,
 // each time with both slots stuck in a handler and the jobs it claimed ahead waiting.
 import { afterEach, beforeEach, expect, test } from "bun:test";
-import { existsSync, readFileSync } from "node:fs";
 import { openDatabase } from "../../src/db/index.ts";
 import { jobsMigrations } from "../../src/jobs/sqlite.ts";
 import { killChildren, spawnBun } from "../support/child.ts";
+import { runsIn } from "./run-log.ts";
 import { tempDir } from "../support/temp.ts";
 
 const JOBS = 2_000;
@@ -20,15 +20,6 @@ afterEach(async () => {
   tmp.remove();
 });
 
-function runsIn(runLog: string): Map<string, number[]> {
-  const runs = new Map<string, number[]>();
-  if (!existsSync(runLog)) return runs;
-  for (const line of readFileSync(runLog, "utf8").split("\n")) {
-    const [id, attempt] = line.split(" ");
-    if (id && attempt) runs.set(id, [...(runs.get(id) ?? []), Number(attempt)]);
-  }
-  return runs;
-}
 
 test("kill -9 of a worker holding jobs claimed ahead spends no attempt of a job whose handler never started", async () => {
   const path = tmp.file("till.db");

@@ -1,11 +1,12 @@
 // kill -9 in the middle of processing, then a new process on the same file: every job ends
 // succeeded, none is lost, and only jobs that were running at the kill ran twice.
 import { afterEach, beforeEach, expect, test } from "bun:test";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { openDatabase } from "../../src/db/index.ts";
 import { jobsMigrations } from "../../src/jobs/sqlite.ts";
 import { killChildren, spawnBun } from "../support/child.ts";
 import { tempDir } from "../support/temp.ts";
+import { runsIn } from "./run-log.ts";
 import { waitFor } from "../support/wait.ts";
 
 const JOBS = 3_000;
@@ -47,11 +48,7 @@ test("a worker killed with SIGKILL part-way loses no job, and reruns only those 
   expect(final).toEqual([{ status: "succeeded", n: JOBS }]);
 
   expect(existsSync(runLog)).toBe(true);
-  const runs = new Map<string, number[]>();
-  for (const line of readFileSync(runLog, "utf8").trim().split("\n")) {
-    const [id, attempt] = line.split(" ");
-    runs.set(id!, [...(runs.get(id!) ?? []), Number(attempt)]);
-  }
+  const runs = runsIn(runLog);
   expect(runs.size).toBe(JOBS);
   const ranTwice = [...runs].filter(([, attempts]) => attempts.length > 1);
   for (const [id, attempts] of ranTwice) {

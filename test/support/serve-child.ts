@@ -1,23 +1,14 @@
 // `backroom serve` as a child process, for tests over a real socket: spawn children that are
 // all killed afterwards, read the URL a server listens on, and place an order and wait for its
 // receipt (the flow that makes every file the till writes).
-import { spawnBun, type Child } from "./child.ts";
+import { killChildren, spawnBun, type Child } from "./child.ts";
 import { waitFor } from "./wait.ts";
 
-/** Spawns children and kills every one of them in killAll (call it from afterEach). */
+/** Spawns registered children; killAll (call it from afterEach) is the registry's killChildren. */
 export function childProcesses() {
-  let children: Child[] = [];
   return {
-    spawn(script: string, args: string[]): Child {
-      const child = spawnBun(script, args);
-      children.push(child);
-      return child;
-    },
-    async killAll(): Promise<void> {
-      for (const c of children) c.proc.kill("SIGKILL");
-      await Promise.all(children.map((c) => c.proc.exited));
-      children = [];
-    },
+    spawn: (script: string, args: string[]): Child => spawnBun(script, args),
+    killAll: killChildren,
   };
 }
 
