@@ -58,6 +58,23 @@ export interface WebhookOptions {
 
 export const WEBHOOK_JOB = "webhook_delivery";
 
+/** How a failed attempt's error names the receiver's answer (read back by deliveryHttpStatus). */
+const RECEIVER_ANSWERED = "receiver answered ";
+
+/**
+ * The receiver's HTTP status in a delivery's last attempt: a success keeps it in the job's
+ * output, a refusal in its error ("receiver answered 503"). Null when the receiver did not
+ * answer (connection refused, timeout) or the delivery has not been tried.
+ */
+export function deliveryHttpStatus(status: string, output: unknown, error: string | null): number | null {
+  if (status === "succeeded") {
+    const answered = (output as { status?: unknown } | null)?.status;
+    return typeof answered === "number" ? answered : null;
+  }
+  const match = error?.startsWith(RECEIVER_ANSWERED) ? /^\d{3}$/.exec(error.slice(RECEIVER_ANSWERED.length)) : null;
+  return match ? Number(match[0]) : null;
+}
+
 interface Target {
   key: string;
   url: string;
@@ -122,7 +139,7 @@ export class Webhooks {
       if (target.format !== "standard") headers["x-webhook-signature"] = maniflexSignature(target.secret, body);
       const response = await fetch(target.url, { method: "POST", body, headers, redirect: "manual", signal: AbortSignal.any([context.signal, AbortSignal.timeout(this.timeoutMs)]) });
       await response.body?.cancel();
-      if (response.status < 200 || response.status > 299) throw new Error(`receiver answered ${response.status}`);
+      if (response.status < 200 || response.status > 299) throw new Error(`${RECEIVER_ANSWERED}${response.status}`);
       return { output: { status: response.status, url: target.url } };
     };
   }
