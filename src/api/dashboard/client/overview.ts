@@ -5,7 +5,7 @@
 import { api, h, stateBadge, svg, table, when } from "./dom.ts";
 import type { Overview, Queue, State } from "./types.ts";
 
-const W = 640, H = 190, LEFT = 44, RIGHT = 8, TOP = 10, BOTTOM = 34;
+const H = 190, LEFT = 44, RIGHT = 8, TOP = 10, BOTTOM = 34;
 
 /** A round axis maximum at or above `n` (1, 2, 5 × 10^k). */
 function niceMax(n: number): number {
@@ -14,13 +14,14 @@ function niceMax(n: number): number {
   return [1, 2, 5, 10].map((m) => m * step).find((v) => v >= n)!;
 }
 
-function chart(activity: Overview["activity"]): SVGElement {
+/** Drawn at the width it will be shown (so its 11 px labels stay 11 px on a phone). */
+function chart(activity: Overview["activity"], W: number): SVGElement {
   const max = niceMax(Math.max(...activity.map((m) => Math.max(m.succeeded + m.dead, m.failed))));
   const plotW = W - LEFT - RIGHT, plotH = H - TOP - BOTTOM, slot = plotW / activity.length;
   const y = (v: number) => TOP + plotH - (v / max) * plotH;
   const ticks = [0, max / 2, max];
   const labels = [0, 15, 30, 45, 59].map((i) => ({ i, at: new Date(activity[i]!.minute) }));
-  return svg("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-labelledby": "chart-title", class: "chart" },
+  return svg("svg", { viewBox: `0 0 ${W} ${H}`, width: W, height: H, role: "img", "aria-labelledby": "chart-title", class: "chart" },
     svg("title", { id: "chart-title" }, "Outcomes per minute over the last hour"),
     ticks.map((t) => [svg("line", { x1: LEFT, x2: W - RIGHT, y1: y(t), y2: y(t), class: "gridline" }), svg("text", { x: LEFT - 6, y: y(t) + 4, "text-anchor": "end", class: "axis" }, String(t))]),
     svg("text", { x: 12, y: TOP + plotH / 2, "text-anchor": "middle", class: "axis", transform: `rotate(-90 12 ${TOP + plotH / 2})` }, "per minute"),
@@ -38,6 +39,8 @@ function chart(activity: Overview["activity"]): SVGElement {
     svg("text", { x: LEFT + plotW / 2, y: H - 4, "text-anchor": "middle", class: "axis" }, "minute (local time)"));
 }
 
+const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? "" : "s"}`;
+
 export async function overview(): Promise<Node[]> {
   const [{ data }, queues] = await Promise.all([
     api<{ data: Overview }>("/api/admin/overview"),
@@ -48,9 +51,9 @@ export async function overview(): Promise<Node[]> {
   const hour = data.activity.reduce((a, m) => ({ ok: a.ok + m.succeeded, dead: a.dead + m.dead, retried: a.retried + m.failed }), { ok: 0, dead: 0, retried: 0 });
   const finished = hour.ok + hour.dead;
   const figure = h("figure", { class: "figure" },
-    h("figcaption", {}, h("strong", {}, "Last hour: "), `${hour.ok} jobs succeeded, ${hour.dead} jobs dead (out of attempts)`,
-      ` — ${finished ? ((100 * hour.dead) / finished).toFixed(1) : "0"}% of finished jobs; ${hour.retried} failed attempts were retried.`),
-    chart(data.activity),
+    h("figcaption", {}, h("strong", {}, "Last hour: "), `${plural(hour.ok, "job")} succeeded, ${plural(hour.dead, "job")} dead (out of attempts)`,
+      ` — ${finished ? ((100 * hour.dead) / finished).toFixed(1) : "0"}% of finished jobs; ${plural(hour.retried, "failed attempt")} retried.`),
+    chart(data.activity, Math.round(Math.max(300, Math.min(760, document.getElementById("main")!.clientWidth - 40)))),
     h("ul", { class: "legend" }, h("li", { class: "key-ok" }, "jobs succeeded"), h("li", { class: "key-dead" }, "jobs dead"), h("li", { class: "key-retry" }, "attempts failed, retrying")));
   const typeRows = data.counts.map((c) => h("tr", {},
     h("td", {}, h("a", { href: `#/jobs?type=${encodeURIComponent(c.type)}&status=${c.status}` }, c.type)), h("td", {}, stateBadge(c.status)), h("td", { class: "num" }, c.n)));
