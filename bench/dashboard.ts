@@ -26,6 +26,8 @@ queue.enqueueMany(Array.from({ length: 3_000 }, (_, i) => ({ type: i % 3 ? "send
 db.sqlite.run("UPDATE jobs SET status = 'dead', error = 'x', completed_at = created_at WHERE rowid IN (SELECT rowid FROM jobs WHERE status = 'succeeded' LIMIT 500)");
 const seeded = Math.round(performance.now() - t0);
 
+const prefix = (db.sqlite.query("SELECT id FROM jobs ORDER BY id DESC LIMIT 1 OFFSET 5000").get() as { id: string }).id.slice(0, 16);
+const userIds = (db.sqlite.query("SELECT id FROM users").all() as { id: string }[]).map((u) => u.id).join(",");
 const time = async (path: string) => {
   const samples: number[] = [];
   for (let i = 0; i < 5; i++) {
@@ -49,6 +51,14 @@ console.log(JSON.stringify({
     jobs_by_type: await time("/api/job_statuses?type=webhook_delivery&sort=-id&limit=25"),
     job_detail: await time(`/api/admin/jobs/${(db.sqlite.query("SELECT id FROM jobs LIMIT 1").get() as { id: string }).id}`),
     webhooks_failures: await time("/api/job_statuses?type=webhook_delivery&filter=status:in:failed,dead&sort=-id&limit=20"),
+    // The dashboard's own searches and pages (issue 18): an id prefix is a range on the key;
+    // "type contains" is a LIKE, cheap for a common type, a scan for one that matches nothing.
+    jobs_id_prefix: await time(`/api/job_statuses?sort=-id&limit=25&filter=id:gte:${prefix}&filter=id:lt:${prefix}~`),
+    jobs_type_contains: await time("/api/job_statuses?sort=-id&limit=25&filter=type:like:%25hook%25"),
+    jobs_type_contains_none: await time("/api/job_statuses?sort=-id&limit=25&filter=type:like:%25nothing%25"),
+    actors: await time(`/api/users?limit=100&filter=id:in:${userIds}`),
+    webhook_deliveries: await time("/api/admin/webhook_deliveries?limit=20"),
+    webhook_deliveries_failing: await time("/api/admin/webhook_deliveries?limit=20&status=failed,dead"),
   },
 }));
 db.close();
