@@ -86,7 +86,7 @@ export class MemoryQueue extends SyncQueue implements Source, Cancellable, Retry
   nextDueAt(after: number): number | null {
     let next: number | null = null;
     for (const { state } of this.entries.values()) {
-      if (AVAILABLE.has(state.status) && state.runAt > after && (next === null || state.runAt < next)) next = state.runAt;
+      if (AVAILABLE.has(state.status) && state.runAt > after && (next === null || state.runAt < next) && this.paused.get(state.queue) !== true) next = state.runAt;
     }
     return next;
   }
