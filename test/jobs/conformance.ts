@@ -498,7 +498,7 @@ export function queueConformance(name: string, factory: QueueFactory, features: 
       const mail = await queue.enqueueMany(Array.from({ length: 5 }, () => ({ type: "t", queue: "mail", priority: 5 })));
       const other = await queue.enqueueMany([{ type: "t" }, { type: "t" }]);
       const first = await queue.settleAndClaim([], 4, LEASE, { queueAllowances: { mail: 2 } });
-      expect(first.claimed.map((j) => j.id)).toEqual([mail[0], mail[1], ...other]);
+      expect(first.claimed.map((j) => j.id)).toEqual([mail[0]!, mail[1]!, ...other]);
       const none = await queue.settleAndClaim([], 4, LEASE, { queueAllowances: { mail: 0 } });
       expect(none.claimed).toEqual([]);
       const rest = await queue.settleAndClaim([], 10, LEASE, { queueAllowances: { mail: 10 } });
