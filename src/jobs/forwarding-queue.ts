@@ -68,8 +68,8 @@ export class ForwardingQueue implements SyncEnqueue, Cancellable, Retryable, Sta
   }
 
   /** The pause lives in PostgreSQL, where the jobs are claimed (by every till of the chain). */
-  setQueuePaused(name: string, paused: boolean): Promise<void> {
-    return this.remote.setQueuePaused(name, paused);
+  setQueuePaused(name: string, paused: boolean, ifUnset = false): Promise<void> {
+    return this.remote.setQueuePaused(name, paused, ifUnset);
   }
 
   /** PostgreSQL's queues, with the jobs still in the outbox added to their queue's counts. */

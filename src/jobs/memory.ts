@@ -142,7 +142,8 @@ export class MemoryQueue extends SyncQueue implements Source, Cancellable, Retry
     return "deleted";
   }
 
-  setQueuePaused(name: string, paused: boolean): void {
+  setQueuePaused(name: string, paused: boolean, ifUnset = false): void {
+    if (ifUnset && this.paused.has(name)) return;
     this.paused.set(name, paused);
     if (!paused) this.notifyAvailable();
   }

@@ -134,6 +134,7 @@ export function postgresStatements(t: string) {
     setPaused: `
       INSERT INTO ${t}_queues (name, paused, updated_at) VALUES ($1, $2, $3)
       ON CONFLICT (name) DO UPDATE SET paused = excluded.paused, updated_at = excluded.updated_at`,
+    declarePaused: `INSERT INTO ${t}_queues (name, paused, updated_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING`,
     // This process's share of a queue's succeeded count ($3 may be negative: deletes).
     countSucceeded: `
       INSERT INTO ${t}_queue_succeeded AS c (queue, owner, n) VALUES ($1, $2, $3)

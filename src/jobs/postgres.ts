@@ -223,8 +223,8 @@ export class PostgresQueue implements Queue, Source, Cancellable, Retryable, Sta
 
   // ── QueueControl: the pause is a row every process's claim reads ─────────────────────────
 
-  async setQueuePaused(name: string, paused: boolean): Promise<void> {
-    await this.sql.unsafe(this.q.setPaused, [name, paused, this.clock.now()]);
+  async setQueuePaused(name: string, paused: boolean, ifUnset = false): Promise<void> {
+    await this.sql.unsafe(ifUnset ? this.q.declarePaused : this.q.setPaused, [name, paused, this.clock.now()]);
     if (paused) return;
     this.available.notify(); // this process's workers, without waiting for the NOTIFY round trip
     await this.notifyAll();

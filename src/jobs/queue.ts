@@ -153,8 +153,12 @@ export interface QueueState {
  * by any worker on the queue, until it is resumed; the pause is stored, so it survives a restart.
  */
 export interface QueueControl {
-  /** Pauses (true) or resumes (false) a queue, known or not yet (a queue may be paused before its first job). */
-  setQueuePaused(name: string, paused: boolean): Awaitable<void>;
+  /**
+   * Pauses (true) or resumes (false) a queue, known or not yet (a queue may be paused before its
+   * first job). `ifUnset`: only when the queue has no stored state yet (a state declared in code
+   * is a first state; one set at run time wins over it).
+   */
+  setQueuePaused(name: string, paused: boolean, ifUnset?: boolean): Awaitable<void>;
   /** Every queue that has stored state or jobs, by name. */
   queueStates(): Awaitable<QueueState[]>;
 }

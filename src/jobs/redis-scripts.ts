@@ -421,8 +421,9 @@ qtally(j[3], j[1], -1)
 return 'deleted'
 `;
 
-/** { name, paused: "1" | "0" } → 0. A resumed queue wakes every process's workers. */
+/** { name, paused: "1" | "0", if_unset? } → 0. A resumed queue wakes every process's workers. */
 export const SET_PAUSED = `${PRELUDE}
+if A.if_unset and redis.call('HEXISTS', K.paused, A.name) == 1 then return 0 end
 redis.call('SADD', K.queues, A.name)
 redis.call('HSET', K.paused, A.name, A.paused)
 if A.paused == '0' then redis.call('PUBLISH', K.channel, '') end

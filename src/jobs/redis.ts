@@ -259,8 +259,8 @@ export class RedisQueue implements Queue, Source, Cancellable, Retryable, Status
     return (await this.run(Lua.DELETE, { id })) as DeleteResult;
   }
 
-  async setQueuePaused(name: string, paused: boolean): Promise<void> {
-    await this.run(Lua.SET_PAUSED, { name, paused: paused ? "1" : "0" });
+  async setQueuePaused(name: string, paused: boolean, ifUnset = false): Promise<void> {
+    await this.run(Lua.SET_PAUSED, { name, paused: paused ? "1" : "0", ...(ifUnset ? { if_unset: "1" } : {}) });
     if (!paused) this.available.notify(); // this process's workers, without the PUBLISH round trip
   }
 

@@ -158,6 +158,8 @@ export const SQL = {
   setPaused: `
     INSERT INTO job_queues (name, paused, updated_at) VALUES (?1, ?2, ?3)
     ON CONFLICT (name) DO UPDATE SET paused = excluded.paused, updated_at = excluded.updated_at`,
+  // A state declared in code: stored only if the queue has none yet.
+  declarePaused: `INSERT INTO job_queues (name, paused, updated_at) VALUES (?1, ?2, ?3) ON CONFLICT (name) DO NOTHING`,
   // Succeeded jobs per queue, kept up to date by the settle (one statement per queue per batch)
   // and by the deletes. Index: primary key of job_queue_succeeded.
   countSucceeded: `

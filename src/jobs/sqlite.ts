@@ -136,10 +136,10 @@ export class SqliteQueue extends SyncQueue implements Source, Cancellable, Retry
 
   // ── QueueControl ────────────────────────────────────────────────────────────────────────
 
-  setQueuePaused(name: string, paused: boolean): void {
+  setQueuePaused(name: string, paused: boolean, ifUnset = false): void {
     this.db.settlePending();
-    this.statement(SQL.setPaused).run(name, paused ? 1 : 0, this.clock.now());
-    if (!paused) this.notifyAvailable();
+    const changes = this.statement(ifUnset ? SQL.declarePaused : SQL.setPaused).run(name, paused ? 1 : 0, this.clock.now()).changes;
+    if (!paused && changes > 0) this.notifyAvailable();
   }
 
   queueStates(): QueueState[] {

@@ -11,6 +11,7 @@ import { errorMessage, jsonLogger, type Logger } from "../log.ts";
 import { Attempt, DeadlineWatch, type Handler } from "./attempt.ts";
 import { afterFailure, type BackoffOptions } from "./backoff.ts";
 import { MAX_REQUEUES, UNHANDLED_REQUEUE_DELAY_MS, type Outcome, type Source, type StatusChange, type StatusSink } from "./queue.ts";
+import { checkQueueDefinitions, RateWindow, type QueueDefinitions } from "./named-queues.ts";
 import type { Job } from "./types.ts";
 
 export type { Handler, JobContext } from "./attempt.ts";
@@ -43,11 +44,12 @@ export interface WorkerOptions {
    * commit, slow ones are not claimed long before they can start. Default 256; 0 = none. */
   prefetch?: number;
   /**
-   * Named queues' concurrency limits: at most this many jobs of the queue are held by this
-   * worker at once (running, or claimed ahead). A queue without a limit shares the pool. The
-   * limit is per worker (per process), as Oban's local limit; pauses are stored in the queue.
+   * Named queues' limits: `concurrency`, the most jobs of the queue this worker holds at once
+   * (running, or claimed ahead), and `rateLimit`, the most it claims per interval. A queue
+   * without them shares the pool. Both are per worker (per process), as Oban's local limit;
+   * pauses are stored in the queue engine (`paused` here is for the runtime's first start).
    */
-  queues?: Record<string, { concurrency?: number }>;
+  queues?: QueueDefinitions;
 }
 
 export class Worker {
@@ -69,6 +71,7 @@ export class Worker {
   /** Jobs of limited queues this worker holds (claimed, not yet settled), by id → queue. */
   private readonly heldIds = new Map<string, string>();
   private readonly heldByQueue = new Map<string, number>();
+  private readonly rates = new Map<string, RateWindow>();
 
   private readonly running = new Map<string, Attempt>();
   private readonly deadlines = new DeadlineWatch(() => this.running.values());
@@ -106,10 +109,10 @@ export class Worker {
     this.pollIntervalMs = options.pollIntervalMs ?? 5_000;
     this.maxPrefetch = Math.max(0, options.prefetch ?? 256);
     this.prefetch = Math.min(this.maxPrefetch, this.concurrency);
+    checkQueueDefinitions(options.queues ?? {});
     for (const [name, queue] of Object.entries(options.queues ?? {})) {
-      if (queue.concurrency === undefined) continue;
-      if (!Number.isInteger(queue.concurrency) || queue.concurrency < 1) throw new Error(`queue "${name}": concurrency must be an integer ≥ 1`);
-      this.limits.set(name, queue.concurrency);
+      if (queue.concurrency !== undefined) this.limits.set(name, queue.concurrency);
+      if (queue.rateLimit) this.rates.set(name, new RateWindow(queue.rateLimit.limit, queue.rateLimit.intervalMs));
     }
   }
 
@@ -227,6 +230,7 @@ export class Worker {
         const batch = await this.source.settleAndClaim(outcomes, free, this.leaseMs, { startNow, started, ...this.allowances() });
         claimed = batch.claimed;
         for (const job of claimed) this.hold(job);
+        for (const job of claimed) this.rates.get(job.queue)?.record(claimedAt);
         this.report(batch.applied, claimed);
       } catch (error) {
         // Keep every outcome and start; try again shortly. A full disk or a locked file must not lose work.
@@ -254,16 +258,32 @@ export class Worker {
       this.scheduleWake(1_000);
       return;
     }
+    // A rate-limited queue that had no room: look again when its window frees a slot.
+    const room = this.nextRateRoom();
+    if (room !== null && (next === null || room < next)) next = room;
     const delay = next === null ? this.pollIntervalMs : Math.min(this.pollIntervalMs, Math.max(0, next - this.clock.now()));
     this.scheduleWake(delay);
   }
 
   /** What each limited queue may still claim: its limit less what this worker holds of it. */
   private allowances(): { queueAllowances?: Record<string, number> } {
-    if (this.limits.size === 0) return {};
+    if (this.limits.size === 0 && this.rates.size === 0) return {};
+    const now = this.clock.now();
     const allowances: Record<string, number> = {};
     for (const [name, limit] of this.limits) allowances[name] = Math.max(0, limit - (this.heldByQueue.get(name) ?? 0));
+    for (const [name, rate] of this.rates) allowances[name] = Math.min(allowances[name] ?? Infinity, rate.room(now));
     return { queueAllowances: allowances };
+  }
+
+  /** The earliest time a rate-limited queue with no room now gets room again (null: none waits). */
+  private nextRateRoom(): number | null {
+    const now = this.clock.now();
+    let next: number | null = null;
+    for (const rate of this.rates.values()) {
+      const at = rate.nextRoomAt(now);
+      if (at !== null && (next === null || at < next)) next = at;
+    }
+    return next;
   }
 
   private hold(job: Job): void {

@@ -487,6 +487,16 @@ export function queueConformance(name: string, factory: QueueFactory, features: 
       expect((await claim()).map((j) => j.id)).toEqual([m2, m1]);
     });
 
+    test("a pause declared in code is only a first state: a stored pause or resume wins over it", async () => {
+      await queue.setQueuePaused("fresh", true, true);
+      await queue.setQueuePaused("resumed", false);
+      await queue.setQueuePaused("resumed", true, true);
+      await queue.setQueuePaused("paused", true);
+      await queue.setQueuePaused("paused", false, true);
+      const states = Object.fromEntries((await queue.queueStates()).map((q) => [q.name, q.paused]));
+      expect(states).toEqual({ fresh: true, resumed: false, paused: true });
+    });
+
     test("a paused queue's delayed jobs do not wake the worker; other queues' do", async () => {
       await queue.setQueuePaused("mail", true);
       await queue.enqueueAt(clock.now() + 1_000, { type: "t", queue: "mail" });

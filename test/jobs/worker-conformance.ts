@@ -324,6 +324,25 @@ export function workerConformance(name: string, factory: QueueFactory): void {
       expect(worker.heldInQueue("mail")).toBe(0);
     });
 
+    test("a queue's rate limit: at most N of its jobs start per interval, the rest when the window frees", async () => {
+      const ran: string[] = [];
+      const worker = start({ t: (job) => void ran.push(job.queue) }, { queues: { sms: { rateLimit: { limit: 2, intervalMs: 1_000 } } } });
+      await queue.enqueueMany(Array.from({ length: 5 }, () => ({ type: "t", queue: "sms" })));
+      await queue.enqueue({ type: "t" });
+      await worker.whenIdle();
+      expect(ran.filter((q) => q === "sms").length).toBe(2);
+      expect(ran).toContain("default");
+      clock.advance(999);
+      await worker.whenIdle();
+      expect(ran.filter((q) => q === "sms").length).toBe(2);
+      clock.advance(1);
+      await worker.whenIdle();
+      expect(ran.filter((q) => q === "sms").length).toBe(4);
+      clock.advance(1_000);
+      await worker.whenIdle();
+      expect(ran.filter((q) => q === "sms").length).toBe(5);
+    });
+
     test("a paused queue's jobs wait while other queues run; resumed, they run", async () => {
       const ran: string[] = [];
       const worker = start({ t: (job) => void ran.push(job.queue) });
