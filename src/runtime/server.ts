@@ -99,6 +99,7 @@ export async function startServer(definition: AppDefinition, settings: ServerSet
   });
   built = app;
   scheduler.declare(app.schedules);
+  metrics.watchQueues(() => jobs.queue.queueStates(), definition.queues ?? {});
 
   // Bind before anything else starts, so a port already taken stops us with nothing to undo
   // but the open handles. Nothing can be answered before the worker starts: the seeding and
