@@ -12,7 +12,7 @@ import type { AppContext } from "./context.ts";
 import { conflict, notFound, validationError } from "../errors.ts";
 import type { QueueDefinitions } from "../jobs/named-queues.ts";
 import { emptyCounts } from "../jobs/queue-states.ts";
-import type { QueueState } from "../jobs/queue.ts";
+import type { QueueControl, QueueState } from "../jobs/queue.ts";
 import { QUEUE_NAME } from "../jobs/types.ts";
 
 export function queueToJson(state: QueueState, declared: QueueDefinitions): Static<typeof NamedQueue> {
@@ -28,8 +28,8 @@ export function queueToJson(state: QueueState, declared: QueueDefinitions): Stat
 }
 
 /** The engine's queues, with the declared ones that have neither jobs nor stored state yet. */
-export async function listQueues(ctx: AppContext, declared: QueueDefinitions): Promise<QueueState[]> {
-  const states = await ctx.services.queue.queueStates();
+export async function listQueues(queue: QueueControl, declared: QueueDefinitions): Promise<QueueState[]> {
+  const states = await queue.queueStates();
   const known = new Set(states.map((s) => s.name));
   for (const name of Object.keys(declared)) if (!known.has(name)) states.push({ name, paused: false, counts: emptyCounts() });
   return states.sort((a, b) => (a.name < b.name ? -1 : 1));
@@ -49,7 +49,7 @@ export function queueRoutes(ctx: AppContext, declared: QueueDefinitions) {
     admin(request);
     const name = checkedName(rawName);
     await queue.setQueuePaused(name, paused);
-    const state = (await listQueues(ctx, declared)).find((s) => s.name === name) ?? { name, paused, counts: emptyCounts() };
+    const state = (await listQueues(queue, declared)).find((s) => s.name === name) ?? { name, paused, counts: emptyCounts() };
     return { data: queueToJson(state, declared) };
   };
   const verb = (name: "pause" | "resume", summary: string) =>
@@ -58,7 +58,7 @@ export function queueRoutes(ctx: AppContext, declared: QueueDefinitions) {
   return new Elysia()
     .get("/api/queues", async ({ request }) => {
       admin(request);
-      return { data: (await listQueues(ctx, declared)).map((s) => queueToJson(s, declared)) };
+      return { data: (await listQueues(queue, declared)).map((s) => queueToJson(s, declared)) };
     }, docs.route({ method: "GET", path: "/api/queues", operationId: "listQueues", summary: "Named queues: pause state, limits, jobs by status (admin)", tags, response: { 200: One(t.Array(NamedQueue)), ...errors(401, 403) } }))
     .post(`${item}/pause`, ({ request, params }) => setPaused(request, params.name, true), verb("pause", "Pause a queue: it accepts jobs and none is claimed until resumed; kept across restarts (admin)"))
     .post(`${item}/resume`, ({ request, params }) => setPaused(request, params.name, false), verb("resume", "Resume a paused queue (admin)"))
