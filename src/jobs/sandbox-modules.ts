@@ -5,6 +5,7 @@
 // the compile script defines BACKROOM_SANDBOXES with where it put them, and a declared module is
 // found there by its file name (a URL taken from import.meta.url no longer names the source
 // folder in a binary).
+import { existsSync } from "node:fs";
 import { basename, extname } from "node:path";
 
 /** Set by scripts/compile.ts (bun build --define); absent when run from source. */
@@ -25,10 +26,10 @@ export function compiledSandboxes(): Compiled | null {
         thread: manifest.thread,
         locate(type, href) {
           const path = decodeURIComponent(new URL(href).pathname);
-          if (!path.startsWith("/$bunfs/")) return href; // a file on disk, outside the binary
           const name = basename(path, extname(path));
           const found = manifest.modules[name];
           if (!found) {
+            if (!path.startsWith("/$bunfs/") && existsSync(path)) return href; // a file on disk, outside the binary
             throw new Error(`job type "${type}": its sandboxed module ${name}${extname(path)} is not compiled into this binary; build it with scripts/compile.ts --sandbox <path to ${name}${extname(path)}>`);
           }
           return found;
