@@ -43,3 +43,11 @@ export function compiledSandboxes(): Compiled | null {
 export function threadEntry(): string | URL {
   return compiledSandboxes()?.thread ?? new URL("./sandbox-thread.ts", import.meta.url);
 }
+
+/** A declared module as a URL string: a URL, a file: URL or an absolute path; a relative path is refused (relative to what?). */
+export function moduleHref(type: string, module: URL | string): string {
+  if (module instanceof URL) return module.href;
+  if (module.startsWith("file:")) return module;
+  if (module.startsWith("/")) return Bun.pathToFileURL(module).href;
+  throw new Error(`job type "${type}": sandbox module "${module}" must be a URL or an absolute path, e.g. new URL("./render.ts", import.meta.url)`);
+}

@@ -13,7 +13,7 @@
 import { Worker } from "node:worker_threads";
 import { errorMessage, type Logger } from "../log.ts";
 import { PermanentJobError, type Handler } from "./attempt.ts";
-import { compiledSandboxes, threadEntry } from "./sandbox-modules.ts";
+import { compiledSandboxes, moduleHref, threadEntry } from "./sandbox-modules.ts";
 import type { SandboxModule, ThreadInit, ThreadReply } from "./sandbox-protocol.ts";
 import type { Job, Result } from "./types.ts";
 
@@ -253,9 +253,8 @@ function abortError(signal: AbortSignal): Error {
 
 /** The module's URL as a thread imports it; in a compiled binary, the copy compiled into it. */
 function resolveModule(type: string, module: URL | string): string {
-  const href = module instanceof URL ? module.href : module.startsWith("file:") ? module : module.startsWith("/") ? Bun.pathToFileURL(module).href : null;
-  if (!href) throw new SandboxStartError(`job type "${type}": sandbox module "${String(module)}" must be a URL or an absolute path, e.g. new URL("./render.ts", import.meta.url)`);
   try {
+    const href = moduleHref(type, module);
     return compiledSandboxes()?.locate(type, href) ?? href;
   } catch (error) {
     throw new SandboxStartError(errorMessage(error));
