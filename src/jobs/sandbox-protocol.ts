@@ -34,6 +34,8 @@ export type SandboxHandler = (job: Job, context: SandboxContext) => Result | voi
 export interface ThreadInit {
   types: Record<string, { module: string; exportName: string; readDatabase: boolean; data: unknown }>;
   dbPath: string | null;
+  /** The threads' CPU priority (nice value, 0–19). */
+  nice: number;
 }
 
 export type ThreadRequest = { kind: "run"; id: number; type: string; job: Job } | { kind: "abort"; id: number; reason: string };
