@@ -35,7 +35,7 @@ export function adminRoutes(ctx: AppContext, activity?: Activity) {
   const act = async (action: Bulk["action"], id: string): Promise<BulkOutcome> => {
     if (action === "retry") return await queue.retry(id);
     if (action === "cancel") return await queue.cancel(id);
-    return await (queue as unknown as { delete(id: string): Promise<BulkOutcome> }).delete(id); // TEMP until the queues branch lands
+    return await queue.delete(id);
   };
 
   /** Without ids: the first BULK_LIMIT jobs the filter form names (retry: dead; cancel: not started). */

@@ -38,10 +38,25 @@ export const JobStatusValue = t.Union([t.Literal("enqueued"), t.Literal("running
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 /** The schema's statuses are the queue's, no more and no fewer (a compile error otherwise). */
 export const STATUSES_MATCH: Same<JobStatusName, Static<typeof JobStatusValue>> = true;
+export const AttemptOutcomeValue = t.Union([t.Literal("succeeded"), t.Literal("failed"), t.Literal("dead"), t.Literal("released"), t.Literal("interrupted"), t.Literal("running")], {
+  description: "failed: a retry followed; dead: the last; released: a shutdown cut it short and put the job back; interrupted: its lease lapsed (the worker died or stalled); running: not over yet",
+});
+/** One attempt of a job, as GET /api/job_statuses/:id shows it to admins. */
+export const JobAttempt = t.Object({
+  attempt: t.Integer({ minimum: 1 }),
+  started_at: nullable(time()),
+  finished_at: nullable(time()),
+  duration_ms: nullable(t.Number({ minimum: 0 })),
+  outcome: AttemptOutcomeValue,
+  error: nullable(t.String()),
+  stack: nullable(t.String()),
+  worker: nullable(t.String({ description: "the queue instance (process) that ran it" })),
+}, { title: "JobAttempt" });
 export const JobStatus = t.Object({
   id: t.String(),
   type: t.String(),
   status: JobStatusValue,
+  queue: t.String({ description: "the named queue it waits in" }),
   priority: t.Integer(),
   attempts: t.Integer({ minimum: 0 }),
   max_retry: t.Integer({ minimum: 1 }),
@@ -58,6 +73,7 @@ export const JobStatus = t.Object({
   started_at: nullable(time()),
   completed_at: nullable(time()),
   updated_at: time(),
+  attempts_history: t.Optional(t.Array(JobAttempt, { description: "admins only, on GET /api/job_statuses/:id: every attempt, oldest first" })),
 }, { title: "JobStatus" });
 
 export const Me = t.Object({ id: t.String(), name: t.String(), email: t.String(), roles: t.Array(t.String()) }, { title: "Me" });
@@ -96,12 +112,28 @@ export const AdminOverview = t.Object({
 }, { title: "AdminOverview" });
 const epochMs = (description?: string) => t.Integer({ description: description ?? "epoch milliseconds" });
 /** One job in full, as the queue holds it (camelCase, epoch milliseconds): the dashboard's view. */
+export const AdminJobAttempt = t.Object({
+  attempt: t.Integer(), startedAt: nullable(epochMs()), finishedAt: nullable(epochMs()), durationMs: nullable(t.Number()), outcome: AttemptOutcomeValue,
+  error: nullable(t.String()), stack: nullable(t.String()), worker: nullable(t.String()),
+}, { title: "AdminJobAttempt" });
 export const AdminJob = t.Object({
-  id: t.String(), type: t.String(), status: JobStatusValue, payload: t.Unknown(), priority: t.Integer(), attempts: t.Integer(), maxRetry: t.Integer(),
+  id: t.String(), type: t.String(), status: JobStatusValue, queue: t.String(), payload: t.Unknown(), priority: t.Integer(), attempts: t.Integer(), maxRetry: t.Integer(),
   actorId: nullable(t.String()), tenantId: nullable(t.String()), groupKey: nullable(t.String()), uniqueKey: nullable(t.String()), traceId: nullable(t.String()),
   error: nullable(t.String()), resultUrl: nullable(t.String()), resultMime: nullable(t.String()), output: t.Unknown(),
   runAt: epochMs(), createdAt: epochMs(), startedAt: nullable(epochMs()), completedAt: nullable(epochMs()), updatedAt: epochMs(),
+  attemptsHistory: t.Array(AdminJobAttempt, { description: "every attempt, oldest first" }),
 }, { title: "AdminJob" });
+
+const count = () => t.Integer({ minimum: 0 });
+/** A named queue, as GET /api/queues lists it. */
+export const NamedQueue = t.Object({
+  name: t.String(),
+  paused: t.Boolean({ description: "a paused queue accepts jobs and none of them is claimed until it is resumed" }),
+  concurrency: nullable(t.Integer({ minimum: 1, description: "its limit per process; null when it only shares the worker pool" })),
+  running: count(),
+  counts: t.Object({ enqueued: count(), running: count(), succeeded: count(), failed: count(), dead: count(), cancelled: count() }, { description: "its jobs by status (succeeded: those still kept)" }),
+  rate_limit: nullable(t.Object({ limit: t.Integer({ minimum: 1 }), interval_ms: t.Number({ minimum: 0 }) })),
+}, { title: "NamedQueue" });
 /** The most jobs one bulk call acts on (by ids, or the first of those matching a filter). */
 export const BULK_LIMIT = 500;
 const BulkVerb = t.Union([t.Literal("retry"), t.Literal("cancel"), t.Literal("delete")], { description: "retry: dead jobs run again; cancel: jobs not started; delete: finished jobs (succeeded, dead, cancelled) are removed" });
