@@ -23,6 +23,16 @@ test("bulk by ids answers what became of each selected job, and acts on those on
   expect(retry.body.data).toMatchObject({ affected: 0, results: [{ id: b, result: "not_dead" }] });
 });
 
+test("bulk delete removes the selected finished jobs only", async () => {
+  const { call, queue, admin } = setup();
+  const [done, waiting] = queue.enqueueMany([{ type: "noop" }, { type: "noop" }]);
+  expect(await queue.cancel(done!)).toBe("cancelled");
+  const res = await call("POST", "/api/admin/jobs/bulk", { token: admin, body: { action: "delete", ids: [done, waiting] } });
+  expect(res.body.data).toEqual({ action: "delete", affected: 1, limit: 500, results: [{ id: done, result: "deleted" }, { id: waiting, result: "not_finished" }] });
+  expect(await queue.getStatus(done!)).toBeNull();
+  expect((await queue.getStatus(waiting!))!.status).toBe("enqueued");
+});
+
 test("bulk by filter still retries dead / cancels waiting jobs of a type (no per-id answers)", async () => {
   const { call, queue, admin } = setup();
   queue.enqueueMany([{ type: "mail" }, { type: "mail" }, { type: "print" }]);

@@ -26,6 +26,6 @@ export async function queues(rerender: () => void): Promise<Node[]> {
     h("td", {}, rate(q)),
     h("td", {}, toggle(q))));
   return [h("h2", {}, "Queues"),
-    h("p", { class: "muted" }, "Running: jobs running now / the queue's concurrency limit. A paused queue accepts jobs and starts none until resumed; the pause survives a restart."),
-    table("queues", "Queues", ["Queue", "State", "Running", ...STATES.map((s) => s[0]!.toUpperCase() + s.slice(1)), "Rate limit", ""], rows, "No queues.")];
+    h("p", { class: "muted" }, "In use / limit: the queue's jobs running now, and its concurrency limit per process. A paused queue accepts jobs and starts none until resumed; the pause survives a restart."),
+    table("queues", "Queues", ["Queue", "State", "In use / limit", ...STATES.map((s) => s[0]!.toUpperCase() + s.slice(1)), "Rate limit", ""], rows, "No queues.")];
 }
