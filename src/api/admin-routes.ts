@@ -97,7 +97,7 @@ export function adminRoutes(ctx: AppContext, activity?: Activity) {
         data.push({
           id: job.id, status: job.status, attempts: job.attempts, max_retry: job.maxRetry,
           subscription: subscription ?? null, event_type: event?.type ?? null, event_id: event?.id ?? null,
-          last_http_status: deliveryHttpStatus(job.status, job.output, job.error), error: job.error,
+          last_http_status: deliveryHttpStatus(job.status, job.output, [job.error, ...job.attemptsHistory.map((a) => a.error).reverse()]), error: job.error,
           created_at: new Date(job.createdAt).toISOString(), updated_at: new Date(job.updatedAt).toISOString(),
         });
       }

@@ -160,7 +160,7 @@ export const WebhookDelivery = t.Object({
   subscription: nullable(t.String({ description: "db:<subscription id> (REST) or code:<name> (configured in code)" })),
   event_type: nullable(t.String()),
   event_id: nullable(t.String()),
-  last_http_status: nullable(t.Integer({ description: "the receiver's HTTP status in the last attempt; null when it did not answer (refused, timed out) or was not tried yet" })),
+  last_http_status: nullable(t.Integer({ description: "the receiver's most recent HTTP answer (the success's status, or the newest refusal among the attempts); null when it never answered (refused, timed out, not tried yet)" })),
   error: nullable(t.String({ description: "the last attempt's error" })),
   created_at: time(),
   updated_at: time(),

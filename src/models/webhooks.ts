@@ -62,17 +62,21 @@ export const WEBHOOK_JOB = "webhook_delivery";
 const RECEIVER_ANSWERED = "receiver answered ";
 
 /**
- * The receiver's HTTP status in a delivery's last attempt: a success keeps it in the job's
- * output, a refusal in its error ("receiver answered 503"). Null when the receiver did not
- * answer (connection refused, timeout) or the delivery has not been tried.
+ * The receiver's most recent HTTP answer to a delivery: a success keeps it in the job's output,
+ * a refusal in an attempt's error ("receiver answered 503"). `errors` are the attempts' errors,
+ * newest first: an attempt that got no answer (connection refused, timeout, subscription
+ * disabled) does not hide the answer an earlier one got. Null when the receiver never answered.
  */
-export function deliveryHttpStatus(status: string, output: unknown, error: string | null): number | null {
+export function deliveryHttpStatus(status: string, output: unknown, errors: readonly (string | null)[]): number | null {
   if (status === "succeeded") {
     const answered = (output as { status?: unknown } | null)?.status;
-    return typeof answered === "number" ? answered : null;
+    if (typeof answered === "number") return answered;
   }
-  const match = error?.startsWith(RECEIVER_ANSWERED) ? /^\d{3}$/.exec(error.slice(RECEIVER_ANSWERED.length)) : null;
-  return match ? Number(match[0]) : null;
+  for (const error of errors) {
+    const match = error?.startsWith(RECEIVER_ANSWERED) ? /^\d{3}$/.exec(error.slice(RECEIVER_ANSWERED.length)) : null;
+    if (match) return Number(match[0]);
+  }
+  return null;
 }
 
 interface Target {

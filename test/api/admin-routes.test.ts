@@ -91,11 +91,12 @@ test("webhook deliveries name their event and subscription; redeliver enqueues t
   expect((await call("POST", "/api/admin/webhook_deliveries/nope/redeliver", { token: admin })).status).toBe(404);
 });
 
-test("a delivery's last HTTP status: the output's on success, the refusal's on failure, none without an answer", () => {
-  expect(deliveryHttpStatus("succeeded", { status: 204, url: "http://x" }, null)).toBe(204);
-  expect(deliveryHttpStatus("failed", null, "receiver answered 503")).toBe(503);
-  expect(deliveryHttpStatus("dead", null, "receiver answered 410")).toBe(410);
-  expect(deliveryHttpStatus("failed", null, "Unable to connect. Is the computer able to access the url?")).toBeNull();
-  expect(deliveryHttpStatus("failed", null, "receiver answered 5030 times")).toBeNull();
-  expect(deliveryHttpStatus("enqueued", null, null)).toBeNull();
+test("a delivery's last HTTP status: the output's on success, else the newest refusal among its attempts, none without an answer", () => {
+  expect(deliveryHttpStatus("succeeded", { status: 204, url: "http://x" }, ["receiver answered 503"])).toBe(204);
+  expect(deliveryHttpStatus("failed", null, ["receiver answered 503"])).toBe(503);
+  // The last attempt got no answer (the subscription was disabled): the one before did.
+  expect(deliveryHttpStatus("dead", null, ["webhook subscription db:1 is not active", "receiver answered 410", "receiver answered 500"])).toBe(410);
+  expect(deliveryHttpStatus("failed", null, ["Unable to connect. Is the computer able to access the url?"])).toBeNull();
+  expect(deliveryHttpStatus("failed", null, ["receiver answered 5030 times"])).toBeNull();
+  expect(deliveryHttpStatus("enqueued", null, [null])).toBeNull();
 });

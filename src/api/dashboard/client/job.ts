@@ -10,7 +10,7 @@ function timeline(attempts: Attempt[]): HTMLElement {
   return h("ol", { class: "timeline", "aria-label": "Attempts" }, attempts.map((a) => h("li", { class: `attempt outcome-${a.outcome}` },
     h("div", { class: "attempt-head" },
       h("strong", {}, `Attempt ${a.attempt}`), " ", h("span", { class: `state state-${a.outcome}` }, a.outcome),
-      h("span", { class: "muted" }, ` ${fullTime(a.startedAt)} · ${duration(a.durationMs)}${a.worker ? ` · ${a.worker}` : ""}`)),
+      h("span", { class: "muted" }, ` ${fullTime(a.startedAt)} · ${duration(a.durationMs)}${a.worker ? ` · worker ${a.worker}` : ""}`)),
     h("div", { class: "meter", role: "presentation" }, h("span", { class: `fill w${Math.max(1, Math.round((10 * (a.durationMs ?? 0)) / longest))}` })),
     a.error ? h("p", { class: "attempt-error" }, a.error) : null,
     a.stack ? h("details", {}, h("summary", {}, "Stack"), h("pre", {}, a.stack)) : null)));

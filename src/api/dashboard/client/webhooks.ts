@@ -43,7 +43,7 @@ export async function webhooks(rerender: () => void): Promise<Node[]> {
     const row = h("tr", { "data-row": s.id, tabindex: -1 },
       h("td", { class: "break" }, s.url), h("td", {}, h("code", {}, s.pattern)), h("td", {}, s.format === "standard" ? "standard" : "standard + maniflex"),
       h("td", {}, enabled(s) ? h("span", { class: "state state-active" }, "enabled") : h("span", { class: "state state-paused" }, "disabled")),
-      h("td", { class: "mono" }, s.secret_hint ? `…${s.secret_hint}` : "set"),
+      h("td", { class: "mono", title: "write-only: only its end is shown" }, s.secret_hint ?? "set"),
       h("td", { class: "actions" }, toggle(s), h("button", { type: "button", onclick: () => {
         if (row.nextElementSibling?.classList.contains("editor")) return;
         row.after(h("tr", { class: "editor" }, h("td", { colspan: 6 }, editor(s, rerender))));
@@ -56,7 +56,7 @@ export async function webhooks(rerender: () => void): Promise<Node[]> {
     h("td", {}, d.event_type ?? "—"),
     h("td", {}, stateBadge(d.status)),
     h("td", { class: "num" }, `${d.attempts}/${d.max_retry}`),
-    h("td", { class: "num" }, d.last_http_status === null ? (d.attempts ? "no answer" : "—") : h("span", { class: d.last_http_status < 300 ? "http-ok" : "http-bad" }, d.last_http_status)),
+    h("td", { class: "num" }, d.last_http_status === null ? h("span", { class: "muted", title: "the receiver has not answered any attempt (refused, timed out, or not tried)" }, "none") : h("span", { class: d.last_http_status < 300 ? "http-ok" : "http-bad" }, d.last_http_status)),
     h("td", { class: "break" }, d.error ?? "—"),
     h("td", { class: "time" }, when(d.updated_at)),
     h("td", {}, h("button", { type: "button", "aria-label": `Redeliver ${d.id}`, onclick: async () => {
