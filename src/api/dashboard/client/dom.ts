@@ -87,7 +87,8 @@ export const field = (label: string, control: HTMLElement) => h("label", {}, h("
 /** A table that turns into cards on a narrow screen: each cell carries its column's name. */
 export function table(className: string, caption: string, columns: string[], rows: HTMLTableRowElement[], empty: string): HTMLTableElement {
   for (const row of rows) [...row.cells].forEach((cell, i) => columns[i] && !cell.hasAttribute("data-label") && cell.setAttribute("data-label", columns[i]!));
+  const numeric = rows[0] ? [...rows[0].cells].map((cell) => cell.classList.contains("num")) : [];
   return h("table", { class: `grid ${className}` }, h("caption", { class: "sr" }, caption),
-    h("thead", {}, h("tr", {}, columns.map((c) => h("th", { scope: "col" }, c)))),
+    h("thead", {}, h("tr", {}, columns.map((c, i) => h("th", { scope: "col", class: numeric[i] ? "num" : null }, c)))),
     h("tbody", {}, rows.length ? rows : h("tr", {}, h("td", { colspan: columns.length, class: "empty" }, empty))));
 }

@@ -27,7 +27,7 @@ function chart(activity: Overview["activity"], W: number): SVGElement {
     svg("text", { x: 12, y: TOP + plotH / 2, "text-anchor": "middle", class: "axis", transform: `rotate(-90 12 ${TOP + plotH / 2})` }, "per minute"),
     activity.map((m, i) => {
       const x = LEFT + i * slot, w = Math.max(1, slot * 0.42);
-      const title = `${new Date(m.minute).toLocaleTimeString()}: ${m.succeeded} jobs succeeded, ${m.dead} jobs dead, ${m.failed} attempts failed (retrying)`;
+      const title = `${new Date(m.minute).toLocaleTimeString()}: ${m.succeeded} jobs succeeded, ${m.dead} went dead, ${m.failed} attempts failed (retrying)`;
       return svg("g", {}, svg("title", {}, title),
         svg("rect", { x, y: y(m.succeeded), width: w, height: y(0) - y(m.succeeded), class: "bar-ok" }),
         svg("rect", { x, y: y(m.succeeded + m.dead), width: w, height: y(0) - y(m.dead), class: "bar-dead" }),
@@ -51,10 +51,10 @@ export async function overview(): Promise<Node[]> {
   const hour = data.activity.reduce((a, m) => ({ ok: a.ok + m.succeeded, dead: a.dead + m.dead, retried: a.retried + m.failed }), { ok: 0, dead: 0, retried: 0 });
   const finished = hour.ok + hour.dead;
   const figure = h("figure", { class: "figure" },
-    h("figcaption", {}, h("strong", {}, "Last hour: "), `${plural(hour.ok, "job")} succeeded, ${plural(hour.dead, "job")} dead (out of attempts)`,
+    h("figcaption", {}, h("strong", {}, "Last hour: "), `${plural(hour.ok, "job")} succeeded, ${hour.dead} went dead (out of attempts)`,
       ` — ${finished ? ((100 * hour.dead) / finished).toFixed(1) : "0"}% of finished jobs; ${plural(hour.retried, "failed attempt")} retried.`),
     chart(data.activity, Math.round(Math.max(300, Math.min(760, document.getElementById("main")!.clientWidth - 40)))),
-    h("ul", { class: "legend" }, h("li", { class: "key-ok" }, "jobs succeeded"), h("li", { class: "key-dead" }, "jobs dead"), h("li", { class: "key-retry" }, "attempts failed, retrying")));
+    h("ul", { class: "legend" }, h("li", { class: "key-ok" }, "jobs succeeded"), h("li", { class: "key-dead" }, "jobs gone dead"), h("li", { class: "key-retry" }, "attempts failed, retrying")));
   const typeRows = data.counts.map((c) => h("tr", {},
     h("td", {}, h("a", { href: `#/jobs?type=${encodeURIComponent(c.type)}&status=${c.status}` }, c.type)), h("td", {}, stateBadge(c.status)), h("td", { class: "num" }, c.n)));
   return [h("h2", {}, "Overview"),
