@@ -3,7 +3,7 @@
 // API shows it to an admin (its serializer, not a second one). Usage mistakes throw
 // UsageError (exit 2); a job that is missing or in the wrong state is a failure (exit 1).
 import { SQL } from "bun";
-import { jobStatusToJson } from "../api/job-status-routes.ts";
+import { attemptsToJson, jobStatusToJson } from "../api/job-status-routes.ts";
 import { openDatabase } from "../db/open.ts";
 import type { Condition } from "../db/list-query.ts";
 import { PostgresQueue } from "../jobs/postgres.ts";
@@ -30,7 +30,7 @@ export async function jobsCommand(app: AppDefinition, action: string | undefined
     if (action === "show") {
       const state = await queue.getStatus(required(args[0], "jobs show <id>"));
       if (!state) throw new Error(`no job ${args[0]}`);
-      return print(JSON.stringify(jobStatusToJson(stateToStatusRow(state), true), null, 2));
+      return print(JSON.stringify({ ...jobStatusToJson(stateToStatusRow(state), true), attempts_history: attemptsToJson(state.attemptsHistory) }, null, 2));
     }
     if (action === "list") {
       const where: Condition[][] = [];
