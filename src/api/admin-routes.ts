@@ -59,9 +59,10 @@ export function adminRoutes(ctx: AppContext, activity?: Activity) {
           counts: await queue.stateCounts(),
           oldest_waiting_since: oldest !== null && oldest <= now ? isoOrNull(oldest) : null,
           activity: (activity?.lastHour(now) ?? []).map((m) => ({ ...m, minute: isoOrNull(m.minute) })),
+          activity_by_queue: activity?.lastHourByQueue(now) ?? [],
         },
       };
-    }, docs.route({ method: "GET", path: "/api/admin/overview", operationId: "getAdminOverview", summary: "The dashboard's overview: jobs per status and type, the oldest waiting job, the last hour (admin)", tags, response: { 200: One(AdminOverview), ...errors(401, 403) } }))
+    }, docs.route({ method: "GET", path: "/api/admin/overview", operationId: "getAdminOverview", summary: "The dashboard's overview: jobs per status and type, the oldest waiting job, the last hour per minute and per queue (admin)", tags, response: { 200: One(AdminOverview), ...errors(401, 403) } }))
     .get("/api/admin/jobs/:id", async ({ request, params }) => {
       admin(request);
       const state = await queue.getStatus(params.id);
