@@ -110,7 +110,7 @@ export function adminRoutes(ctx: AppContext, activity?: Activity) {
       if (!job || job.type !== WEBHOOK_JOB) throw notFound("webhook delivery");
       // A new delivery of the same event to the same subscription (same event id, so a receiver
       // that de-duplicates sees a repeat); the original keeps its history.
-      const jobId = queue.enqueue({ type: WEBHOOK_JOB, payload: job.payload, maxRetry: job.maxRetry, traceId: job.traceId });
+      const jobId = queue.enqueue({ type: WEBHOOK_JOB, queue: job.queue, payload: job.payload, maxRetry: job.maxRetry, traceId: job.traceId });
       return status(202, { data: { job_id: jobId } });
     }, docs.route({ method: "POST", path: "/api/admin/webhook_deliveries/:id/redeliver", operationId: "redeliverWebhook", summary: "Deliver a webhook event again, as a new delivery job (admin)", tags, response: { 202: One(JobAccepted), ...errors(401, 403, 404) } }));
 }
