@@ -49,7 +49,9 @@ export class SqliteQueue extends SyncQueue implements Source, Cancellable, Retry
     return this.db.write(() => {
       if (started.length > 0) this.statement(SQL.markStarted).run(JSON.stringify(started), this.clock.now(), this.db.ownerId);
       const applied = outcomes.filter((outcome) => this.settle(outcome));
-      return { claimed: max > 0 ? this.claim(max, leaseMs, options.startNow ?? max) : [], applied };
+      const claimed = max > 0 ? this.claim(max, leaseMs, options.startNow ?? max) : [];
+      options.inTransaction?.(applied, claimed);
+      return { claimed, applied };
     });
   }
 
