@@ -65,7 +65,6 @@ export class OutboxBus implements EventBus {
   private readonly deleteTimer: Timer;
   private readonly stopListening: () => void;
   private lastWarning = 0;
-  private lastCheck = 0;
   private away = false;
 
   constructor(
@@ -164,21 +163,12 @@ export class OutboxBus implements EventBus {
         await this.pause(null);
         continue;
       }
-      const sent = await this.send(rows.map((r) => r.event));
-      if (sent > 0) this.sentUpTo = rows[sent - 1]!.seq;
-      if (sent === rows.length) {
+      const { done, error } = await this.send(rows.map((r) => r.event));
+      if (done > 0) this.sentUpTo = rows[done - 1]!.seq;
+      if (done === rows.length) {
         if (this.away) this.logger.log("info", `${this.engine} back: events kept meanwhile are delivered`, {});
         this.away = false;
         retryMs = 0;
-        continue;
-      }
-      const failed = rows[sent]!;
-      const error = this.lastError;
-      if (error instanceof EventTooLargeError) {
-        // Kept before the broker's limit was known: its publisher has long been answered, so
-        // the log is the only one left to tell. Removed, or it would hold back every event.
-        this.logger.log("error", `${this.engine} refuses an event from the outbox: dropped`, { type: error.eventType, id: error.eventId, error: error.message });
-        this.sentUpTo = failed.seq;
         continue;
       }
       if (!this.away) this.logger.log("warn", `${this.engine} out of reach: events wait in the outbox until it is back`, { error: errorMessage(error) });
@@ -189,26 +179,57 @@ export class OutboxBus implements EventBus {
     }
   }
 
-  private lastError: unknown = null;
-
-  /** Hands the events to the broker in order; returns how many of them it acknowledged (a prefix). */
-  private async send(events: readonly Event[]): Promise<number> {
+  /**
+   * Hands the events to the broker in order. `done`: how many of them, from the first, the
+   * broker acknowledged or refused for good (dropped, and logged); the rest are tried again.
+   */
+  private async send(events: readonly Event[]): Promise<{ done: number; error: unknown }> {
     try {
       if (this.inner.publishEvents) {
         await this.inner.publishEvents(events);
-        return events.length;
+        return { done: events.length, error: null };
       }
-      // Pipelined, in order on one connection; a failure keeps only the prefix before it.
+      // Pipelined, in order on one connection; the first failure ends what counts as sent.
       const results = await Promise.allSettled(events.map((event) => this.inner.publishEvent(event)));
-      let sent = results.findIndex((r) => r.status === "rejected");
-      if (sent === -1) sent = events.length;
-      else this.lastError = (results[sent] as PromiseRejectedResult).reason;
-      if (sent > 0 && this.inner.flush) await withTimeout(this.inner.flush(), FLUSH_TIMEOUT_MS, `${this.engine} did not confirm in ${FLUSH_TIMEOUT_MS} ms`);
-      return sent;
+      let done = 0;
+      let error: unknown = null;
+      for (const result of results) {
+        if (result.status === "rejected") {
+          if (!(result.reason instanceof EventTooLargeError)) {
+            error = result.reason;
+            break;
+          }
+          this.dropTooLarge(result.reason);
+        }
+        done++;
+      }
+      if (done > 0 && this.inner.flush) await withTimeout(this.inner.flush(), FLUSH_TIMEOUT_MS, `${this.engine} did not confirm in ${FLUSH_TIMEOUT_MS} ms`);
+      return { done, error };
     } catch (error) {
-      this.lastError = error;
-      return 0;
+      if (error instanceof EventTooLargeError && events.length === 1) {
+        this.dropTooLarge(error);
+        return { done: 1, error: null };
+      }
+      if (error instanceof EventTooLargeError) return this.sendOneByOne(events);
+      return { done: 0, error };
     }
+  }
+
+  /** A batch the broker refused for one event's size: each on its own, to find and drop that one. */
+  private async sendOneByOne(events: readonly Event[]): Promise<{ done: number; error: unknown }> {
+    let done = 0;
+    for (const event of events) {
+      const { done: one, error } = await this.send([event]);
+      if (one === 0) return { done, error };
+      done++;
+    }
+    return { done, error: null };
+  }
+
+  /** Kept before the broker's limit was known: its publisher has long been answered, so the
+   * log is the only one left to tell. Removed, or it would hold back every event behind it. */
+  private dropTooLarge(error: EventTooLargeError): void {
+    this.logger.log("error", `${this.engine} refuses an event from the outbox: dropped`, { type: error.eventType, id: error.eventId, error: error.message });
   }
 
   private pause(ms: number | null): Promise<void> {
@@ -225,10 +246,9 @@ export class OutboxBus implements EventBus {
 
   private warnIfBacklogged(): void {
     const now = this.now();
-    if (now - this.lastWarning < 60_000 || now - this.lastCheck < 10_000) return;
-    this.lastCheck = now;
+    if (now - this.lastWarning < 60_000) return;
     const { warnEvents = 100_000, warnAgeMs = 3_600_000 } = this.options;
-    const { n, oldestCreatedAt } = this.outbox.backlog();
+    const { n, oldestCreatedAt } = this.outbox.waitingAfter(this.sentUpTo);
     const ageMs = oldestCreatedAt === null ? 0 : now - oldestCreatedAt;
     if (n <= warnEvents && ageMs <= warnAgeMs) return;
     this.lastWarning = now;

@@ -34,8 +34,9 @@ const SQL = {
   next: "SELECT seq, event FROM event_outbox WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
   /** What the broker acknowledged: every row up to a seq (a prefix, so one range delete). */
   deleteUpTo: "DELETE FROM event_outbox WHERE seq <= ?",
-  deleteOne: "DELETE FROM event_outbox WHERE seq = ?",
   highest: "SELECT max(seq) AS seq FROM event_outbox",
+  /** The oldest event not yet sent: one step down the rowid b-tree. */
+  oldestAfter: "SELECT created_at FROM event_outbox WHERE seq > ? ORDER BY seq LIMIT 1",
   backlog: "SELECT count(*) AS n, min(created_at) AS oldest FROM event_outbox",
 } as const;
 
@@ -106,13 +107,11 @@ export class EventOutbox {
     return this.db.write(() => void this.db.sqlite.query(SQL.deleteUpTo).run(seq));
   }
 
-  /** One event the broker will never take (too large): gone, the caller has logged it. */
-  deleteOne(seq: number): Promise<void> {
-    return this.db.write(() => void this.db.sqlite.query(SQL.deleteOne).run(seq));
-  }
-
-  backlog(): OutboxBacklog {
-    return outboxBacklog(this.db);
+  /** What waits to be sent after `after`, cheaply (no count over the table): the number is an
+   * upper bound when transactions rolled back, exact otherwise. */
+  waitingAfter(after: number): OutboxBacklog {
+    const row = this.db.sqlite.query(SQL.oldestAfter).get(after) as { created_at: number } | null;
+    return { n: row ? this.committed - after : 0, oldestCreatedAt: row?.created_at ?? null };
   }
 }
 
