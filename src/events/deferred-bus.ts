@@ -1,6 +1,6 @@
 // A network bus that a till starts without: if the broker cannot be reached when the process
 // starts (head office is down, the line is not up yet), the till still starts and takes
-// orders. This keeps trying to open the real bus, with a backoff doubling up to 30 s; until
+// orders. This keeps trying to open the real bus, with a backoff doubling up to 5 s (one failed connect attempt is cheap; a till's kept events wait on it); until
 // then subscriptions are recorded (and bound once it opens) and publishing rejects — the
 // durable outbox in front (outbox-bus.ts) keeps the events and sends them once it opens. Once
 // open, everything goes to the real bus.
@@ -88,7 +88,7 @@ export class DeferredBus implements RelayTarget {
   }
 
   private async keepOpening(open: () => Promise<EventBus>): Promise<void> {
-    for (let delay = 250; !this.closed; delay = Math.min(delay * 2, 30_000)) {
+    for (let delay = 250; !this.closed; delay = Math.min(delay * 2, 5_000)) {
       try {
         const bus = (await open()) as Subscribing;
         if (this.closed) return void (await bus.close());
