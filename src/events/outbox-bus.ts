@@ -92,9 +92,10 @@ export class OutboxBus implements EventBus {
   /** Writes the event to the outbox (joining an open transaction); resolves once it is durable.
    * Rejects with EventTooLargeError for an event over the broker's known limit: never kept. */
   publishEvent(event: Event): Promise<void> {
-    const tooLarge = this.tooLarge(event);
+    const json = JSON.stringify(event);
+    const tooLarge = this.tooLarge(event, json);
     if (tooLarge) return Promise.reject(tooLarge);
-    return this.outbox.add(event);
+    return this.outbox.add(event, json);
   }
 
   /**
@@ -103,9 +104,10 @@ export class OutboxBus implements EventBus {
    * instead, as the broker's refusal would have been.
    */
   keep(event: Event): void {
-    const tooLarge = this.tooLarge(event);
+    const json = JSON.stringify(event);
+    const tooLarge = this.tooLarge(event, json);
     if (tooLarge) return this.logger.log("error", `${this.engine} would refuse this event: not kept`, { type: event.type, id: event.id, error: tooLarge.message });
-    this.outbox.add(event).catch((error) => this.logger.log("error", "could not keep an event in the outbox", { type: event.type, id: event.id, error: errorMessage(error) }));
+    this.outbox.add(event, json).catch((error) => this.logger.log("error", "could not keep an event in the outbox", { type: event.type, id: event.id, error: errorMessage(error) }));
   }
 
   subscribe(pattern: string, handler: EventHandler, options?: object): () => void {
@@ -141,10 +143,10 @@ export class OutboxBus implements EventBus {
     await this.inner.close();
   }
 
-  private tooLarge(event: Event): EventTooLargeError | null {
+  private tooLarge(event: Event, json: string): EventTooLargeError | null {
     const limit = this.inner.maxEventBytes;
-    if (limit === undefined || !Number.isFinite(limit)) return null;
-    const bytes = Buffer.byteLength(JSON.stringify(event));
+    if (limit === undefined || !Number.isFinite(limit) || json.length * 3 <= limit) return null; // UTF-8 takes at most 3 bytes per UTF-16 unit
+    const bytes = Buffer.byteLength(json);
     return bytes > limit ? new EventTooLargeError(event.type, event.id, bytes, limit, `${this.engine} takes in one message`) : null;
   }
 

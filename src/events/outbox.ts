@@ -52,11 +52,22 @@ export interface OutboxBacklog {
   oldestCreatedAt: number | null;
 }
 
+/** Events the relay may hold in memory before it reads them from the table instead. */
+const MAX_CACHED = 10_000;
+
 export class EventOutbox {
   private nextSeq: number;
   /** Every row with a seq up to this one has committed (or rolled back): the relay may read them. */
   private committed: number;
   private readonly listeners = new Set<() => void>();
+  /**
+   * The events committed since the relay last caught up with the table, in seq order, kept so
+   * that a relay that keeps up needs no SELECT and no JSON.parse per event (they were a third of
+   * the outbox's cost per order). Off while the table holds events the cache does not (at start,
+   * or after MAX_CACHED piled up while the broker was away): the relay then reads the table, and
+   * the cache starts again the moment a read reaches the last committed event.
+   */
+  private cache: OutboxRow[] | null = [];
 
   constructor(
     private readonly db: Db,
@@ -65,26 +76,30 @@ export class EventOutbox {
     const highest = (db.sqlite.query(SQL.highest).get() as { seq: number | null }).seq ?? 0;
     this.nextSeq = highest + 1;
     this.committed = highest;
+    if (highest > 0) this.cache = null; // events left by the previous process: read them first
   }
 
   /**
    * Writes the event in the transaction open now (synchronous: no await between the write and
    * this), or in a group-committed unit of its own when none is open. Resolves once durable.
    */
-  add(event: Event): Promise<void> {
-    const json = JSON.stringify(event);
+  add(event: Event, json = JSON.stringify(event)): Promise<void> {
     if (this.db.sqlite.inTransaction) {
-      this.insert(json);
+      this.insert(event, json);
       return this.db.pendingFlush() ?? Promise.resolve();
     }
-    return this.db.write(() => this.insert(json));
+    return this.db.write(() => this.insert(event, json));
   }
 
-  private insert(json: string): void {
+  private insert(event: Event, json: string): void {
     const seq = this.nextSeq++;
     this.db.sqlite.query(SQL.insert).run(seq, this.now(), json);
     this.db.afterCommit(() => {
       if (seq > this.committed) this.committed = seq;
+      if (this.cache) {
+        if (this.cache.length < MAX_CACHED) this.cache.push({ seq, event });
+        else this.cache = null; // the broker is away: the table has them; no need to hold them twice
+      }
       for (const listener of this.listeners) listener();
     });
   }
@@ -97,8 +112,19 @@ export class EventOutbox {
 
   /** Up to `limit` committed events after `after`, oldest first. */
   next(limit: number, after = 0): OutboxRow[] {
-    const rows = this.db.sqlite.query(SQL.next).all(after, this.committed, limit) as { seq: number; event: string }[];
-    return rows.map((row) => ({ seq: row.seq, event: JSON.parse(row.event) as Event }));
+    const cache = this.cache;
+    if (cache) {
+      let sent = 0;
+      while (sent < cache.length && cache[sent]!.seq <= after) sent++;
+      if (sent > 0) cache.splice(0, sent);
+      return cache.slice(0, limit);
+    }
+    const found = this.db.sqlite.query(SQL.next).all(after, this.committed, limit) as { seq: number; event: string }[];
+    const rows = found.map((row) => ({ seq: row.seq, event: JSON.parse(row.event) as Event }));
+    // Caught up with the table: from here on every commit is cached (nothing can commit
+    // between this read and this line: both run in one synchronous turn).
+    if (rows.length < limit) this.cache = rows;
+    return rows;
   }
 
   /** The broker acknowledged every event up to `seq`: gone. Joins the next group commit (a crash
