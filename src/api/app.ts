@@ -1,7 +1,7 @@
 // The Elysia app factory: the model layer (src/models/model-layer.ts) served over HTTP.
 // Everything an app needs comes in through `options`; nothing is module-level, so two apps in
 // one process (as in tests) never see each other.
-import { Elysia } from "elysia";
+import { Elysia, ElysiaStatus } from "elysia";
 import type { Scheduler } from "../cron/scheduler.ts";
 import type { EventBus } from "../events/bus.ts";
 import type { Handler } from "../jobs/attempt.ts";
@@ -31,6 +31,8 @@ import { opsRoutes, type OperationsOptions } from "./ops-routes.ts";
 import type { RouteDoc } from "./route-docs.ts";
 import { MAX_REALTIME_MESSAGE_BYTES, registerRealtimeRoute, type RealtimeOptions } from "./realtime-route.ts";
 import { scheduleRoutes } from "./schedule-routes.ts";
+import { queueRoutes } from "./queue-routes.ts";
+import type { QueueDefinitions } from "../jobs/named-queues.ts";
 
 export interface AppOptions<Models extends readonly AnyModel[] = readonly AnyModel[], Actions extends readonly AnyAction[] = readonly AnyAction[]> extends Omit<ModelLayerOptions, "models"> {
   /** The app's models: each gets its CRUD routes (typed: the app's type carries them). */
@@ -54,6 +56,8 @@ export interface AppOptions<Models extends readonly AnyModel[] = readonly AnyMod
   operations?: OperationsOptions;
   /** The last hour of job outcomes, for the dashboard at /admin (give the worker its sink). */
   activity?: Activity;
+  /** Named queues as the app declares them (limits, rate limits): shown by GET /api/queues. */
+  queues?: QueueDefinitions;
   /** For the OpenAPI document served at /openapi.json (browsable at /docs). */
   title?: string;
   version?: string;
@@ -98,7 +102,8 @@ function fixedRoutes(ctx: AppContext, options: AppOptions) {
     .use(authRoutes(ctx))
     .use(options.scheduler ? scheduleRoutes(ctx, options.scheduler) : (new Elysia() as unknown as ReturnType<typeof scheduleRoutes>))
     .use(opsRoutes(ctx.docs, options.operations ?? {}))
-    .use(adminRoutes(ctx, options.activity));
+    .use(adminRoutes(ctx, options.activity))
+    .use(queueRoutes(ctx, options.queues ?? {}));
 }
 
 export function createApp<const Models extends readonly AnyModel[] = [], const Actions extends readonly AnyAction[] = []>(options: AppOptions<Models, Actions>): BackroomApp<AppOf<Models, Actions>> {
@@ -106,7 +111,9 @@ export function createApp<const Models extends readonly AnyModel[] = [], const A
 
   const ctx = new AppContext(services, options.adminRole ?? DEFAULT_ADMIN_ROLE);
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
-  // Request timing for /metrics; each request is counted once (errors may not reach onAfterResponse).
+  // Request timing for /metrics; each request is counted once: when its handler has answered
+  // (and what it answered is durable), or in onError. Not in onAfterResponse: Elysia runs that
+  // hook from a setImmediate with an async closure per request, which cost a third of a short read.
   const startedAt = new WeakMap<Request, number>();
   const observe = (request: Request, route: string, status: number) => {
     const started = startedAt.get(request);
@@ -130,11 +137,12 @@ export function createApp<const Models extends readonly AnyModel[] = [], const A
     .onParse(({ request }) => parseJsonBody(request, bodyLimit))
     // No answer leaves before everything it could have seen is durable: a read served while a
     // group-commit batch is open waits (at most one batch) for that commit.
-    .onAfterHandle(() => {
+    .onAfterHandle(({ request, route, set, responseValue }) => {
+      const status = responseValue instanceof Response ? responseValue.status : responseValue instanceof ElysiaStatus ? Number(responseValue.code) : Number(set.status ?? 200);
       const pending = services.db.pendingFlush();
-      if (pending) return pending.then(() => undefined);
+      if (!pending) return void observe(request, route, status);
+      return pending.then(() => void observe(request, route, status));
     })
-    .onAfterResponse(({ request, route, set }) => observe(request, route, Number(set.status ?? 200)))
     .onError(({ code, error, request, set, route }) => {
       const { status, body, headers } = errorResponse(code, error, request, ctx.requestId(request), services.logger);
       observe(request, code === "NOT_FOUND" ? "" : (route as string | undefined) ?? "", status);

@@ -58,6 +58,12 @@ export const jobFlags = (app: FlagDefaults): Record<string, FlagSpec> => ({
   json: { type: "boolean", help: "list, show: print JSON as the REST API does (snake_case, ISO times)" },
 });
 
+export const queueFlags = (app: FlagDefaults): Record<string, FlagSpec> => ({
+  db: dbFlag(app),
+  queue: { type: "string", env: "BACKROOM_QUEUE", help: "act on a shared PostgreSQL queue (postgres://…) instead of the file: a pause there holds for every till" },
+  json: { type: "boolean", help: "list: print JSON as GET /api/queues does" },
+});
+
 export const userFlags = (app: FlagDefaults): Record<string, FlagSpec> => ({
   db: dbFlag(app),
   name: { type: "string", help: "user name (add)" },

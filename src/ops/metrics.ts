@@ -3,7 +3,15 @@
 // observation beyond the first time a label set is seen.
 type Labels = Record<string, string>;
 
-const key = (labels: Labels) => JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : 1)));
+/** A label set's identity, whatever the order its names were given in. Every request observes
+ * two series: this was a JSON array of sorted entries, 10% of a status read's time. */
+const key = (labels: Labels) => {
+  const names = Object.keys(labels);
+  if (names.some((name, i) => i > 0 && names[i - 1]! > name)) names.sort();
+  let k = "";
+  for (const name of names) k += `${name}\u0000${labels[name]}\u0001`;
+  return k;
+};
 const escape = (v: string) => v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
 const labelText = (labels: Labels, extra: Labels = {}) => {
   const all = { ...labels, ...extra };
@@ -40,6 +48,7 @@ type Sample = { labels?: Labels; value: number };
  * absent, which Prometheus reads as "unknown") instead of failing or holding up the scrape.
  */
 export class Gauge implements Metric {
+  protected readonly kind: "gauge" | "counter" = "gauge";
   constructor(
     readonly name: string,
     readonly help: string,
@@ -47,7 +56,7 @@ export class Gauge implements Metric {
     private readonly timeoutMs = 2_000,
   ) {}
   async render(): Promise<string> {
-    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} gauge`];
+    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} ${this.kind}`];
     for (const { labels, value } of await this.samples()) lines.push(`${this.name}${labelText(labels ?? {})} ${num(value)}`);
     return lines.join("\n");
   }
@@ -62,6 +71,11 @@ export class Gauge implements Metric {
       clearTimeout(timer);
     }
   }
+}
+
+/** A counter kept elsewhere (the kernel's CPU time, say), read when scraped; fails like a Gauge. */
+export class ComputedCounter extends Gauge {
+  protected override readonly kind = "counter";
 }
 
 export class Histogram implements Metric {

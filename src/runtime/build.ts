@@ -38,6 +38,7 @@ export function buildApp<const Models extends readonly AnyModel[], const Actions
     actions: definition.actions,
     title: definition.name,
     version: definition.version,
+    queues: definition.queues ?? {},
   });
   const context: RuntimeContext = { services: built.services, mailer: options.mailer, settings, logger: options.logger ?? silentLogger };
   jobs = jobDefinitions(definition, context);
@@ -82,6 +83,9 @@ function typeDefaultingQueue(queue: AppQueue, jobs: () => Record<string, JobDefi
     getStatus: (id) => queue.getStatus(id),
     listStatuses: (query) => queue.listStatuses(query),
     pruneFinished: (statuses, before, limit) => queue.pruneFinished(statuses, before, limit),
+    delete: (id) => queue.delete(id),
+    setQueuePaused: (name, paused, ifUnset) => queue.setQueuePaused(name, paused, ifUnset),
+    queueStates: () => queue.queueStates(),
     nextDueAt: (after) => queue.nextDueAt(after),
   };
 }

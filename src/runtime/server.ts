@@ -102,6 +102,7 @@ export async function startServer(definition: AppDefinition, settings: ServerSet
   });
   built = app;
   scheduler.declare(app.schedules);
+  metrics.watchQueues(() => jobs.queue.queueStates(), definition.queues ?? {});
 
   const closeOpened = async () => {
     await bus.close();
@@ -148,8 +149,12 @@ export async function startServer(definition: AppDefinition, settings: ServerSet
   if (settings.dev) logger.log("warn", "development users enabled (well-known tokens: see README)", { added: ensureDevUsers(app.services) });
   const firstAdmin = ensureFirstAdmin(app.services);
 
+  // A pause declared in code is a first state: one stored at run time (or at an earlier start) wins.
+  for (const [name, queue] of Object.entries(definition.queues ?? {})) {
+    if (queue.paused !== undefined) await jobs.queue.setQueuePaused(name, queue.paused, true);
+  }
   const handlers = sandbox ? { ...app.handlers, ...sandbox.handlers() } : app.handlers;
-  worker = new Worker({ source: jobs.source, handlers, concurrency: settings.concurrency, logger, status: [jobEventSink(bus), metrics.sink, activity.sink] }).start();
+  worker = new Worker({ source: jobs.source, handlers, concurrency: settings.concurrency, logger, status: [jobEventSink(bus), metrics.sink, activity.sink], queues: definition.queues }).start();
   scheduler.start();
   app.scheduledFields.start();
   const server = app.app.server!;
