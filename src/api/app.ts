@@ -31,6 +31,8 @@ import { opsRoutes, type OperationsOptions } from "./ops-routes.ts";
 import type { RouteDoc } from "./route-docs.ts";
 import { MAX_REALTIME_MESSAGE_BYTES, registerRealtimeRoute, type RealtimeOptions } from "./realtime-route.ts";
 import { scheduleRoutes } from "./schedule-routes.ts";
+import { queueRoutes } from "./queue-routes.ts";
+import type { QueueDefinitions } from "../jobs/named-queues.ts";
 
 export interface AppOptions<Models extends readonly AnyModel[] = readonly AnyModel[], Actions extends readonly AnyAction[] = readonly AnyAction[]> extends Omit<ModelLayerOptions, "models"> {
   /** The app's models: each gets its CRUD routes (typed: the app's type carries them). */
@@ -54,6 +56,8 @@ export interface AppOptions<Models extends readonly AnyModel[] = readonly AnyMod
   operations?: OperationsOptions;
   /** The last hour of job outcomes, for the dashboard at /admin (give the worker its sink). */
   activity?: Activity;
+  /** Named queues as the app declares them (limits, rate limits): shown by GET /api/queues. */
+  queues?: QueueDefinitions;
   /** For the OpenAPI document served at /openapi.json (browsable at /docs). */
   title?: string;
   version?: string;
@@ -98,7 +102,8 @@ function fixedRoutes(ctx: AppContext, options: AppOptions) {
     .use(authRoutes(ctx))
     .use(options.scheduler ? scheduleRoutes(ctx, options.scheduler) : (new Elysia() as unknown as ReturnType<typeof scheduleRoutes>))
     .use(opsRoutes(ctx.docs, options.operations ?? {}))
-    .use(adminRoutes(ctx, options.activity));
+    .use(adminRoutes(ctx, options.activity))
+    .use(queueRoutes(ctx, options.queues ?? {}));
 }
 
 export function createApp<const Models extends readonly AnyModel[] = [], const Actions extends readonly AnyAction[] = []>(options: AppOptions<Models, Actions>): BackroomApp<AppOf<Models, Actions>> {

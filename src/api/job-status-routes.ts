@@ -7,11 +7,11 @@
 import { Elysia } from "elysia";
 import type { Static } from "@sinclair/typebox";
 import { errors } from "./route-docs.ts";
-import { JobStatus, Many, One } from "./schemas.ts";
+import { JobAttempt, JobStatus, Many, One } from "./schemas.ts";
 import { publishJobStateEvent } from "../events/job-events.ts";
 import { hideJobInternals } from "../jobs/internals.ts";
 import { stateToStatusRow, STATUS_COLUMNS, type StatusRow } from "../jobs/status-columns.ts";
-import type { JobState } from "../jobs/types.ts";
+import type { AttemptRecord, JobState } from "../jobs/types.ts";
 import { errorMessage } from "../log.ts";
 import type { AuthUser } from "../models/users.ts";
 import type { AppContext } from "./context.ts";
@@ -20,7 +20,7 @@ import { jobStatusReadonly } from "./http-errors.ts";
 import { keysetMeta } from "./cursor.ts";
 import { engineQuery, listQuerySchema, parseListParams } from "./list-params.ts";
 import { listEnvelope } from "./model-routes.ts";
-import { rowToJson } from "../models/serialize.ts";
+import { isoOrNull, rowToJson } from "../models/serialize.ts";
 
 const COUNT_LIMIT = 1_000;
 
@@ -82,8 +82,11 @@ export function jobStatusRoutes(ctx: AppContext, options: JobStatusRouteOptions)
     }, docs.route({ method: "GET", path: base, operationId: "listJobStatuses", summary: "List job statuses (your own; all for admins)", tags, ...(options.anonymousRead ? { auth: "optional" as const } : {}), query: listQuerySchema(STATUS_COLUMNS), response: { 200: Many(row), ...errors(400, 401) } }))
     .get(item, async ({ request, params }) => {
       const { user, state } = await visible(request, params.id);
-      return { data: wire(stateToStatusRow(state), user) };
-    }, docs.route({ method: "GET", path: item, operationId: "getJobStatus", summary: "Get a job status", tags, ...(options.anonymousRead ? { auth: "optional" as const } : {}), response: { 200: One(row), ...errors(401, 404) } }))
+      const data = wire(stateToStatusRow(state), user);
+      // Every attempt's error and stack: internals, for admins only (internals.ts).
+      if (ctx.isAdmin(user)) data.attempts_history = attemptsToJson(state.attemptsHistory);
+      return { data };
+    }, docs.route({ method: "GET", path: item, operationId: "getJobStatus", summary: "Get a job status (admins also see attempts_history)", tags, ...(options.anonymousRead ? { auth: "optional" as const } : {}), response: { 200: One(row), ...errors(401, 404) } }))
     .post(`${item}/cancel`, async ({ request, params }) => {
       const { user, state } = await visible(request, params.id);
       const result = await queue.cancel(state.id);
@@ -104,6 +107,14 @@ export function jobStatusRoutes(ctx: AppContext, options: JobStatusRouteOptions)
       if (result === "not_dead") throw conflict("only a dead job can be retried");
       return { data: wire(stateToStatusRow((await queue.getStatus(params.id))!), user) };
     }, docs.route({ method: "POST", path: `${item}/retry`, operationId: "retryJob", summary: "Retry a dead job (admin)", tags, response: { 200: One(row), ...errors(401, 403, 404, 409) } }));
+}
+
+/** A job's attempts as the wire shows them: snake_case, ISO-8601 times. */
+export function attemptsToJson(history: readonly AttemptRecord[]): Static<typeof JobAttempt>[] {
+  return history.map((a) => ({
+    attempt: a.attempt, started_at: isoOrNull(a.startedAt), finished_at: isoOrNull(a.finishedAt), duration_ms: a.durationMs,
+    outcome: a.outcome, error: a.error, stack: a.stack, worker: a.worker,
+  }));
 }
 
 /** Writes to the rows themselves: the seeds' 405, with their code and `Allow: GET` (app.ts answers them). */

@@ -31,15 +31,32 @@ export const ListMeta = t.Object(
 export const One = <T extends TSchema>(data: T) => t.Object({ data });
 /** A list answer: {"data": […], "meta": {…}}. */
 export const Many = <T extends TSchema>(item: T) => t.Object({ data: t.Array(item), meta: ListMeta });
+/** A short list answered whole (no pages). */
+export const All = <T extends TSchema>(item: T) => t.Object({ data: t.Array(item) });
 
 export const JobStatusValue = t.Union([t.Literal("enqueued"), t.Literal("running"), t.Literal("succeeded"), t.Literal("failed"), t.Literal("dead"), t.Literal("cancelled")]);
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 /** The schema's statuses are the queue's, no more and no fewer (a compile error otherwise). */
 export const STATUSES_MATCH: Same<JobStatusName, Static<typeof JobStatusValue>> = true;
+export const AttemptOutcomeValue = t.Union([t.Literal("succeeded"), t.Literal("failed"), t.Literal("dead"), t.Literal("released"), t.Literal("interrupted"), t.Literal("running")], {
+  description: "failed: a retry followed; dead: the last; released: a shutdown cut it short and put the job back; interrupted: its lease lapsed (the worker died or stalled); running: not over yet",
+});
+/** One attempt of a job, as GET /api/job_statuses/:id shows it to admins. */
+export const JobAttempt = t.Object({
+  attempt: t.Integer({ minimum: 1 }),
+  started_at: nullable(time()),
+  finished_at: nullable(time()),
+  duration_ms: nullable(t.Number({ minimum: 0 })),
+  outcome: AttemptOutcomeValue,
+  error: nullable(t.String()),
+  stack: nullable(t.String()),
+  worker: nullable(t.String({ description: "the queue instance (process) that ran it" })),
+}, { title: "JobAttempt" });
 export const JobStatus = t.Object({
   id: t.String(),
   type: t.String(),
   status: JobStatusValue,
+  queue: t.String({ description: "the named queue it waits in" }),
   priority: t.Integer(),
   attempts: t.Integer({ minimum: 0 }),
   max_retry: t.Integer({ minimum: 1 }),
@@ -56,6 +73,7 @@ export const JobStatus = t.Object({
   started_at: nullable(time()),
   completed_at: nullable(time()),
   updated_at: time(),
+  attempts_history: t.Optional(t.Array(JobAttempt, { description: "admins only, on GET /api/job_statuses/:id: every attempt, oldest first" })),
 }, { title: "JobStatus" });
 
 export const Me = t.Object({ id: t.String(), name: t.String(), email: t.String(), roles: t.Array(t.String()) }, { title: "Me" });
@@ -94,14 +112,59 @@ export const AdminOverview = t.Object({
 }, { title: "AdminOverview" });
 const epochMs = (description?: string) => t.Integer({ description: description ?? "epoch milliseconds" });
 /** One job in full, as the queue holds it (camelCase, epoch milliseconds): the dashboard's view. */
+export const AdminJobAttempt = t.Object({
+  attempt: t.Integer(), startedAt: nullable(epochMs()), finishedAt: nullable(epochMs()), durationMs: nullable(t.Number()), outcome: AttemptOutcomeValue,
+  error: nullable(t.String()), stack: nullable(t.String()), worker: nullable(t.String()),
+}, { title: "AdminJobAttempt" });
 export const AdminJob = t.Object({
-  id: t.String(), type: t.String(), status: JobStatusValue, payload: t.Unknown(), priority: t.Integer(), attempts: t.Integer(), maxRetry: t.Integer(),
+  id: t.String(), type: t.String(), status: JobStatusValue, queue: t.String(), payload: t.Unknown(), priority: t.Integer(), attempts: t.Integer(), maxRetry: t.Integer(),
   actorId: nullable(t.String()), tenantId: nullable(t.String()), groupKey: nullable(t.String()), uniqueKey: nullable(t.String()), traceId: nullable(t.String()),
   error: nullable(t.String()), resultUrl: nullable(t.String()), resultMime: nullable(t.String()), output: t.Unknown(),
   runAt: epochMs(), createdAt: epochMs(), startedAt: nullable(epochMs()), completedAt: nullable(epochMs()), updatedAt: epochMs(),
+  attemptsHistory: t.Array(AdminJobAttempt, { description: "every attempt, oldest first" }),
 }, { title: "AdminJob" });
-export const BulkAction = t.Object({ action: t.Union([t.Literal("retry"), t.Literal("cancel")]), status: t.Optional(t.String()), type: t.Optional(t.String()) }, { additionalProperties: false });
-export const BulkResult = t.Object({ action: t.Union([t.Literal("retry"), t.Literal("cancel")]), affected: t.Integer({ minimum: 0 }), limit: t.Integer() });
+
+const count = () => t.Integer({ minimum: 0 });
+/** A named queue, as GET /api/queues lists it. */
+export const NamedQueue = t.Object({
+  name: t.String(),
+  paused: t.Boolean({ description: "a paused queue accepts jobs and none of them is claimed until it is resumed" }),
+  concurrency: nullable(t.Integer({ minimum: 1, description: "its limit per process; null when it only shares the worker pool" })),
+  running: count(),
+  counts: t.Object({ enqueued: count(), running: count(), succeeded: count(), failed: count(), dead: count(), cancelled: count() }, { description: "its jobs by status (succeeded: those still kept)" }),
+  rate_limit: nullable(t.Object({ limit: t.Integer({ minimum: 1 }), interval_ms: t.Number({ minimum: 0 }) })),
+}, { title: "NamedQueue" });
+/** The most jobs one bulk call acts on (by ids, or the first of those matching a filter). */
+export const BULK_LIMIT = 500;
+const BulkVerb = t.Union([t.Literal("retry"), t.Literal("cancel"), t.Literal("delete")], { description: "retry: dead jobs run again; cancel: jobs not started; delete: finished jobs (succeeded, dead, cancelled) are removed" });
+export const BulkAction = t.Object({
+  action: BulkVerb,
+  ids: t.Optional(t.Array(t.String({ minLength: 1, maxLength: 64 }), { minItems: 1, maxItems: BULK_LIMIT, uniqueItems: true, description: `the selected jobs (at most ${BULK_LIMIT}); each is answered in results. Not with status or type` })),
+  status: t.Optional(t.String({ description: "without ids, cancel: only jobs in this state (enqueued or failed)" })),
+  type: t.Optional(t.String({ description: `without ids: only jobs of this type (retry: the first ${BULK_LIMIT} dead ones; cancel: the first ${BULK_LIMIT} not started)` })),
+}, { additionalProperties: false, title: "BulkAction" });
+export const BulkOutcome = t.Union([t.Literal("retried"), t.Literal("cancelled"), t.Literal("deleted"), t.Literal("not_found"), t.Literal("not_dead"), t.Literal("running"), t.Literal("finished"), t.Literal("not_finished")], { description: "what became of one job: retried / cancelled / deleted, or why not" });
+export const BulkResult = t.Object({
+  action: BulkVerb,
+  affected: t.Integer({ minimum: 0 }),
+  limit: t.Integer(),
+  results: t.Optional(t.Array(t.Object({ id: t.String(), result: BulkOutcome }), { description: "with ids: one entry per id, in the order sent" })),
+}, { title: "BulkResult" });
+
+/** A webhook delivery job as the dashboard's Webhooks page shows it (admin). */
+export const WebhookDelivery = t.Object({
+  id: t.String({ description: "the delivery job's id" }),
+  status: JobStatusValue,
+  attempts: t.Integer({ minimum: 0 }),
+  max_retry: t.Integer(),
+  subscription: nullable(t.String({ description: "db:<subscription id> (REST) or code:<name> (configured in code)" })),
+  event_type: nullable(t.String()),
+  event_id: nullable(t.String()),
+  last_http_status: nullable(t.Integer({ description: "the receiver's most recent HTTP answer (the success's status, or the newest refusal among the attempts); null when it never answered (refused, timed out, not tried yet)" })),
+  error: nullable(t.String({ description: "the last attempt's error" })),
+  created_at: time(),
+  updated_at: time(),
+}, { title: "WebhookDelivery" });
 
 export const Health = t.Object({ status: t.Literal("ok") });
 export const ReadinessCheckResult = t.Object({ name: t.String(), ok: t.Boolean(), error: t.Optional(t.String()) });

@@ -20,6 +20,7 @@ export const serveFlags = (app: FlagDefaults): Record<string, FlagSpec> => ({
   host: { type: "string", env: "BACKROOM_HOST", default: "127.0.0.1", help: "address to listen on" },
   port: { type: "number", env: ["BACKROOM_PORT", "PORT"], default: 8080, help: "port to listen on (0: any free port)" },
   concurrency: { type: "number", env: "BACKROOM_CONCURRENCY", default: navigator.hardwareConcurrency, help: "jobs run at once" },
+  "sandbox-threads": { type: "number", env: "BACKROOM_SANDBOX_THREADS", default: Math.max(1, navigator.hardwareConcurrency - 1), help: "threads that run sandboxed job types (only if the app has one)" },
   sync: { type: "string", env: "BACKROOM_SYNC", default: "full", choices: ["full", "normal"], help: "full survives a power cut; normal is faster" },
   outbox: { type: "string", env: "BACKROOM_OUTBOX", help: "folder for outgoing mail (default: outbox/ next to the database)" },
   smtp: { type: "string", env: "SMTP_URL", help: "send mail through this server (smtp://user:pass@host:port)" },
@@ -55,6 +56,12 @@ export const jobFlags = (app: FlagDefaults): Record<string, FlagSpec> => ({
   limit: { type: "number", default: 20, help: "list: how many (newest first)" },
   "older-than-days": { type: "number", default: 7, help: "purge: finished before this many days ago" },
   json: { type: "boolean", help: "list, show: print JSON as the REST API does (snake_case, ISO times)" },
+});
+
+export const queueFlags = (app: FlagDefaults): Record<string, FlagSpec> => ({
+  db: dbFlag(app),
+  queue: { type: "string", env: "BACKROOM_QUEUE", help: "act on a shared PostgreSQL queue (postgres://…) instead of the file: a pause there holds for every till" },
+  json: { type: "boolean", help: "list: print JSON as GET /api/queues does" },
 });
 
 export const userFlags = (app: FlagDefaults): Record<string, FlagSpec> => ({

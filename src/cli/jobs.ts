@@ -3,11 +3,11 @@
 // API shows it to an admin (its serializer, not a second one). Usage mistakes throw
 // UsageError (exit 2); a job that is missing or in the wrong state is a failure (exit 1).
 import { SQL } from "bun";
-import { jobStatusToJson } from "../api/job-status-routes.ts";
+import { attemptsToJson, jobStatusToJson } from "../api/job-status-routes.ts";
 import { openDatabase } from "../db/open.ts";
 import type { Condition } from "../db/list-query.ts";
 import { PostgresQueue } from "../jobs/postgres.ts";
-import type { Cancellable, Prunable, Retryable, StatusReader } from "../jobs/queue.ts";
+import type { Cancellable, Prunable, QueueControl, Retryable, StatusReader } from "../jobs/queue.ts";
 import { SqliteQueue } from "../jobs/sqlite.ts";
 import { stateToStatusRow } from "../jobs/status-columns.ts";
 import { migrationsOf, type AppDefinition } from "../runtime/define.ts";
@@ -21,7 +21,7 @@ export interface ProgressStream {
   write(text: string): unknown;
   isTTY?: boolean;
 }
-type JobsTarget = StatusReader & Cancellable & Retryable & Prunable;
+type JobsTarget = StatusReader & Cancellable & Retryable & Prunable & QueueControl;
 
 export async function jobsCommand(app: AppDefinition, action: string | undefined, args: string[], flags: FlagValues, print: Print = console.log, progress: ProgressStream = process.stderr): Promise<void> {
   if (!["list", "show", "retry", "cancel", "purge"].includes(action ?? "")) throw new UsageError("jobs needs one of: list, show, retry, cancel, purge");
@@ -30,7 +30,7 @@ export async function jobsCommand(app: AppDefinition, action: string | undefined
     if (action === "show") {
       const state = await queue.getStatus(required(args[0], "jobs show <id>"));
       if (!state) throw new Error(`no job ${args[0]}`);
-      return print(JSON.stringify(jobStatusToJson(stateToStatusRow(state), true), null, 2));
+      return print(JSON.stringify({ ...jobStatusToJson(stateToStatusRow(state), true), attempts_history: attemptsToJson(state.attemptsHistory) }, null, 2));
     }
     if (action === "list") {
       const where: Condition[][] = [];
@@ -74,7 +74,7 @@ export async function jobsCommand(app: AppDefinition, action: string | undefined
  * The file (read-only for reads, so they work while the server runs; changes need the file to
  * themselves), or a shared PostgreSQL queue, which any number of processes may act on at once.
  */
-async function openTarget(app: AppDefinition, flags: FlagValues, readOnly: boolean): Promise<{ queue: JobsTarget; close: () => Promise<void> | void }> {
+export async function openTarget(app: AppDefinition, flags: FlagValues, readOnly: boolean): Promise<{ queue: JobsTarget; close: () => Promise<void> | void }> {
   const url = flags.queue as string | undefined;
   if (!url || url === "sqlite") {
     const db = openDatabase(flags.db as string, { readonly: readOnly, migrations: migrationsOf(app) });

@@ -1,5 +1,5 @@
 // The command line of an app built on Backroom: `serve` (the default), `migrate`, `user`,
-// `jobs`, `schedules`, `backup`, `doctor`, `--help`, `--version`. Flags come from the command
+// `jobs`, `queues`, `schedules`, `backup`, `doctor`, `--help`, `--version`. Flags come from the command
 // line, then the environment, then a config file, then defaults. A command's code (and Elysia,
 // the adapters, nodemailer, the app's own modules when given as a loader) is imported only when
 // that command runs, so --version and --help answer at once.
@@ -7,7 +7,7 @@ import type { AppDefinition } from "../runtime/define.ts";
 import { flagHelp, flagPart, parseFlags, UsageError, type FlagSpec, type FlagValues } from "./args.ts";
 import { loadConfigFile, printableConfig } from "./config.ts";
 import { describeError } from "./errors.ts";
-import { jobFlags, scheduleFlags, serveFlags, toolFlags, userFlags } from "./flags.ts";
+import { jobFlags, queueFlags, scheduleFlags, serveFlags, toolFlags, userFlags } from "./flags.ts";
 
 /**
  * The app, or what --version and --help need of it and a loader for the rest: a binary whose
@@ -38,6 +38,7 @@ const commands: Record<string, Command> = {
   migrate: { usage: "migrate", summary: "bring the database schema up to this release and exit", flags: (app) => ({ ...toolFlags(app), ...configFlag }), run: async (app, _, f) => (await import("./tools.ts")).migrateCommand(app, f) },
   user: { usage: "user add --name N --email E [--role R] | list [--json] | token --email E", summary: "manage users; add and token print an API token once", flags: (app) => ({ ...userFlags(app), ...configFlag }), run: async (app, p, f) => (await import("./users.ts")).userCommand(app, p[0], f) },
   jobs: { usage: "jobs list [--status S] [--type T] [--json] | show <id> [--json] | retry <id> | cancel <id> | purge [--older-than-days N]  [--queue postgres://…]", summary: "inspect and act on jobs", flags: (app) => ({ ...jobFlags(app), ...configFlag }), run: async (app, p, f) => (await import("./jobs.ts")).jobsCommand(app, p[0], p.slice(1), f) },
+  queues: { usage: "queues list [--json] | pause <name> | resume <name>  [--queue postgres://…]", summary: "list named queues (paused?, limits, jobs by status); pause or resume one", flags: (app) => ({ ...queueFlags(app), ...configFlag }), run: async (app, p, f) => (await import("./queues.ts")).queuesCommand(app, p[0], p.slice(1), f) },
   schedules: { usage: "schedules list [--json]", summary: "list schedules with their next and last fire times", flags: (app) => ({ ...scheduleFlags(app), ...configFlag }), run: async (app, p, f) => (await import("./tools.ts")).schedulesCommand(app, p[0], f) },
   backup: { usage: "backup <file>", summary: "write a consistent copy of the database (works while serving)", flags: (app) => ({ ...toolFlags(app), ...configFlag }), run: async (app, p, f) => (await import("./tools.ts")).backupCommand(app, p[0], f) },
   doctor: {

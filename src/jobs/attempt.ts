@@ -15,7 +15,7 @@ export interface JobContext {
 
 export type Handler = (job: Job, context: JobContext) => Result | void | Promise<Result | void>;
 
-export type AttemptResult = { ok: true; result: Result } | { ok: false; error: string; permanent: boolean };
+export type AttemptResult = { ok: true; result: Result } | { ok: false; error: string; permanent: boolean; stack: string | null };
 
 /** Thrown by a handler when retrying cannot help (the thing it works on is gone): the job is dead at once. */
 export class PermanentJobError extends Error {
@@ -30,13 +30,17 @@ export class Attempt {
   private abortReason: Error | null = null;
 
   readonly deadline: number;
+  /** When the handler started (the clock's epoch ms), for the attempt history. */
+  readonly startedAt: number;
 
   constructor(
     readonly job: Job,
     handler: Handler,
     readonly timeoutMs: number,
     logger: Logger,
+    startedAt: number = Date.now(),
   ) {
+    this.startedAt = startedAt;
     this.deadline = performance.now() + timeoutMs;
     this.done = new Promise((resolve) => (this.finish = resolve));
     const attempt = this;
@@ -53,11 +57,11 @@ export class Attempt {
       if (value && typeof (value as Promise<unknown>).then === "function") {
         (value as Promise<Result | void>).then(
           (result) => this.succeed(result),
-          (error) => this.fail(errorMessage(error), error instanceof PermanentJobError),
+          (error) => this.fail(errorMessage(error), error instanceof PermanentJobError, stackOf(error)),
         );
       } else this.succeed(value as Result | void);
     } catch (error) {
-      this.fail(errorMessage(error), error instanceof PermanentJobError);
+      this.fail(errorMessage(error), error instanceof PermanentJobError, stackOf(error));
     }
   }
 
@@ -84,10 +88,10 @@ export class Attempt {
     this.finish({ ok: true, result: value });
   }
 
-  private fail(error: string, permanent = false): void {
+  private fail(error: string, permanent = false, stack: string | null = null): void {
     if (this.finished) return;
     this.finished = true;
-    this.finish({ ok: false, error, permanent });
+    this.finish({ ok: false, error, permanent, stack });
   }
 }
 
@@ -126,6 +130,10 @@ export class DeadlineWatch {
     }
     if (next < Infinity) this.arm(next);
   }
+}
+
+function stackOf(error: unknown): string | null {
+  return error instanceof Error && typeof error.stack === "string" ? error.stack : null;
 }
 
 function isJsonSerialisable(value: unknown): boolean {

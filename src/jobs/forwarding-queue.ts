@@ -8,7 +8,8 @@
 // answered in microseconds), then in PostgreSQL; cancel likewise. Listings and counts merge
 // the two.
 import type { PostgresQueue } from "./postgres.ts";
-import type { CancelResult, Cancellable, Prunable, Retryable, RetryResult, Source, StateCount, StatusReader } from "./queue.ts";
+import type { CancelResult, Cancellable, Deletable, DeleteResult, Prunable, QueueControl, QueueState, Retryable, RetryResult, Source, StateCount, StatusReader } from "./queue.ts";
+import { mergeQueueStates } from "./queue-states.ts";
 import type { SqliteQueue } from "./sqlite.ts";
 import { mergeStateCounts } from "./state-counts.ts";
 import type { StatusRow } from "./status-columns.ts";
@@ -16,7 +17,7 @@ import type { SyncEnqueue } from "./sync-queue.ts";
 import type { JobState, NewJob } from "./types.ts";
 import { sortWithTieBreaker, type ListQuery } from "../db/list-query.ts";
 
-export class ForwardingQueue implements SyncEnqueue, Cancellable, Retryable, StatusReader, Prunable, Pick<Source, "nextDueAt"> {
+export class ForwardingQueue implements SyncEnqueue, Cancellable, Retryable, StatusReader, Prunable, Deletable, QueueControl, Pick<Source, "nextDueAt"> {
   /** The job is in the till's file with the caller's writes, or neither is. */
   readonly transactionalEnqueue = true;
 
@@ -58,6 +59,24 @@ export class ForwardingQueue implements SyncEnqueue, Cancellable, Retryable, Sta
   async retry(id: string): Promise<RetryResult> {
     const remote = await this.remote.retry(id);
     return remote === "not_found" ? this.outbox.retry(id) : remote;
+  }
+
+  /** A finished job is in PostgreSQL, or (cancelled before it was forwarded) still in the outbox. */
+  async delete(id: string): Promise<DeleteResult> {
+    const local = this.outbox.delete(id);
+    return local === "not_found" ? this.remote.delete(id) : local;
+  }
+
+  /** The pause lives in PostgreSQL, where the jobs are claimed (by every till of the chain). */
+  setQueuePaused(name: string, paused: boolean, ifUnset = false): Promise<void> {
+    return this.remote.setQueuePaused(name, paused, ifUnset);
+  }
+
+  /** PostgreSQL's queues, with the jobs still in the outbox added to their queue's counts. */
+  async queueStates(): Promise<QueueState[]> {
+    const remote = await this.remote.queueStates();
+    const counts = [...remote, ...this.outbox.queueStates()].flatMap((q) => Object.entries(q.counts).map(([status, n]) => ({ queue: q.name, status, n })));
+    return mergeQueueStates(remote, counts);
   }
 
   async stateCounts(): Promise<StateCount[]> {

@@ -11,6 +11,7 @@ export function isServerPath(url: unknown): boolean {
 /** A status row's wire JSON as a non-admin may see it: no `error`, no server path in `result_url`. */
 export function hideJobInternals(json: Record<string, unknown>): Record<string, unknown> {
   delete json.error;
+  delete json.attempts_history; // each attempt's error and stack: the same internals
   if (isServerPath(json.result_url)) json.result_url = null;
   return json;
 }

@@ -6,7 +6,9 @@ import { systemClock, type Clock } from "../clock.ts";
 import { deadLetterFor } from "./dead-letter.ts";
 import { toJobRecord, type JobRecord } from "./new-job.ts";
 import { listInMemory, type ListQuery } from "../db/list-query.ts";
-import { MAX_REQUEUES, type CancelResult, type Cancellable, type ClaimOptions, type Outcome, type Prunable, type Retryable, type RetryResult, type Source, type StateCount, type StatusReader } from "./queue.ts";
+import { appendEntry, attemptEntry, attemptHistory } from "./attempt-history.ts";
+import { MAX_REQUEUES, type CancelResult, type Cancellable, type ClaimOptions, type Deletable, type DeleteResult, type Outcome, type Prunable, type QueueControl, type QueueState, type Retryable, type RetryResult, type Source, type StateCount, type StatusReader } from "./queue.ts";
+import { emptyCounts } from "./queue-states.ts";
 import { stateToStatusRow, type StatusRow } from "./status-columns.ts";
 import { SyncQueue } from "./sync-queue.ts";
 import type { Job, JobState, JobStatus, NewJob } from "./types.ts";
@@ -18,16 +20,23 @@ interface Entry {
   /** False while the job is claimed ahead of a free slot: its attempt is not counted yet. */
   attemptStarted: boolean;
   requeues: number;
+  /** The attempt history's log (attempt-history.ts) and the owner of the last attempt. */
+  log: string | null;
+  worker: string | null;
 }
 
 const AVAILABLE: ReadonlySet<JobStatus> = new Set(["enqueued", "failed"]);
 const HOLDING: ReadonlySet<JobStatus> = new Set(["running", "failed"]);
+const FINISHED: ReadonlySet<JobStatus> = new Set(["succeeded", "dead", "cancelled"]);
 
-export class MemoryQueue extends SyncQueue implements Source, Cancellable, Retryable, StatusReader, Prunable {
+export class MemoryQueue extends SyncQueue implements Source, Cancellable, Retryable, StatusReader, Prunable, Deletable, QueueControl {
   readonly transactionalEnqueue = false;
+  readonly ownerId = monotonicFactory()();
   private readonly clock: Clock;
   private readonly nextId = monotonicFactory();
   private entries = new Map<string, Entry>();
+  /** Named queues' pause state (a queue without an entry runs). */
+  private readonly paused = new Map<string, boolean>();
 
   constructor(options: { clock?: Clock } = {}) {
     super();
@@ -42,7 +51,7 @@ export class MemoryQueue extends SyncQueue implements Source, Cancellable, Retry
       this.update(entry, { attempts: entry.state.attempts + 1, startedAt: this.clock.now() });
     }
     const applied = outcomes.filter((outcome) => this.settle(outcome));
-    return { claimed: max > 0 ? this.claim(max, leaseMs, options.startNow ?? max) : [], applied };
+    return { claimed: max > 0 ? this.claim(max, leaseMs, options.startNow ?? max, options) : [], applied };
   }
 
   extendLeases(ids: readonly string[], leaseMs: number): void {
@@ -77,7 +86,7 @@ export class MemoryQueue extends SyncQueue implements Source, Cancellable, Retry
   nextDueAt(after: number): number | null {
     let next: number | null = null;
     for (const { state } of this.entries.values()) {
-      if (AVAILABLE.has(state.status) && state.runAt > after && (next === null || state.runAt < next)) next = state.runAt;
+      if (AVAILABLE.has(state.status) && state.runAt > after && (next === null || state.runAt < next) && this.paused.get(state.queue) !== true) next = state.runAt;
     }
     return next;
   }
@@ -125,13 +134,45 @@ export class MemoryQueue extends SyncQueue implements Source, Cancellable, Retry
     return [...counts.values()];
   }
 
+  delete(id: string): DeleteResult {
+    const entry = this.entries.get(id);
+    if (!entry) return "not_found";
+    if (!FINISHED.has(entry.state.status)) return "not_finished";
+    this.entries.delete(id);
+    return "deleted";
+  }
+
+  setQueuePaused(name: string, paused: boolean, ifUnset = false): void {
+    if (ifUnset && this.paused.has(name)) return;
+    this.paused.set(name, paused);
+    if (!paused) this.notifyAvailable();
+  }
+
+  queueStates(): QueueState[] {
+    const states = new Map<string, QueueState>();
+    const of = (name: string) => {
+      let state = states.get(name);
+      if (!state) states.set(name, (state = { name, paused: this.paused.get(name) ?? false, counts: emptyCounts() }));
+      return state;
+    };
+    for (const name of this.paused.keys()) of(name);
+    for (const { state } of this.entries.values()) of(state.queue).counts[state.status]++;
+    return [...states.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
+  }
+
   listStatuses(query: ListQuery): { rows: StatusRow[]; total: number } {
     return listInMemory([...this.entries.values()].map((e) => stateToStatusRow(e.state)), query);
   }
 
   getStatus(id: string): JobState | null {
     const entry = this.entries.get(id);
-    return entry ? structuredClone(entry.state) : null;
+    if (!entry) return null;
+    const { state } = entry;
+    const attemptsHistory = attemptHistory({
+      status: state.status, attempts: state.attempts, attemptStarted: entry.attemptStarted, startedAt: state.startedAt,
+      completedAt: state.completedAt, worker: entry.worker, log: entry.log,
+    });
+    return structuredClone({ ...state, attemptsHistory });
   }
 
   protected atomically<T>(fn: () => T): T {
@@ -153,27 +194,30 @@ export class MemoryQueue extends SyncQueue implements Source, Cancellable, Retry
     const now = this.clock.now();
     const record = toJobRecord(job, this.nextId(now), now);
     const state: JobState = {
-      id: record.id, type: record.type, status: "enqueued", payload: JSON.parse(record.payload), priority: record.priority,
+      id: record.id, type: record.type, status: "enqueued", queue: record.queue, payload: JSON.parse(record.payload), priority: record.priority,
       attempts: 0, maxRetry: record.maxRetry, actorId: record.actorId, tenantId: record.tenantId, groupKey: record.groupKey,
       uniqueKey: record.uniqueKey, traceId: record.traceId, error: null, resultUrl: null, resultMime: null, output: null,
-      runAt: record.runAt, createdAt: now, startedAt: null, completedAt: null, updatedAt: now,
+      runAt: record.runAt, createdAt: now, startedAt: null, completedAt: null, updatedAt: now, attemptsHistory: [],
     };
-    this.entries.set(record.id, { record, state, leaseExpiresAt: null, attemptStarted: false, requeues: 0 });
+    this.entries.set(record.id, { record, state, leaseExpiresAt: null, attemptStarted: false, requeues: 0, log: null, worker: null });
     return record.id;
   }
 
-  private claim(max: number, leaseMs: number, startNow: number): Job[] {
+  private claim(max: number, leaseMs: number, startNow: number, options: ClaimOptions): Job[] {
     const now = this.clock.now();
     const holders = new Map<string, string>();
     for (const { state } of this.entries.values()) {
       if (state.groupKey !== null && HOLDING.has(state.status)) holders.set(state.groupKey, state.id);
     }
+    const allowances = new Map(Object.entries(options.queueAllowances ?? {}));
     const due = [...this.entries.values()]
-      .filter(({ state }) => AVAILABLE.has(state.status) && state.runAt <= now)
+      .filter(({ state }) => AVAILABLE.has(state.status) && state.runAt <= now && this.paused.get(state.queue) !== true)
       .sort((a, b) => b.state.priority - a.state.priority || a.state.runAt - b.state.runAt || (a.state.id < b.state.id ? -1 : 1));
     const claimed: Job[] = [];
     for (const entry of due) {
       if (claimed.length === max) break;
+      const allowance = allowances.get(entry.state.queue);
+      if (allowance !== undefined && allowance <= 0) continue;
       const key = entry.state.groupKey;
       if (key !== null) {
         const holder = holders.get(key);
@@ -185,6 +229,8 @@ export class MemoryQueue extends SyncQueue implements Source, Cancellable, Retry
       if (entry.attemptStarted) this.update(entry, { status: "running", attempts: entry.state.attempts + 1, startedAt: now });
       else this.update(entry, { status: "running" });
       entry.leaseExpiresAt = now + leaseMs;
+      entry.worker = this.ownerId;
+      if (allowance !== undefined) allowances.set(entry.state.queue, allowance - 1);
       claimed.push({ ...toJob(entry), attempt: entry.attemptStarted ? entry.state.attempts : entry.state.attempts + 1 });
     }
     return claimed;
@@ -199,6 +245,9 @@ export class MemoryQueue extends SyncQueue implements Source, Cancellable, Retry
       entry.attemptStarted = true;
       this.update(entry, { attempts: entry.state.attempts + 1 });
     }
+    const logged = attemptEntry(outcome, this.ownerId);
+    if (logged) entry.log = appendEntry(entry.log, logged);
+    if (outcome.kind === "succeeded" && outcome.startedAt !== undefined) entry.state.startedAt = outcome.startedAt;
     switch (outcome.kind) {
       case "succeeded": {
         const { output, url, mime } = outcome.result;
@@ -231,6 +280,6 @@ function toJob({ record, state, requeues }: Entry): Job {
   return {
     id: state.id, type: state.type, payload: structuredClone(state.payload), headers: record.headers ? JSON.parse(record.headers) : {},
     actorId: state.actorId, tenantId: state.tenantId, maxRetry: state.maxRetry, groupKey: state.groupKey, traceId: state.traceId,
-    priority: state.priority, uniqueKey: state.uniqueKey, timeoutMs: record.timeoutMs, attempt: state.attempts, requeues, createdAt: state.createdAt,
+    priority: state.priority, uniqueKey: state.uniqueKey, timeoutMs: record.timeoutMs, queue: state.queue, attempt: state.attempts, requeues, createdAt: state.createdAt,
   };
 }

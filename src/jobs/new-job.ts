@@ -1,7 +1,7 @@
 // Validation and defaults for an enqueued job, shared by every adapter so that bad input is
 // refused the same way everywhere — before anything is written.
 import { CodedError } from "../errors.ts";
-import { DEFAULT_MAX_RETRY, type NewJob } from "./types.ts";
+import { DEFAULT_MAX_RETRY, DEFAULT_QUEUE, QUEUE_NAME, type NewJob } from "./types.ts";
 
 /** A 422 when it reaches the API (an action that enqueued bad input). */
 export class InvalidJobError extends CodedError {
@@ -30,6 +30,7 @@ export interface JobRecord {
   actorId: string | null;
   tenantId: string | null;
   timeoutMs: number | null;
+  queue: string;
   createdAt: number;
 }
 
@@ -44,6 +45,8 @@ export function toJobRecord(job: NewJob, id: string, now: number): JobRecord {
   if (timeoutMs !== null && !(Number.isFinite(timeoutMs) && timeoutMs > 0)) throw new InvalidJobError("timeoutMs", "must be a positive number");
   const notBefore = job.notBefore instanceof Date ? job.notBefore.getTime() : job.notBefore;
   if (notBefore !== undefined && !Number.isFinite(notBefore)) throw new InvalidJobError("notBefore", "must be a valid time");
+  const queue = job.queue ?? DEFAULT_QUEUE;
+  if (typeof queue !== "string" || !QUEUE_NAME.test(queue)) throw new InvalidJobError("queue", "must be 1–64 of a-z 0-9 _ . - starting with a letter or digit");
   return {
     id,
     type: job.type,
@@ -58,6 +61,7 @@ export function toJobRecord(job: NewJob, id: string, now: number): JobRecord {
     actorId: optionalString("actorId", job.actorId),
     tenantId: optionalString("tenantId", job.tenantId),
     timeoutMs,
+    queue,
     createdAt: now,
   };
 }

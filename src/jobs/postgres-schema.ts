@@ -40,10 +40,28 @@ export function postgresMigrationSql(table: string): string {
     -- SQLite: src/jobs/sqlite-schema.ts, jobs v2). Rows written before counted it at claim.
     ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS attempt_started INTEGER NOT NULL DEFAULT 1;
     ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS requeues INTEGER NOT NULL DEFAULT 0;
+    -- Named queues (src/jobs/sqlite-schema.ts, jobs v3): the queue a job waits in, and the
+    -- history of its attempts that did not succeed (attempt-history.ts).
+    ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS queue TEXT NOT NULL DEFAULT 'default';
+    ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS attempts_log TEXT;
+    -- Pause state, one row per queue ever paused or resumed: shared by every process on the table.
+    CREATE TABLE IF NOT EXISTS ${table}_queues (name TEXT PRIMARY KEY, paused BOOLEAN NOT NULL, updated_at DOUBLE PRECISION NOT NULL);
+    -- Succeeded jobs per queue, a row per queue and process (so that settles in many processes
+    -- never wait on one counter row's lock); a queue's count is their sum. Seeded once, when
+    -- the table is created, from the succeeded jobs already there.
+    DO $$ BEGIN
+      IF to_regclass('${table}_queue_succeeded') IS NULL THEN
+        CREATE TABLE ${table}_queue_succeeded (queue TEXT NOT NULL, owner TEXT NOT NULL, n BIGINT NOT NULL, PRIMARY KEY (queue, owner));
+        INSERT INTO ${table}_queue_succeeded (queue, owner, n) SELECT queue, '', count(*) FROM ${table} WHERE status = 'succeeded' GROUP BY queue;
+      END IF;
+    END $$;
+    DROP INDEX IF EXISTS ${table}_claim;
+    DROP INDEX IF EXISTS ${table}_states;
     DROP INDEX IF EXISTS ${table}_available;
     DROP INDEX IF EXISTS ${table}_due;
     DROP INDEX IF EXISTS ${table}_leases;
-    CREATE INDEX IF NOT EXISTS ${table}_claim ON ${table} (partition_key, priority DESC, run_at, id) WHERE ${available};
+    -- The claim reads one queue's range at a time, in claim order (a paused queue's backlog is never stepped over).
+    CREATE INDEX IF NOT EXISTS ${table}_claimq ON ${table} (partition_key, queue, priority DESC, run_at, id) WHERE ${available};
     CREATE INDEX IF NOT EXISTS ${table}_next ON ${table} (partition_key, run_at) WHERE ${available};
     CREATE INDEX IF NOT EXISTS ${table}_holders ON ${table} (group_key) WHERE status IN ('running', 'failed') AND group_key IS NOT NULL;
     CREATE INDEX IF NOT EXISTS ${table}_lease ON ${table} (partition_key, lease_expires_at) WHERE status = 'running';
@@ -51,5 +69,5 @@ export function postgresMigrationSql(table: string): string {
     CREATE INDEX IF NOT EXISTS ${table}_actor ON ${table} (actor_id, created_at) WHERE actor_id IS NOT NULL;
     -- Counts for the dashboard and each process's /metrics: read from the index alone, and
     -- never over the succeeded jobs, which may be millions.
-    CREATE INDEX IF NOT EXISTS ${table}_states ON ${table} (partition_key, status, type) WHERE status <> 'succeeded';`;
+    CREATE INDEX IF NOT EXISTS ${table}_states2 ON ${table} (partition_key, status, type, queue) WHERE status <> 'succeeded';`;
 }

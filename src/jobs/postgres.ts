@@ -20,7 +20,9 @@ import { toJobRecord } from "./new-job.ts";
 import { listRowsPostgres } from "./postgres-list.ts";
 import { postgresMigrationSql } from "./postgres-schema.ts";
 import { postgresStatements, type PostgresStatements } from "./postgres-sql.ts";
-import { MAX_REQUEUES, type CancelResult, type Cancellable, type ClaimOptions, type Outcome, type Prunable, type Queue, type Retryable, type RetryResult, type Source, type StateCount, type StatusReader } from "./queue.ts";
+import { attemptEntry } from "./attempt-history.ts";
+import { MAX_REQUEUES, type CancelResult, type Cancellable, type ClaimOptions, type Deletable, type DeleteResult, type Outcome, type Prunable, type Queue, type QueueControl, type QueueState, type Retryable, type RetryResult, type Source, type StateCount, type StatusReader } from "./queue.ts";
+import { mergeQueueStates } from "./queue-states.ts";
 import { rowToJob, rowToState, type JobRow, type StateRow } from "./rows.ts";
 import { STATUS_COLUMNS, type StatusRow } from "./status-columns.ts";
 import type { Job, JobState, NewJob } from "./types.ts";
@@ -38,7 +40,7 @@ export interface PostgresQueueOptions {
   clock?: Clock;
 }
 
-export class PostgresQueue implements Queue, Source, Cancellable, Retryable, StatusReader, Prunable {
+export class PostgresQueue implements Queue, Source, Cancellable, Retryable, StatusReader, Prunable, Deletable, QueueControl {
   readonly transactionalEnqueue = true;
   readonly ownerId = monotonicFactory()();
   private readonly sql: SQL;
@@ -108,8 +110,10 @@ export class PostgresQueue implements Queue, Source, Cancellable, Retryable, Sta
     return this.sql.begin(async (tx) => {
       if (started.length > 0) await tx.unsafe(this.q.markStarted, [started, this.clock.now(), this.ownerId]);
       const applied: Outcome[] = [];
-      for (const outcome of outcomes) if (await this.settle(tx, outcome)) applied.push(outcome);
-      return { applied, claimed: max > 0 ? await this.claim(tx, max, leaseMs, options.startNow ?? max) : [] };
+      const succeeded = new Map<string, number>();
+      for (const outcome of outcomes) if (await this.settle(tx, outcome, succeeded)) applied.push(outcome);
+      for (const [queue, n] of succeeded) await tx.unsafe(this.q.countSucceeded, [queue, this.ownerId, n]);
+      return { applied, claimed: max > 0 ? await this.claim(tx, max, leaseMs, options.startNow ?? max, options.queueAllowances ?? {}) : [] };
     });
   }
 
@@ -199,8 +203,43 @@ export class PostgresQueue implements Queue, Source, Cancellable, Retryable, Sta
   }
 
   async pruneFinished(statuses: readonly string[], before: number, limit: number): Promise<number> {
-    const rows = (await this.sql.unsafe(this.q.pruneFinished, [statuses, before, limit, this.partition])) as unknown[];
-    return rows.length;
+    return this.sql.begin(async (tx) => {
+      const rows = (await tx.unsafe(this.q.pruneFinished, [statuses, before, limit, this.partition])) as { queue: string; status: string }[];
+      await this.uncount(tx, rows);
+      return rows.length;
+    });
+  }
+
+  async delete(id: string): Promise<DeleteResult> {
+    const deleted = await this.sql.begin(async (tx) => {
+      const rows = (await tx.unsafe(this.q.deleteFinished, [id])) as { queue: string; status: string }[];
+      await this.uncount(tx, rows);
+      return rows.length > 0;
+    });
+    if (deleted) return "deleted";
+    const [row] = (await this.sql.unsafe(this.q.statusOf, [id])) as unknown[];
+    return row ? "not_finished" : "not_found";
+  }
+
+  // ── QueueControl: the pause is a row every process's claim reads ─────────────────────────
+
+  async setQueuePaused(name: string, paused: boolean, ifUnset = false): Promise<void> {
+    await this.sql.unsafe(ifUnset ? this.q.declarePaused : this.q.setPaused, [name, paused, this.clock.now()]);
+    if (paused) return;
+    this.available.notify(); // this process's workers, without waiting for the NOTIFY round trip
+    await this.notifyAll();
+  }
+
+  async queueStates(): Promise<QueueState[]> {
+    const [paused, counts] = await Promise.all([this.sql.unsafe(this.q.queueStates), this.sql.unsafe(this.q.queueCounts)]);
+    return mergeQueueStates(paused as { name: string; paused: boolean }[], counts as { queue: string; status: string; n: number }[]);
+  }
+
+  /** Deleted succeeded jobs come off their queue's count (this process's share of it). */
+  private async uncount(tx: SQL, rows: readonly { queue: string; status: string }[]): Promise<void> {
+    const succeeded = new Map<string, number>();
+    for (const row of rows) if (row.status === "succeeded") succeeded.set(row.queue, (succeeded.get(row.queue) ?? 0) + 1);
+    for (const [queue, n] of succeeded) await tx.unsafe(this.q.countSucceeded, [queue, this.ownerId, -n]);
   }
 
   // ── Adopt, for the forwarding queue ────────────────────────────────────────────────────
@@ -223,7 +262,7 @@ export class PostgresQueue implements Queue, Source, Cancellable, Retryable, Sta
     const now = this.clock.now();
     const r = toJobRecord(job, this.nextId(now), now);
     const rows = (await sql.unsafe(this.q.insert, [
-      r.id, r.type, r.payload, r.headers, r.priority, r.maxRetry, r.runAt, r.groupKey, r.uniqueKey, r.traceId, r.actorId, r.tenantId, r.timeoutMs, r.createdAt, this.channel, this.partition,
+      r.id, r.type, r.payload, r.headers, r.priority, r.maxRetry, r.runAt, r.groupKey, r.uniqueKey, r.traceId, r.actorId, r.tenantId, r.timeoutMs, r.createdAt, this.channel, this.partition, r.queue,
     ])) as { id: string }[];
     if (rows[0]) return rows[0].id;
     const [existing] = (await sql.unsafe(this.q.unfinishedByUniqueKey, [r.uniqueKey])) as { id: string }[];
@@ -232,30 +271,39 @@ export class PostgresQueue implements Queue, Source, Cancellable, Retryable, Sta
   }
 
   /**
-   * Claims up to `max` due jobs, inside the caller's transaction. Rows are locked with SKIP
+   * Claims up to `max` due jobs, inside the caller's transaction, from the queues that are not
+   * paused (each at most its allowance), in claim order across them. Rows are locked with SKIP
    * LOCKED; each group key is taken with an advisory lock held until commit and then — in a
    * later statement, so with a later snapshot — checked against committed holders (running,
    * or failed and waiting for its retry).
    */
-  private async claim(tx: SQL, max: number, leaseMs: number, startNow: number): Promise<Job[]> {
+  private async claim(tx: SQL, max: number, leaseMs: number, startNow: number, allowances: Readonly<Record<string, number>>): Promise<Job[]> {
     const now = this.clock.now();
-    const candidates = (await tx.unsafe(this.q.claimCandidates, [now, max * 4 + 8, this.partition])) as { id: string; group_key: string | null }[];
+    const open = (await tx.unsafe(this.q.openQueues, [this.partition])) as { queue: string }[];
+    const left = new Map<string, number>();
+    for (const { queue } of open) {
+      const n = Math.min(max, allowances[queue] ?? max);
+      if (n > 0) left.set(queue, n);
+    }
+    const candidates: { id: string; group_key: string | null; queue: string; priority: number; run_at: number }[] = [];
+    for (const [queue, n] of left) candidates.push(...((await tx.unsafe(this.q.claimCandidates, [now, n * 4 + 8, this.partition, queue])) as typeof candidates));
+    if (left.size > 1) candidates.sort((a, b) => b.priority - a.priority || a.run_at - b.run_at || (a.id < b.id ? -1 : 1));
     const chosen: string[] = [];
     const keys = new Set<string>();
     for (const c of candidates) {
       if (chosen.length === max) break;
-      if (c.group_key === null) {
-        chosen.push(c.id);
-        continue;
-      }
-      if (keys.has(c.group_key)) continue; // one job per key per claim
-      const [lock] = (await tx.unsafe(this.q.groupKeyLock, [c.group_key])) as { locked: boolean }[];
-      if (!lock?.locked) continue; // another claim is taking this key right now
-      const [holder] = (await tx.unsafe(this.q.groupKeyHeld, [c.group_key, c.id])) as { held: boolean }[];
-      if (holder && !holder.held) {
-        chosen.push(c.id);
+      const n = left.get(c.queue) ?? 0;
+      if (n === 0) continue;
+      if (c.group_key !== null) {
+        if (keys.has(c.group_key)) continue; // one job per key per claim
+        const [lock] = (await tx.unsafe(this.q.groupKeyLock, [c.group_key])) as { locked: boolean }[];
+        if (!lock?.locked) continue; // another claim is taking this key right now
+        const [holder] = (await tx.unsafe(this.q.groupKeyHeld, [c.group_key, c.id])) as { held: boolean }[];
+        if (!holder || holder.held) continue;
         keys.add(c.group_key);
       }
+      chosen.push(c.id);
+      left.set(c.queue, n - 1);
     }
     if (chosen.length === 0) return [];
     const rows = (await tx.unsafe(this.q.markRunning, [chosen, now, now + leaseMs, this.ownerId, chosen.slice(0, Math.max(0, startNow))])) as (JobRow & { attempt_started: number })[];
@@ -264,27 +312,29 @@ export class PostgresQueue implements Queue, Source, Cancellable, Retryable, Sta
     return rows.sort((a, b) => order.get(a.id)! - order.get(b.id)!).map((row) => ({ ...rowToJob(row), attempt: row.attempts + 1 - row.attempt_started }));
   }
 
-  private async settle(tx: SQL, outcome: Outcome): Promise<boolean> {
+  private async settle(tx: SQL, outcome: Outcome, succeeded: Map<string, number>): Promise<boolean> {
     const { job } = outcome;
+    const entry = attemptEntry(outcome, this.ownerId);
     let rows: unknown[];
     switch (outcome.kind) {
       case "succeeded": {
         const { output, url, mime, sizeBytes } = outcome.result;
-        rows = await tx.unsafe(this.q.markSucceeded, [job.id, this.ownerId, output === undefined ? null : JSON.stringify(output), url ?? null, mime ?? null, sizeBytes ?? null, outcome.at]);
+        rows = await tx.unsafe(this.q.markSucceeded, [job.id, this.ownerId, output === undefined ? null : JSON.stringify(output), url ?? null, mime ?? null, sizeBytes ?? null, outcome.at, outcome.startedAt ?? null]);
+        for (const row of rows as { queue: string }[]) succeeded.set(row.queue, (succeeded.get(row.queue) ?? 0) + 1);
         break;
       }
       case "failed":
-        rows = await tx.unsafe(this.q.markFailed, [job.id, this.ownerId, outcome.error, outcome.retryAt, outcome.at]);
+        rows = await tx.unsafe(this.q.markFailed, [job.id, this.ownerId, outcome.error, outcome.retryAt, outcome.at, entry]);
         break;
       case "dead":
-        rows = await tx.unsafe(this.q.markDead, [job.id, this.ownerId, outcome.error, outcome.at]);
+        rows = await tx.unsafe(this.q.markDead, [job.id, this.ownerId, outcome.error, outcome.at, entry]);
         if (rows.length > 0) {
           const letter = deadLetterFor(job, outcome.error, outcome.deadLetterType);
           if (letter) await this.insert(letter, tx);
         }
         break;
       case "released":
-        rows = await tx.unsafe(this.q.markReleased, [job.id, this.ownerId, outcome.at, outcome.requeue?.runAt ?? outcome.at, outcome.requeue ? 1 : 0]);
+        rows = await tx.unsafe(this.q.markReleased, [job.id, this.ownerId, outcome.at, outcome.requeue?.runAt ?? outcome.at, outcome.requeue ? 1 : 0, entry]);
         break;
     }
     // A finished job may free its group key for a waiting one — in any process.

@@ -24,19 +24,24 @@ export interface Queue {
   enqueueMany(jobs: readonly NewJob[]): Awaitable<string[]>;
 }
 
-/** How an attempt ended, as the worker reports it back to the source. */
+/**
+ * How an attempt ended, as the worker reports it back to the source. `startedAt`: when its
+ * handler started (absent when none ran); `stack`: the error's stack; `interrupted`: the attempt
+ * was cut off by a lapsed lease (its worker died or stalled). These go to the attempt history
+ * (attempt-history.ts).
+ */
 export type Outcome =
-  | { kind: "succeeded"; job: Job; result: Result; at: number }
+  | { kind: "succeeded"; job: Job; result: Result; at: number; startedAt?: number }
   /** Retry scheduled at `retryAt`. */
-  | { kind: "failed"; job: Job; error: string; retryAt: number; at: number }
+  | { kind: "failed"; job: Job; error: string; retryAt: number; at: number; startedAt?: number; stack?: string | null; interrupted?: boolean }
   /** Terminal failure; when `deadLetterType` is set a job of that type is enqueued with it. */
-  | { kind: "dead"; job: Job; error: string; at: number; deadLetterType?: string | null }
+  | { kind: "dead"; job: Job; error: string; at: number; deadLetterType?: string | null; startedAt?: number; stack?: string | null; interrupted?: boolean }
   /**
    * Back to enqueued without spending the attempt: shutdown interrupted it, or it never
    * started. `requeue` (no handler for its type here) counts one more of the job's requeues and
    * makes it wait until `runAt`.
    */
-  | { kind: "released"; job: Job; at: number; requeue?: { runAt: number } };
+  | { kind: "released"; job: Job; at: number; requeue?: { runAt: number }; startedAt?: number };
 
 /**
  * A claim may take more jobs than the worker has free slots (claimed ahead, so a finishing
@@ -53,6 +58,12 @@ export interface ClaimOptions {
   startNow?: number;
   /** Jobs claimed ahead whose handlers have started since: recorded before the outcomes. */
   started?: readonly string[];
+  /**
+   * Queues with a concurrency limit: queue name → the most of its jobs this call may claim
+   * (its limit less the jobs of it the worker holds). Queues not named share `max`. Paused
+   * queues are the engine's to know (stored, see QueueControl): it claims none of their jobs.
+   */
+  queueAllowances?: Readonly<Record<string, number>>;
 }
 
 /**
@@ -121,6 +132,35 @@ export interface StateCount {
   status: JobStatus;
   type: string;
   n: number;
+}
+
+export type DeleteResult = "deleted" | "not_found" | "not_finished";
+
+/** Deletes one finished job (succeeded, dead or cancelled) and its history: an operator's decision. */
+export interface Deletable {
+  delete(id: string): Awaitable<DeleteResult>;
+}
+
+/** A named queue as stored: whether it is paused, and its jobs by status (succeeded ones from a kept count). */
+export interface QueueState {
+  name: string;
+  paused: boolean;
+  counts: Record<JobStatus, number>;
+}
+
+/**
+ * Named queues' run-time state. A paused queue accepts jobs and none of its jobs is claimed,
+ * by any worker on the queue, until it is resumed; the pause is stored, so it survives a restart.
+ */
+export interface QueueControl {
+  /**
+   * Pauses (true) or resumes (false) a queue, known or not yet (a queue may be paused before its
+   * first job). `ifUnset`: only when the queue has no stored state yet (a state declared in code
+   * is a first state; one set at run time wins over it).
+   */
+  setQueuePaused(name: string, paused: boolean, ifUnset?: boolean): Awaitable<void>;
+  /** Every queue that has stored state or jobs, by name. */
+  queueStates(): Awaitable<QueueState[]>;
 }
 
 /** Reads status rows. */

@@ -5,6 +5,7 @@
 import { InvalidJobError, type JobRecord } from "./new-job.ts";
 import type { StateRow } from "./rows.ts";
 import { STATUS_COLUMNS, type StatusRow } from "./status-columns.ts";
+import { DEFAULT_QUEUE } from "./types.ts";
 
 /** Width of the zero-padded run_at at the front of an `order` member. */
 export const ORDER_DIGITS = 15;
@@ -30,6 +31,7 @@ export function checkPriority(record: JobRecord): JobRecord {
 export interface RedisInsert {
   id: string;
   type: string;
+  queue: string;
   unique_key?: string;
   fields: string[];
 }
@@ -38,9 +40,9 @@ export function toInsert(r: JobRecord): RedisInsert {
   const fields: Record<string, string | number | null> = {
     id: r.id, type: r.type, status: "enqueued", payload: r.payload, headers: r.headers, priority: r.priority, attempts: 0,
     max_retry: r.maxRetry, run_at: r.runAt, order: readyOrder(r.runAt, r.id), group_key: r.groupKey, unique_key: r.uniqueKey,
-    trace_id: r.traceId, actor_id: r.actorId, tenant_id: r.tenantId, timeout_ms: r.timeoutMs, created_at: r.createdAt, updated_at: r.createdAt,
+    trace_id: r.traceId, actor_id: r.actorId, tenant_id: r.tenantId, timeout_ms: r.timeoutMs, created_at: r.createdAt, updated_at: r.createdAt, queue: r.queue,
   };
-  return { id: r.id, type: r.type, ...(r.uniqueKey === null ? {} : { unique_key: r.uniqueKey }), fields: flatten(fields) };
+  return { id: r.id, type: r.type, queue: r.queue, ...(r.uniqueKey === null ? {} : { unique_key: r.uniqueKey }), fields: flatten(fields) };
 }
 
 /** Field/value pairs for HSET, leaving out NULLs (an absent field is NULL). */
@@ -58,7 +60,7 @@ export function toRecord(hash: Record<string, string> | string[]): Record<string
   return record;
 }
 
-const NUMERIC = new Set(["priority", "attempts", "requeues", "max_retry", "run_at", "timeout_ms", "created_at", "started_at", "completed_at", "updated_at", "result_size"]);
+const NUMERIC = new Set(["priority", "attempts", "requeues", "attempt_started", "max_retry", "run_at", "timeout_ms", "created_at", "started_at", "completed_at", "updated_at", "result_size"]);
 const value = (hash: Record<string, string>, name: string) => {
   const v = hash[name];
   return v === undefined ? null : NUMERIC.has(name) ? Number(v) : v;
@@ -66,11 +68,16 @@ const value = (hash: Record<string, string>, name: string) => {
 
 export function hashToRow(hash: Record<string, string>): StateRow {
   const names = ["id", "type", "status", "payload", "headers", "actor_id", "tenant_id", "max_retry", "group_key", "trace_id", "priority", "unique_key",
-    "timeout_ms", "attempts", "requeues", "created_at", "run_at", "error", "result_url", "result_mime", "output", "started_at", "completed_at", "updated_at"];
-  return Object.fromEntries(names.map((name) => [name, value(hash, name)])) as unknown as StateRow;
+    "timeout_ms", "attempts", "requeues", "created_at", "run_at", "error", "result_url", "result_mime", "output", "started_at", "completed_at", "updated_at",
+    "attempts_log", "claimed_by", "attempt_started"];
+  const row = Object.fromEntries(names.map((name) => [name, value(hash, name)])) as unknown as StateRow;
+  row.queue = hash.queue ?? DEFAULT_QUEUE; // jobs stored before named queues were in the default one
+  return row;
 }
 
 /** The status row as listed (status-columns.ts): `output` stays JSON text, as in SQL. */
 export function hashToStatusRow(hash: Record<string, string>): StatusRow {
-  return Object.fromEntries(STATUS_COLUMNS.map((c) => [c.name, value(hash, c.name)]));
+  const row: StatusRow = Object.fromEntries(STATUS_COLUMNS.map((c) => [c.name, value(hash, c.name)]));
+  row.queue ??= DEFAULT_QUEUE;
+  return row;
 }

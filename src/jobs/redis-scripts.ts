@@ -13,7 +13,10 @@
 //   ids               every stored id (score 0: in id order, read by lex range)
 //   listed:<s>|<type> the ids of one status and type, likewise: listings filtered by them
 //   types             every job type stored (a status-only listing reads each type's key)
-//   ready             due, claimable jobs; score −priority, member `order` (claim order)
+//   ready:<queue>     one queue's due, claimable jobs; score −priority, member `order` (claim order)
+//   queues            every queue name that has held a job or been paused
+//   paused            queue name → "1" while paused (read by every process's claim)
+//   qcounts           "<queue>|<status>" → number of jobs, succeeded ones too (the queues page)
 //   delayed           jobs not yet due, and failed ones waiting for their retry; score run_at
 //   parked:<key>      due jobs of a group key held by another job; same scores and members
 //   groups            group key → the job holding it (running, or failed awaiting its retry)
@@ -29,9 +32,10 @@ const PRELUDE = `#!lua
 local P = ARGV[1]
 local A = cjson.decode(ARGV[2])
 local GROUP = 'workers'
-local K = { ready = P .. ':ready', delayed = P .. ':delayed', groups = P .. ':groups', unique = P .. ':unique', leases = P .. ':leases',
+local K = { queues = P .. ':queues', paused = P .. ':paused', qcounts = P .. ':qcounts', delayed = P .. ':delayed', groups = P .. ':groups', unique = P .. ':unique', leases = P .. ':leases',
   ids = P .. ':ids', types = P .. ':types', counts = P .. ':counts', dispatch = P .. ':dispatch', channel = P .. ':available' }
 local function job(id) return P .. ':job:' .. id end
+local function ready(q) return P .. ':ready:' .. (q or 'default') end
 local function parked(gk) return P .. ':parked:' .. gk end
 local function listed(status, jtype) return P .. ':listed:' .. status .. '|' .. jtype end
 
@@ -42,10 +46,19 @@ local function tally(status, jtype, delta)
   if redis.call('HINCRBY', K.counts, field, delta) <= 0 then redis.call('HDEL', K.counts, field) end
 end
 
+-- Per queue, succeeded ones included (the queues page shows them; a counter costs no scan).
+local function qtally(q, status, delta)
+  local field = (q or 'default') .. '|' .. status
+  if redis.call('HINCRBY', K.qcounts, field, delta) <= 0 then redis.call('HDEL', K.qcounts, field) end
+end
+
 local function set_status(id, jtype, from, to)
   redis.call('HSET', job(id), 'status', to)
   tally(from, jtype, -1)
   tally(to, jtype, 1)
+  local q = redis.call('HGET', job(id), 'queue')
+  qtally(q, from, -1)
+  qtally(q, to, 1)
   redis.call('ZREM', listed(from, jtype), id)
   redis.call('ZADD', listed(to, jtype), 0, id)
 end
@@ -53,7 +66,7 @@ end
 -- A due job joins the claim order, unless its group key is held by another job: then it waits
 -- in the key's parked set, so that claims step over a busy key's backlog once, not every time.
 local function make_ready(id)
-  local j = redis.call('HMGET', job(id), 'group_key', 'priority', 'order')
+  local j = redis.call('HMGET', job(id), 'group_key', 'priority', 'order', 'queue')
   if not j[3] then return end
   if j[1] then
     local holder = redis.call('HGET', K.groups, j[1])
@@ -62,7 +75,7 @@ local function make_ready(id)
       return
     end
   end
-  redis.call('ZADD', K.ready, -tonumber(j[2]), j[3])
+  redis.call('ZADD', ready(j[4]), -tonumber(j[2]), j[3])
 end
 
 local function place(id, now)
@@ -76,7 +89,10 @@ local function release_key(gk, id)
   if redis.call('HGET', K.groups, gk) == id then redis.call('HDEL', K.groups, gk) end
   if redis.call('HEXISTS', K.groups, gk) == 1 then return end
   local head = redis.call('ZPOPMIN', parked(gk))
-  if head[1] then redis.call('ZADD', K.ready, head[2], head[1]) end
+  if head[1] then
+    local q = redis.call('HGET', job(string.sub(head[1], ${ORDER_DIGITS + 1})), 'queue')
+    redis.call('ZADD', ready(q), head[2], head[1])
+  end
 end
 
 local function finished(id, uk, status, at)
@@ -96,6 +112,8 @@ local function insert(j, now)
   redis.call('SADD', K.types, j.type)
   redis.call('ZADD', listed('enqueued', j.type), 0, j.id)
   tally('enqueued', j.type, 1)
+  redis.call('SADD', K.queues, j.queue)
+  qtally(j.queue, 'enqueued', 1)
   place(j.id, now)
   return j.id
 end
@@ -148,8 +166,16 @@ for i, o in ipairs(A.outcomes) do
       redis.call('XDEL', K.dispatch, j[6])
     end
     redis.call('ZREM', K.leases, id)
-    redis.call('HDEL', job(id), 'claimed_by', 'entry', unpack(o.del))
+    -- A succeeded job keeps claimed_by: the worker of its last attempt, for its history.
+    if o.kind ~= 'succeeded' then redis.call('HDEL', job(id), 'claimed_by') end
+    redis.call('HDEL', job(id), 'entry', unpack(o.del))
     redis.call('HSET', job(id), unpack(o.set))
+    -- The attempt's history entry (attempt-history.ts), appended to the JSON array as text.
+    if o.entry then
+      local log = redis.call('HGET', job(id), 'attempts_log')
+      if log then log = string.sub(log, 1, -2) .. ',' .. o.entry .. ']' else log = '[' .. o.entry .. ']' end
+      redis.call('HSET', job(id), 'attempts_log', log)
+    end
     local to = o.kind == 'released' and 'enqueued' or o.kind
     set_status(id, j[3], 'running', to)
     -- A claimed-ahead job that started and finished between two writes: its outcome counts it.
@@ -195,10 +221,29 @@ if max > 0 then
     redis.call('ZREM', K.delayed, id)
     make_ready(id)
   end
+  -- The open queues (not paused), each with what it may still take: its allowance or max.
+  local left = {}
+  for _, q in ipairs(redis.call('SMEMBERS', K.queues)) do
+    if redis.call('HGET', K.paused, q) ~= '1' then
+      local n = A.allowances[q] and tonumber(A.allowances[q]) or max
+      if n > 0 and redis.call('EXISTS', ready(q)) == 1 then left[q] = n end
+    end
+  end
   local chosen = {}
   while #chosen < max do
-    local top = redis.call('ZPOPMIN', K.ready)
-    if not top[1] then break end
+    -- The first job in claim order across the open queues: lowest score (−priority), then member.
+    local top, from = nil, nil
+    for q in pairs(left) do
+      local head = redis.call('ZRANGE', ready(q), 0, 0, 'WITHSCORES')
+      if head[1] then
+        local score = tonumber(head[2])
+        if not top or score < top[2] or (score == top[2] and head[1] < top[1]) then top, from = { head[1], score }, q end
+      else
+        left[q] = nil
+      end
+    end
+    if not top then break end
+    redis.call('ZREM', ready(from), top[1])
     local id = string.sub(top[1], ${ORDER_DIGITS + 1})
     local j = redis.call('HMGET', job(id), 'status', 'type', 'group_key')
     -- A member whose job is no longer waiting (it cannot happen, but costs nothing) is dropped.
@@ -219,6 +264,8 @@ if max > 0 then
         redis.call('ZADD', K.leases, A.lease_until, id)
         redis.call('XADD', K.dispatch, '*', 'job', id)
         chosen[#chosen + 1] = id
+        left[from] = left[from] - 1
+        if left[from] <= 0 then left[from] = nil end
       end
     end
   end
@@ -293,11 +340,11 @@ return taken
 /** { id, now } → CancelResult. A job awaiting its retry releases the group key it held. */
 export const CANCEL = `${PRELUDE}
 local id = A.id
-local j = redis.call('HMGET', job(id), 'status', 'type', 'group_key', 'unique_key', 'order')
+local j = redis.call('HMGET', job(id), 'status', 'type', 'group_key', 'unique_key', 'order', 'queue')
 if not j[1] then return 'not_found' end
 if j[1] == 'running' then return 'running' end
 if j[1] ~= 'enqueued' and j[1] ~= 'failed' then return 'finished' end
-redis.call('ZREM', K.ready, j[5])
+redis.call('ZREM', ready(j[6]), j[5])
 redis.call('ZREM', K.delayed, id)
 if j[3] then redis.call('ZREM', parked(j[3]), j[5]) end
 redis.call('HSET', job(id), 'completed_at', A.now, 'updated_at', A.now)
@@ -334,13 +381,14 @@ for _, status in ipairs(A.statuses) do
   if n >= limit then break end
   local finished_key = P .. ':finished:' .. status
   for _, id in ipairs(redis.call('ZRANGEBYSCORE', finished_key, '-inf', '(' .. A.before, 'LIMIT', 0, limit - n)) do
-    local jtype = redis.call('HGET', job(id), 'type')
+    local j = redis.call('HMGET', job(id), 'type', 'queue')
     redis.call('DEL', job(id))
     redis.call('ZREM', K.ids, id)
     redis.call('ZREM', finished_key, id)
-    if jtype then
-      tally(status, jtype, -1)
-      redis.call('ZREM', listed(status, jtype), id)
+    if j[1] then
+      tally(status, j[1], -1)
+      qtally(j[2], status, -1)
+      redis.call('ZREM', listed(status, j[1]), id)
     end
     n = n + 1
   end
@@ -354,6 +402,55 @@ local pending = redis.pcall('XPENDING', K.dispatch, GROUP, '-', '+', 1, A.owner)
 if type(pending) == 'table' and not pending.err and #pending == 0 then
   redis.call('XGROUP', 'DELCONSUMER', K.dispatch, GROUP, A.owner)
   return 1
+end
+return 0
+`;
+
+/** { id } → "deleted" | "not_found" | "not_finished": one finished job and its history. */
+export const DELETE = `${PRELUDE}
+local id = A.id
+local j = redis.call('HMGET', job(id), 'status', 'type', 'queue')
+if not j[1] then return 'not_found' end
+if j[1] ~= 'succeeded' and j[1] ~= 'dead' and j[1] ~= 'cancelled' then return 'not_finished' end
+redis.call('DEL', job(id))
+redis.call('ZREM', K.ids, id)
+redis.call('ZREM', P .. ':finished:' .. j[1], id)
+redis.call('ZREM', listed(j[1], j[2]), id)
+tally(j[1], j[2], -1)
+qtally(j[3], j[1], -1)
+return 'deleted'
+`;
+
+/** { name, paused: "1" | "0", if_unset? } → 0. A resumed queue wakes every process's workers. */
+export const SET_PAUSED = `${PRELUDE}
+if A.if_unset and redis.call('HEXISTS', K.paused, A.name) == 1 then return 0 end
+redis.call('SADD', K.queues, A.name)
+redis.call('HSET', K.paused, A.name, A.paused)
+if A.paused == '0' then redis.call('PUBLISH', K.channel, '') end
+return 0
+`;
+
+/**
+ * {} → 0. Brings keys written before named queues up to date, once: the one claim order
+ * becomes the default queue's, and the per-queue counts are seeded from the per-type ones
+ * (succeeded: from the finished set). A no-op when qcounts exists or nothing was stored.
+ */
+export const MIGRATE_QUEUES = `${PRELUDE}
+local old = P .. ':ready'
+if redis.call('EXISTS', old) == 1 then
+  redis.call('ZUNIONSTORE', ready('default'), 2, ready('default'), old)
+  redis.call('DEL', old)
+  redis.call('SADD', K.queues, 'default')
+end
+if redis.call('EXISTS', K.qcounts) == 0 and redis.call('EXISTS', K.ids) == 1 then
+  local counts = redis.call('HGETALL', K.counts)
+  for i = 1, #counts, 2 do
+    local status = string.sub(counts[i], 1, string.find(counts[i], '|', 1, true) - 1)
+    redis.call('HINCRBY', K.qcounts, 'default|' .. status, tonumber(counts[i + 1]))
+  end
+  local succeeded = redis.call('ZCARD', P .. ':finished:succeeded')
+  if succeeded > 0 then redis.call('HSET', K.qcounts, 'default|succeeded', succeeded) end
+  redis.call('SADD', K.queues, 'default')
 end
 return 0
 `;

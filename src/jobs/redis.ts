@@ -32,7 +32,9 @@ import { listInMemory, type ListQuery } from "../db/list-query.ts";
 import { AvailabilitySignal } from "./availability.ts";
 import { deadLetterFor } from "./dead-letter.ts";
 import { toJobRecord } from "./new-job.ts";
-import { MAX_REQUEUES, type CancelResult, type Cancellable, type ClaimOptions, type Outcome, type Prunable, type Queue, type Retryable, type RetryResult, type Source, type StateCount, type StatusReader } from "./queue.ts";
+import { attemptEntry } from "./attempt-history.ts";
+import { MAX_REQUEUES, type CancelResult, type Cancellable, type ClaimOptions, type Deletable, type DeleteResult, type Outcome, type Prunable, type Queue, type QueueControl, type QueueState, type Retryable, type RetryResult, type Source, type StateCount, type StatusReader } from "./queue.ts";
+import { mergeQueueStates } from "./queue-states.ts";
 import { checkPriority, flatten, hashToRow, hashToStatusRow, readyOrder, toInsert, toRecord, type RedisInsert } from "./redis-rows.ts";
 import * as Lua from "./redis-scripts.ts";
 import { JOB_STATUSES, planListing } from "./redis-listing.ts";
@@ -56,7 +58,7 @@ export interface RedisQueueOptions {
 const CONNECTION: RedisOptions = { maxRetries: 6 };
 const FINISHED: ReadonlySet<string> = new Set(["succeeded", "dead", "cancelled"]);
 
-export class RedisQueue implements Queue, Source, Cancellable, Retryable, StatusReader, Prunable {
+export class RedisQueue implements Queue, Source, Cancellable, Retryable, StatusReader, Prunable, Deletable, QueueControl {
   readonly transactionalEnqueue = false;
   readonly ownerId = monotonicFactory()();
   private readonly client: RedisClient;
@@ -90,6 +92,7 @@ export class RedisQueue implements Queue, Source, Cancellable, Retryable, Status
     await this.send("XGROUP", ["CREATE", this.key("dispatch"), "workers", "$", "MKSTREAM"]).catch((error: Error) => {
       if (!/BUSYGROUP/.test(error.message)) throw error;
     });
+    await this.run(Lua.MIGRATE_QUEUES, {});
     await this.forgetIdleConsumers();
   }
 
@@ -150,6 +153,7 @@ export class RedisQueue implements Queue, Source, Cancellable, Retryable, Status
     const [applied, claimed] = (await this.run(Lua.SETTLE_AND_CLAIM, {
       now: String(now), owner: this.ownerId, max: String(claimCount), start_now: String(Math.max(0, Math.floor(options.startNow ?? claimCount))),
       started, due_batch: String(this.dueBatch), lease_until: String(now + leaseMs), outcomes: encoded,
+      allowances: Object.fromEntries(Object.entries(options.queueAllowances ?? {}).map(([q, n]) => [q, String(Math.max(0, Math.floor(n)))])),
     })) as [number[], string[][]];
     return {
       applied: applied.map((i) => outcomes[i]!),
@@ -173,12 +177,19 @@ export class RedisQueue implements Queue, Source, Cancellable, Retryable, Status
     return taken.map((hash) => rowToJob(hashToRow(toRecord(hash))));
   }
 
+  /** The first delayed job not in a paused queue (of the next 50; past those, the 50th's time: one spare wake-up). */
   async nextDueAt(after: number): Promise<number | null> {
-    const reply = (await this.send("ZRANGE", [this.key("delayed"), `(${after}`, "+inf", "BYSCORE", "LIMIT", "0", "1", "WITHSCORES"])) as unknown[];
-    // RESP3 (Bun's default) answers [[member, score]]; RESP2 would answer [member, score].
-    const first = reply[0];
-    if (first === undefined) return null;
-    return Number(Array.isArray(first) ? first[1] : reply[1]);
+    const reply = (await this.send("ZRANGE", [this.key("delayed"), `(${after}`, "+inf", "BYSCORE", "LIMIT", "0", "50", "WITHSCORES"])) as unknown[];
+    // RESP3 (Bun's default) answers [[member, score]]; RESP2 would answer [member, score, …].
+    const entries: [string, number][] = Array.isArray(reply[0])
+      ? (reply as [string, string][]).map(([id, score]) => [id, Number(score)])
+      : Array.from({ length: reply.length / 2 }, (_, i) => [String(reply[2 * i]), Number(reply[2 * i + 1])]);
+    if (entries.length === 0) return null;
+    const paused = toRecord((await this.send("HGETALL", [this.key("paused")])) as Record<string, string>);
+    if (!Object.values(paused).includes("1")) return entries[0]![1];
+    const queues = await Promise.all(entries.map(([id]) => this.send("HGET", [this.key("job", id), "queue"]) as Promise<string | null>));
+    const open = entries.find((_, i) => paused[queues[i] ?? "default"] !== "1");
+    return (open ?? entries[entries.length - 1]!)[1];
   }
 
   /** Wakes on PUBLISH from any process's enqueue, and at once on this process's own. */
@@ -244,6 +255,26 @@ export class RedisQueue implements Queue, Source, Cancellable, Retryable, Status
     return { rows: await this.readRows(ids.slice(query.offset, query.offset + query.limit)), total: query.countLimit ? Math.min(query.countLimit, total) : total };
   }
 
+  async delete(id: string): Promise<DeleteResult> {
+    return (await this.run(Lua.DELETE, { id })) as DeleteResult;
+  }
+
+  async setQueuePaused(name: string, paused: boolean, ifUnset = false): Promise<void> {
+    await this.run(Lua.SET_PAUSED, { name, paused: paused ? "1" : "0", ...(ifUnset ? { if_unset: "1" } : {}) });
+    if (!paused) this.available.notify(); // this process's workers, without the PUBLISH round trip
+  }
+
+  async queueStates(): Promise<QueueState[]> {
+    const [paused, counts] = await Promise.all([this.send("HGETALL", [this.key("paused")]), this.send("HGETALL", [this.key("qcounts")])]);
+    return mergeQueueStates(
+      Object.entries(toRecord(paused as Record<string, string>)).map(([name, flag]) => ({ name, paused: flag === "1" })),
+      Object.entries(toRecord(counts as Record<string, string>)).map(([field, n]) => {
+        const bar = field.lastIndexOf("|"); // queue names hold no "|"
+        return { queue: field.slice(0, bar), status: field.slice(bar + 1), n: Number(n) };
+      }),
+    );
+  }
+
   async pruneFinished(statuses: readonly ("succeeded" | "dead" | "cancelled")[], before: number, limit: number): Promise<number> {
     for (const status of statuses) if (!FINISHED.has(status)) throw new Error(`pruneFinished: "${status}" is not a finished status`);
     if (limit <= 0 || statuses.length === 0) return 0;
@@ -276,14 +307,16 @@ export class RedisQueue implements Queue, Source, Cancellable, Retryable, Status
   /** The fields an outcome writes (and clears), computed here so the script cannot fail on them. */
   private encodeOutcome(outcome: Outcome, now: number) {
     const { job, at } = outcome;
-    const base = { id: job.id, kind: outcome.kind, at: String(at) };
+    // cjson reads a JSON null as a value, not nil: an outcome without an entry leaves the key out.
+    const entry = attemptEntry(outcome, this.ownerId);
+    const base = { id: job.id, kind: outcome.kind, at: String(at), ...(entry ? { entry } : {}) };
     switch (outcome.kind) {
       case "succeeded": {
         const { output, url, mime, sizeBytes } = outcome.result;
         const results = { output: output === undefined ? null : JSON.stringify(output), result_url: url ?? null, result_mime: mime ?? null, result_size: sizeBytes ?? null };
         return {
           ...base,
-          set: flatten({ ...results, completed_at: at, updated_at: at }),
+          set: flatten({ ...results, completed_at: at, updated_at: at, started_at: outcome.startedAt }),
           del: ["error", ...Object.entries(results).filter(([, v]) => v === null).map(([name]) => name)],
         };
       }

@@ -1,5 +1,6 @@
 // The one boundary between snake_case storage rows and camelCase job objects.
-import type { Job, JobState, JobStatus } from "./types.ts";
+import { attemptHistory } from "./attempt-history.ts";
+import { DEFAULT_QUEUE, type Job, type JobState, type JobStatus } from "./types.ts";
 
 export interface JobRow {
   id: string;
@@ -17,6 +18,8 @@ export interface JobRow {
   attempts: number;
   /** Absent from rows written before the column existed (a forwarded outbox row, say). */
   requeues?: number;
+  /** Absent from rows written before named queues (an outbox row of an older till). */
+  queue?: string;
   created_at: number;
 }
 
@@ -30,6 +33,11 @@ export interface StateRow extends JobRow {
   started_at: number | null;
   completed_at: number | null;
   updated_at: number;
+  /** The attempt history's log (attempt-history.ts); absent from rows that predate it. */
+  attempts_log?: string | null;
+  /** The owner of the running attempt, kept after a success as the worker that ran it. */
+  claimed_by?: string | null;
+  attempt_started?: number;
 }
 
 export function rowToJob(row: JobRow): Job {
@@ -46,6 +54,7 @@ export function rowToJob(row: JobRow): Job {
     priority: row.priority,
     uniqueKey: row.unique_key,
     timeoutMs: row.timeout_ms,
+    queue: row.queue ?? DEFAULT_QUEUE,
     attempt: row.attempts,
     requeues: row.requeues ?? 0,
     createdAt: row.created_at,
@@ -57,6 +66,7 @@ export function rowToState(row: StateRow): JobState {
     id: row.id,
     type: row.type,
     status: row.status,
+    queue: row.queue ?? DEFAULT_QUEUE,
     payload: JSON.parse(row.payload),
     priority: row.priority,
     attempts: row.attempts,
@@ -75,5 +85,9 @@ export function rowToState(row: StateRow): JobState {
     startedAt: row.started_at,
     completedAt: row.completed_at,
     updatedAt: row.updated_at,
+    attemptsHistory: attemptHistory({
+      status: row.status, attempts: row.attempts, attemptStarted: Number(row.attempt_started ?? 1) === 1, startedAt: row.started_at,
+      completedAt: row.completed_at, worker: row.claimed_by ?? null, log: row.attempts_log,
+    }),
   };
 }

@@ -90,21 +90,83 @@ export const jobsMigrations: Migration[] = [
       ALTER TABLE jobs ADD COLUMN requeues INTEGER NOT NULL DEFAULT 0;
     `,
   },
+  {
+    component: "jobs",
+    version: 3,
+    name: "named queues (pause state, claim index by queue), attempt history",
+    // queue: the named queue a job waits in; every earlier job was in "default". The claim index
+    // leads with it, so a claim reads each open queue's range in claim order and never steps
+    // over the backlog of a paused queue (or one at its limit). attempts_log: the attempts that
+    // did not succeed, as a JSON array (src/jobs/attempt-history.ts), appended by the statement
+    // that settles each. job_queues: pause state (a row per queue paused or resumed at least
+    // once). job_queue_succeeded: succeeded jobs per queue, kept by the settle that succeeds them
+    // and the deletes that remove them, because counting a million succeeded rows is a scan.
+    up: `
+      ALTER TABLE jobs ADD COLUMN queue TEXT NOT NULL DEFAULT 'default';
+      ALTER TABLE jobs ADD COLUMN attempts_log TEXT;
+      DROP INDEX jobs_available;
+      CREATE INDEX jobs_available ON jobs (queue, priority DESC, run_at, id) WHERE ${CLAIMABLE};
+      DROP VIEW job_statuses;
+      CREATE VIEW job_statuses AS
+        SELECT id, type, status, queue, priority, attempts, max_retry, actor_id, tenant_id, group_key, trace_id, error,
+               result_url, result_mime, output, run_at, created_at, started_at, completed_at, updated_at
+        FROM jobs;
+      CREATE TABLE job_queues (
+        name       TEXT    PRIMARY KEY,
+        paused     INTEGER NOT NULL DEFAULT 0,
+        updated_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE TABLE job_queue_succeeded (
+        queue TEXT    PRIMARY KEY,
+        n     INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      INSERT INTO job_queue_succeeded (queue, n) SELECT 'default', count(*) FROM jobs WHERE status = 'succeeded' HAVING count(*) > 0;
+    `,
+  },
 ];
 
+// Appends the attempt-history entry bound at ?N (JSON text, or NULL for none) to attempts_log:
+// text surgery on the array's closing bracket, no JSON parse of what is already there.
+const appendLog = (n: number) =>
+  `attempts_log = CASE WHEN ?${n} IS NULL THEN attempts_log WHEN attempts_log IS NULL THEN '[' || ?${n} || ']'
+                       ELSE substr(attempts_log, 1, length(attempts_log) - 1) || ',' || ?${n} || ']' END`;
+
 const JOB_COLUMNS = `id, type, payload, headers, actor_id, tenant_id, max_retry, group_key, trace_id,
-  priority, unique_key, timeout_ms, attempts, requeues, created_at`;
+  priority, unique_key, timeout_ms, attempts, requeues, queue, created_at`;
 
 export const SQL = {
   insert: `
     INSERT INTO jobs (id, type, status, payload, headers, priority, max_retry, run_at, group_key, unique_key,
-                      trace_id, actor_id, tenant_id, timeout_ms, created_at, updated_at)
-    VALUES (?1, ?2, 'enqueued', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14)`,
+                      trace_id, actor_id, tenant_id, timeout_ms, created_at, updated_at, queue)
+    VALUES (?1, ?2, 'enqueued', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, ?15)`,
 
   // Index: jobs_unique.
   findUnfinishedByUniqueKey: `SELECT id FROM jobs WHERE unique_key = ? AND ${UNFINISHED}`,
 
-  // The claim query. Index: jobs_available, walked in order (no sort step), stopping at LIMIT.
+  // The queues that have waiting jobs: a skip-scan of jobs_available's first column, one index
+  // seek per queue (not a read of every waiting job).
+  waitingQueues: `
+    WITH RECURSIVE queues(name) AS (
+      SELECT (SELECT min(queue) FROM jobs INDEXED BY jobs_available WHERE ${CLAIMABLE})
+      UNION ALL
+      SELECT (SELECT min(queue) FROM jobs INDEXED BY jobs_available WHERE ${CLAIMABLE} AND queue > queues.name)
+      FROM queues WHERE queues.name IS NOT NULL)
+    SELECT name FROM queues WHERE name IS NOT NULL`,
+  // Index: none needed; the table holds a row per queue ever paused.
+  pausedQueues: `SELECT name FROM job_queues WHERE paused = 1`,
+  // Index: primary key of job_queues.
+  setPaused: `
+    INSERT INTO job_queues (name, paused, updated_at) VALUES (?1, ?2, ?3)
+    ON CONFLICT (name) DO UPDATE SET paused = excluded.paused, updated_at = excluded.updated_at`,
+  // A state declared in code: stored only if the queue has none yet.
+  declarePaused: `INSERT INTO job_queues (name, paused, updated_at) VALUES (?1, ?2, ?3) ON CONFLICT (name) DO NOTHING`,
+  // Succeeded jobs per queue, kept up to date by the settle (one statement per queue per batch)
+  // and by the deletes. Index: primary key of job_queue_succeeded.
+  countSucceeded: `
+    INSERT INTO job_queue_succeeded (queue, n) VALUES (?1, ?2)
+    ON CONFLICT (queue) DO UPDATE SET n = n + excluded.n`,
+
+  // The claim query, one queue's range (?3). Index: jobs_available, walked in order (no sort step), stopping at LIMIT.
   // A job whose group key is held by ANOTHER job comes back flagged `held` — held means
   // running, or failed and waiting for its retry, so a later job of the key never overtakes an
   // earlier one that is failing. The hold is read from the rows themselves (index
@@ -113,12 +175,12 @@ export const SQL = {
   // leave jobs_available, so a backlog of one busy key is stepped over once, not on every
   // claim. When the key is released, the first parked job of the key is unparked.
   selectCandidates: `
-    SELECT ${JOB_COLUMNS},
+    SELECT ${JOB_COLUMNS}, run_at,
       (group_key IS NOT NULL AND EXISTS (
         SELECT 1 FROM jobs AS holder INDEXED BY jobs_active
         WHERE holder.${HOLDING} AND holder.group_key = jobs.group_key AND holder.id <> jobs.id)) AS held
     FROM jobs INDEXED BY jobs_available
-    WHERE ${CLAIMABLE} AND run_at <= ?1
+    WHERE ${CLAIMABLE} AND queue = ?3 AND run_at <= ?1
     ORDER BY priority DESC, run_at, id
     LIMIT ?2`,
 
@@ -153,21 +215,29 @@ export const SQL = {
   // An outcome counts its attempt if its start was not written yet (a claimed-ahead job that
   // started and finished between two writes): the worker sends no separate start for it,
   // which keeps fast jobs at one row update per transition.
+  // A succeeded job keeps claimed_by: the worker that ran its last attempt, for its history
+  // (attempt-history.ts); only a running row's claimed_by means a lease. ?8: when the handler
+  // started (it may have started and finished between two writes).
   markSucceeded: `
     UPDATE jobs SET status = 'succeeded', error = NULL, attempts = attempts + 1 - attempt_started, attempt_started = 1, output = ?3, result_url = ?4, result_mime = ?5,
-                    result_size = ?6, completed_at = ?7, updated_at = ?7, lease_expires_at = NULL, claimed_by = NULL
-    WHERE id = ?1 AND status = 'running' AND claimed_by = ?2`,
+                    result_size = ?6, completed_at = ?7, updated_at = ?7, started_at = coalesce(?8, started_at), lease_expires_at = NULL
+    WHERE id = ?1 AND status = 'running' AND claimed_by = ?2
+    RETURNING queue`,
+  // ?6 (and markDead's ?5): the attempt's history entry.
   markFailed: `
-    UPDATE jobs SET status = 'failed', error = ?3, attempts = attempts + 1 - attempt_started, attempt_started = 1, run_at = ?4, updated_at = ?5, lease_expires_at = NULL, claimed_by = NULL
+    UPDATE jobs SET status = 'failed', error = ?3, attempts = attempts + 1 - attempt_started, attempt_started = 1, run_at = ?4, updated_at = ?5, lease_expires_at = NULL, claimed_by = NULL,
+                    ${appendLog(6)}
     WHERE id = ?1 AND status = 'running' AND claimed_by = ?2`,
   markDead: `
-    UPDATE jobs SET status = 'dead', error = ?3, attempts = attempts + 1 - attempt_started, attempt_started = 1, completed_at = ?4, updated_at = ?4, lease_expires_at = NULL, claimed_by = NULL
+    UPDATE jobs SET status = 'dead', error = ?3, attempts = attempts + 1 - attempt_started, attempt_started = 1, completed_at = ?4, updated_at = ?4, lease_expires_at = NULL, claimed_by = NULL,
+                    ${appendLog(5)}
     WHERE id = ?1 AND status = 'running' AND claimed_by = ?2`,
   // The attempt is given back only if it had started (a claimed-ahead job spent none). ?4 is
-  // when it may run again, ?5 is 1 for a requeue (no handler here), counted in `requeues`.
+  // when it may run again, ?5 is 1 for a requeue (no handler here), counted in `requeues`;
+  // ?6 the history entry of an attempt a shutdown cut short.
   markReleased: `
     UPDATE jobs SET status = 'enqueued', attempts = attempts - attempt_started, run_at = ?4, updated_at = ?3, parked = 0,
-                    requeues = requeues + ?5, lease_expires_at = NULL, claimed_by = NULL
+                    requeues = requeues + ?5, lease_expires_at = NULL, claimed_by = NULL, ${appendLog(6)}
     WHERE id = ?1 AND status = 'running' AND claimed_by = ?2`,
 
   // Index: primary key.
@@ -198,21 +268,26 @@ export const SQL = {
   // jobs_available with a skip-scan over the (few) distinct priorities: a handful of index
   // seeks, not a scan of every waiting job. A separate run_at index would cost every
   // enqueue and claim one more index write (measured: about 20% of enqueue throughput).
+  // One queue's (?2): the caller asks each open queue (a paused one's jobs are not due).
   nextDueAt: `
     WITH RECURSIVE priorities(p) AS (
-      SELECT (SELECT max(priority) FROM jobs INDEXED BY jobs_available WHERE ${CLAIMABLE})
+      SELECT (SELECT max(priority) FROM jobs INDEXED BY jobs_available WHERE ${CLAIMABLE} AND queue = ?2)
       UNION ALL
-      SELECT (SELECT max(priority) FROM jobs INDEXED BY jobs_available WHERE ${CLAIMABLE} AND priority < priorities.p)
+      SELECT (SELECT max(priority) FROM jobs INDEXED BY jobs_available WHERE ${CLAIMABLE} AND queue = ?2 AND priority < priorities.p)
       FROM priorities WHERE priorities.p IS NOT NULL)
     SELECT min((SELECT min(run_at) FROM jobs INDEXED BY jobs_available
-                WHERE ${CLAIMABLE} AND priority = priorities.p AND run_at > ?1)) AS at
+                WHERE ${CLAIMABLE} AND queue = ?2 AND priority = priorities.p AND run_at > ?1)) AS at
     FROM priorities WHERE priorities.p IS NOT NULL`,
 
   // Retention: finished jobs older than a cut-off, a bounded chunk at a time (the oldest rows
   // come first in rowid order, so a chunk is found without a full scan).
+  // Returns what it deleted, so the succeeded counts follow.
   pruneFinished: `
     DELETE FROM jobs WHERE rowid IN (
-      SELECT rowid FROM jobs WHERE status IN (SELECT value FROM json_each(?1)) AND completed_at < ?2 LIMIT ?3)`,
+      SELECT rowid FROM jobs WHERE status IN (SELECT value FROM json_each(?1)) AND completed_at < ?2 LIMIT ?3)
+    RETURNING queue, status`,
+  // An operator deletes one finished job (and its history). Index: primary key.
+  deleteFinished: `DELETE FROM jobs WHERE id = ?1 AND status IN ('succeeded', 'dead', 'cancelled') RETURNING queue, status`,
 
   // Jobs by state and type for the dashboard, each part read through the partial index of its
   // states — bounded by the jobs in those states, never a scan of the finished ones.
@@ -225,10 +300,23 @@ export const SQL = {
     UNION ALL
     SELECT status, type, count(*) FROM jobs INDEXED BY jobs_troubled WHERE status IN ('dead', 'cancelled') GROUP BY status, type`,
 
+  // The same by queue, and the succeeded ones from their kept count: the queues page.
+  queueCounts: `
+    SELECT queue, status, count(*) AS n FROM jobs INDEXED BY jobs_available WHERE ${CLAIMABLE} GROUP BY queue, status
+    UNION ALL
+    SELECT queue, status, count(*) FROM jobs INDEXED BY jobs_parked WHERE ${AVAILABLE} AND parked = 1 GROUP BY queue, status
+    UNION ALL
+    SELECT queue, status, count(*) FROM jobs INDEXED BY jobs_active WHERE ${HOLDING} AND status = 'running' GROUP BY queue, status
+    UNION ALL
+    SELECT queue, status, count(*) FROM jobs INDEXED BY jobs_troubled WHERE status IN ('dead', 'cancelled') GROUP BY queue, status
+    UNION ALL
+    SELECT queue, 'succeeded', n FROM job_queue_succeeded`,
+  queueStates: `SELECT name, paused FROM job_queues`,
+
   // The forwarding queue's outbox (src/jobs/forwarding-queue.ts): waiting jobs as stored, in
-  // claim order whatever their run_at (the queue they move to keeps the delay). Index:
+  // claim order (queue by queue) whatever their run_at (the queue they move to keeps the delay). Index:
   // jobs_available, stopping at LIMIT.
-  outbox: `SELECT * FROM jobs INDEXED BY jobs_available WHERE ${CLAIMABLE} ORDER BY priority DESC, run_at, id LIMIT ?1`,
+  outbox: `SELECT * FROM jobs INDEXED BY jobs_available WHERE ${CLAIMABLE} ORDER BY queue, priority DESC, run_at, id LIMIT ?1`,
   // How much waits in the outbox, and since when, for /metrics. Index: jobs_available.
   outboxBacklog: `SELECT count(*) AS n, min(created_at) AS oldestCreatedAt FROM jobs INDEXED BY jobs_available WHERE ${CLAIMABLE}`,
   // A forwarded row leaves the outbox only if nothing changed it since it was read (a cancel,

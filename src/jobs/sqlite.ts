@@ -11,7 +11,9 @@ import { systemClock, type Clock } from "../clock.ts";
 import { deadLetterFor } from "./dead-letter.ts";
 import { toJobRecord } from "./new-job.ts";
 import { listRows, type ListQuery, type ListSource } from "../db/list-query.ts";
-import { MAX_REQUEUES, type CancelResult, type Cancellable, type ClaimOptions, type Outcome, type Prunable, type Retryable, type RetryResult, type Source, type StateCount, type StatusReader } from "./queue.ts";
+import { attemptEntry } from "./attempt-history.ts";
+import { MAX_REQUEUES, type CancelResult, type Cancellable, type ClaimOptions, type Deletable, type DeleteResult, type Outcome, type Prunable, type QueueControl, type QueueState, type Retryable, type RetryResult, type Source, type StateCount, type StatusReader } from "./queue.ts";
+import { mergeQueueStates } from "./queue-states.ts";
 import { STATUS_COLUMNS, type StatusRow } from "./status-columns.ts";
 import { rowToJob, rowToState, type JobRow, type StateRow } from "./rows.ts";
 import { SQL } from "./sqlite-schema.ts";
@@ -25,7 +27,7 @@ export interface SqliteQueueOptions {
   clock?: Clock;
 }
 
-export class SqliteQueue extends SyncQueue implements Source, Cancellable, Retryable, StatusReader, Prunable {
+export class SqliteQueue extends SyncQueue implements Source, Cancellable, Retryable, StatusReader, Prunable, Deletable, QueueControl {
   readonly transactionalEnqueue = true;
   private readonly clock: Clock;
   private readonly nextId = monotonicFactory();
@@ -48,8 +50,11 @@ export class SqliteQueue extends SyncQueue implements Source, Cancellable, Retry
     if (outcomes.length === 0 && max <= 0 && started.length === 0) return Promise.resolve({ claimed: [], applied: [] });
     return this.db.write(() => {
       if (started.length > 0) this.statement(SQL.markStarted).run(JSON.stringify(started), this.clock.now(), this.db.ownerId);
-      const applied = outcomes.filter((outcome) => this.settle(outcome));
-      return { claimed: max > 0 ? this.claim(max, leaseMs, options.startNow ?? max) : [], applied };
+      const succeeded = new Map<string, number>();
+      const applied = outcomes.filter((outcome) => this.settle(outcome, succeeded));
+      // One count per queue per batch, not per job.
+      for (const [queue, n] of succeeded) this.statement(SQL.countSucceeded).run(queue, n);
+      return { claimed: max > 0 ? this.claim(max, leaseMs, options.startNow ?? max, options.queueAllowances) : [], applied };
     });
   }
 
@@ -76,8 +81,12 @@ export class SqliteQueue extends SyncQueue implements Source, Cancellable, Retry
   }
 
   nextDueAt(after: number): number | null {
-    const row = this.statement(SQL.nextDueAt).get(after) as { at: number | null } | null;
-    return row?.at ?? null;
+    let next: number | null = null;
+    for (const queue of this.openQueues()) {
+      const at = (this.statement(SQL.nextDueAt).get(after, queue) as { at: number | null } | null)?.at ?? null;
+      if (at !== null && (next === null || at < next)) next = at;
+    }
+    return next;
   }
 
   // ── Cancellable, StatusReader ───────────────────────────────────────────────────────────
@@ -107,7 +116,37 @@ export class SqliteQueue extends SyncQueue implements Source, Cancellable, Retry
 
   pruneFinished(statuses: readonly string[], before: number, limit: number): number {
     this.db.settlePending();
-    return this.statement(SQL.pruneFinished).run(JSON.stringify(statuses), before, limit).changes;
+    return this.db.transaction(() => {
+      const deleted = this.statement(SQL.pruneFinished).all(JSON.stringify(statuses), before, limit) as { queue: string; status: string }[];
+      this.uncount(deleted);
+      return deleted.length;
+    });
+  }
+
+  delete(id: string): DeleteResult {
+    this.db.settlePending();
+    const deleted = this.db.transaction(() => {
+      const rows = this.statement(SQL.deleteFinished).all(id) as { queue: string; status: string }[];
+      this.uncount(rows);
+      return rows.length > 0;
+    });
+    if (deleted) return "deleted";
+    return this.statement(SQL.statusOf).get(id) ? "not_finished" : "not_found";
+  }
+
+  // ── QueueControl ────────────────────────────────────────────────────────────────────────
+
+  setQueuePaused(name: string, paused: boolean, ifUnset = false): void {
+    this.db.settlePending();
+    const changes = this.statement(ifUnset ? SQL.declarePaused : SQL.setPaused).run(name, paused ? 1 : 0, this.clock.now()).changes;
+    if (!paused && changes > 0) this.notifyAvailable();
+  }
+
+  queueStates(): QueueState[] {
+    return mergeQueueStates(
+      this.statement(SQL.queueStates).all() as { name: string; paused: boolean }[],
+      this.statement(SQL.queueCounts).all() as { queue: string; status: string; n: number }[],
+    );
   }
 
   getStatus(id: string): JobState | null {
@@ -155,6 +194,23 @@ export class SqliteQueue extends SyncQueue implements Source, Cancellable, Retry
     return this.db.transaction(fn);
   }
 
+  /** Deleted rows no longer count: the succeeded ones come off their queue's kept count. */
+  private uncount(rows: readonly { queue: string; status: string }[]): void {
+    const succeeded = new Map<string, number>();
+    for (const row of rows) if (row.status === "succeeded") succeeded.set(row.queue, (succeeded.get(row.queue) ?? 0) + 1);
+    for (const [queue, n] of succeeded) this.statement(SQL.countSucceeded).run(queue, -n);
+  }
+
+  /** Queues with waiting jobs that are not paused. */
+  private openQueues(): string[] {
+    const waiting = (this.statement(SQL.waitingQueues).all() as { name: string }[]).map((r) => r.name);
+    if (waiting.length === 0) return waiting;
+    const paused = this.statement(SQL.pausedQueues).all() as { name: string }[];
+    if (paused.length === 0) return waiting;
+    const skip = new Set(paused.map((r) => r.name));
+    return waiting.filter((name) => !skip.has(name));
+  }
+
   // One statement (or a unique-key read then an insert, with no await between): atomic as is,
   // and inside a caller's transaction it simply joins it.
   protected insert(job: NewJob): string {
@@ -167,23 +223,46 @@ export class SqliteQueue extends SyncQueue implements Source, Cancellable, Retry
     const r = toJobRecord(job, this.nextId(now), now);
     this.statement(SQL.insert).run(
       r.id, r.type, r.payload, r.headers, r.priority, r.maxRetry, r.runAt, r.groupKey,
-      r.uniqueKey, r.traceId, r.actorId, r.tenantId, r.timeoutMs, r.createdAt,
+      r.uniqueKey, r.traceId, r.actorId, r.tenantId, r.timeoutMs, r.createdAt, r.queue,
     );
     return r.id;
   }
 
-  /** Claims up to `max` due jobs, at most one per group key. Runs inside settleAndClaim's transaction. */
-  private claim(max: number, leaseMs: number, startNow: number): Job[] {
+  /**
+   * Claims up to `max` due jobs, at most one per group key, from the queues that are not
+   * paused, each queue at most its allowance. Each open queue's range of jobs_available is read
+   * in claim order and the pages merged, so the batch is in claim order across queues (higher
+   * priority, then earlier run_at, first). Runs inside settleAndClaim's transaction.
+   */
+  private claim(max: number, leaseMs: number, startNow: number, allowances: Readonly<Record<string, number>> = {}): Job[] {
     const now = this.clock.now();
     const select = this.statement(SQL.selectCandidates);
     const park = this.statement(SQL.park);
+    // queue → how many more of its jobs this claim may take
+    const left = new Map<string, number>();
+    for (const queue of this.openQueues()) {
+      const n = Math.min(max, allowances[queue] ?? max);
+      if (n > 0) left.set(queue, n);
+    }
     const keysInBatch = new Set<string>();
+    const taken = new Map<string, number>(); // per queue: rows taken (still waiting until marked below)
+    const ids = new Set<string>();
     const claimed: Job[] = [];
-    for (;;) {
-      const limit = max - claimed.length + 4;
-      const rows = select.all(now, limit) as (JobRow & { held: number })[];
+    while (claimed.length < max && left.size > 0) {
+      const rows: (JobRow & { held: number; queue: string })[] = [];
+      const full = new Set<string>();
+      for (const [queue, n] of left) {
+        // Rows taken earlier in this claim are not marked yet, so they come back first: skip them.
+        const limit = (taken.get(queue) ?? 0) + Math.min(n, max - claimed.length) + 4;
+        const page = select.all(now, limit, queue) as (JobRow & { held: number; queue: string })[];
+        if (page.length === limit) full.add(queue);
+        rows.push(...page);
+      }
+      if (left.size > 1) rows.sort(inClaimOrder);
       for (const row of rows) {
         if (claimed.length === max) break;
+        const n = left.get(row.queue) ?? 0;
+        if (n === 0 || ids.has(row.id)) continue;
         if (row.group_key !== null) {
           // Waiting behind another job of its key: park it (it leaves the claim index) so the
           // next claims do not step over it again.
@@ -194,44 +273,51 @@ export class SqliteQueue extends SyncQueue implements Source, Cancellable, Retry
           keysInBatch.add(row.group_key);
         }
         row.attempts += 1; // the attempt it will be (counted now, or when it starts)
+        ids.add(row.id);
         claimed.push(rowToJob(row));
+        left.set(row.queue, n - 1);
+        taken.set(row.queue, (taken.get(row.queue) ?? 0) + 1);
       }
-      if (claimed.length === max || rows.length < limit) break;
+      // A queue whose page was not full has nothing more to give now; a full one is read again
+      // (past the rows parked meanwhile) while it may take more.
+      for (const [queue, n] of [...left]) if (n === 0 || !full.has(queue)) left.delete(queue);
     }
-    const ids = claimed.map((job) => job.id);
+    const list = claimed.map((job) => job.id);
     const starting = Math.max(0, startNow);
-    if (starting > 0 && ids.length > 0) this.statement(SQL.markRunning).run(JSON.stringify(ids.slice(0, starting)), now, now + leaseMs, this.db.ownerId);
-    if (ids.length > starting) this.statement(SQL.markClaimedAhead).run(JSON.stringify(ids.slice(starting)), now, now + leaseMs, this.db.ownerId);
+    if (starting > 0 && list.length > 0) this.statement(SQL.markRunning).run(JSON.stringify(list.slice(0, starting)), now, now + leaseMs, this.db.ownerId);
+    if (list.length > starting) this.statement(SQL.markClaimedAhead).run(JSON.stringify(list.slice(starting)), now, now + leaseMs, this.db.ownerId);
     return claimed;
   }
 
   /** Applies one outcome; false when the job is no longer this owner's running attempt. */
-  private settle(outcome: Outcome): boolean {
-    const applied = this.applyOutcome(outcome);
+  private settle(outcome: Outcome, succeeded: Map<string, number>): boolean {
+    const applied = this.applyOutcome(outcome, succeeded);
     // A finished or put-back job releases its group key (a failed one keeps it for its retry).
     if (applied && outcome.kind !== "failed" && outcome.job.groupKey !== null) this.releaseGroup(outcome.job.groupKey);
     return applied;
   }
 
-  private applyOutcome(outcome: Outcome): boolean {
+  private applyOutcome(outcome: Outcome, succeeded: Map<string, number>): boolean {
     const { job } = outcome;
     const owner = this.db.ownerId;
     switch (outcome.kind) {
       case "succeeded": {
         const { output, url, mime, sizeBytes } = outcome.result;
         const outputText = output === undefined ? null : JSON.stringify(output);
-        return this.statement(SQL.markSucceeded).run(job.id, owner, outputText, url ?? null, mime ?? null, sizeBytes ?? null, outcome.at).changes > 0;
+        const row = this.statement(SQL.markSucceeded).get(job.id, owner, outputText, url ?? null, mime ?? null, sizeBytes ?? null, outcome.at, outcome.startedAt ?? null) as { queue: string } | null;
+        if (row) succeeded.set(row.queue, (succeeded.get(row.queue) ?? 0) + 1);
+        return row !== null;
       }
       case "failed":
-        return this.statement(SQL.markFailed).run(job.id, owner, outcome.error, outcome.retryAt, outcome.at).changes > 0;
+        return this.statement(SQL.markFailed).run(job.id, owner, outcome.error, outcome.retryAt, outcome.at, attemptEntry(outcome, owner)).changes > 0;
       case "dead": {
-        const changed = this.statement(SQL.markDead).run(job.id, owner, outcome.error, outcome.at).changes > 0;
+        const changed = this.statement(SQL.markDead).run(job.id, owner, outcome.error, outcome.at, attemptEntry(outcome, owner)).changes > 0;
         const letter = changed ? deadLetterFor(job, outcome.error, outcome.deadLetterType) : null;
         if (letter) this.insert(letter);
         return changed;
       }
       case "released":
-        return this.statement(SQL.markReleased).run(job.id, owner, outcome.at, outcome.requeue?.runAt ?? outcome.at, outcome.requeue ? 1 : 0).changes > 0;
+        return this.statement(SQL.markReleased).run(job.id, owner, outcome.at, outcome.requeue?.runAt ?? outcome.at, outcome.requeue ? 1 : 0, attemptEntry(outcome, owner)).changes > 0;
     }
   }
 
@@ -248,6 +334,11 @@ export class SqliteQueue extends SyncQueue implements Source, Cancellable, Retry
     }
     return statement;
   }
+}
+
+/** Claim order: higher priority, then earlier run_at, then id. */
+function inClaimOrder(a: { priority: number; run_at?: number; id: string }, b: { priority: number; run_at?: number; id: string }): number {
+  return b.priority - a.priority || (a.run_at ?? 0) - (b.run_at ?? 0) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
 /**

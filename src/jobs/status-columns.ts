@@ -9,6 +9,7 @@ export const STATUS_COLUMNS: Column[] = [
   { ...filterable("id"), notNull: true },
   { ...filterable("type"), notNull: true },
   { ...filterable("status"), values: JOB_STATUSES, notNull: true },
+  { ...filterable("queue"), notNull: true },
   { name: "priority", type: "integer", filterable: true, sortable: true, notNull: true },
   { name: "attempts", type: "integer", filterable: true, sortable: true, notNull: true },
   { name: "max_retry", type: "integer", notNull: true },
@@ -31,7 +32,7 @@ export type StatusRow = Record<string, string | number | null>;
 
 export function stateToStatusRow(s: JobState): StatusRow {
   return {
-    id: s.id, type: s.type, status: s.status, priority: s.priority, attempts: s.attempts, max_retry: s.maxRetry,
+    id: s.id, type: s.type, status: s.status, queue: s.queue, priority: s.priority, attempts: s.attempts, max_retry: s.maxRetry,
     actor_id: s.actorId, tenant_id: s.tenantId, group_key: s.groupKey, trace_id: s.traceId, error: s.error,
     result_url: s.resultUrl, result_mime: s.resultMime, output: s.output === null ? null : JSON.stringify(s.output),
     run_at: s.runAt, created_at: s.createdAt, started_at: s.startedAt, completed_at: s.completedAt, updated_at: s.updatedAt,

@@ -36,6 +36,8 @@ export interface NewJob {
   uniqueKey?: string | null;
   /** An attempt running longer than this fails. Default: the worker's `defaultTimeoutMs`. */
   timeoutMs?: number | null;
+  /** The named queue it waits in (its own concurrency limit, pausable). Default "default". */
+  queue?: string;
 }
 
 /** A job as a handler receives it. */
@@ -52,6 +54,8 @@ export interface Job {
   priority: number;
   uniqueKey: string | null;
   timeoutMs: number | null;
+  /** The named queue it belongs to ("default" unless it named another). */
+  queue: string;
   /** 1 for the first attempt, 2 for the first retry, … */
   attempt: number;
   /** Times the job was put back without its handler running (no handler here, or a crash before it started). */
@@ -72,6 +76,7 @@ export interface JobState {
   id: string;
   type: string;
   status: JobStatus;
+  queue: string;
   payload: unknown;
   priority: number;
   attempts: number;
@@ -91,6 +96,27 @@ export interface JobState {
   startedAt: number | null;
   completedAt: number | null;
   updatedAt: number;
+  /** Every attempt, oldest first (src/jobs/attempt-history.ts): admins only on the wire. */
+  attemptsHistory: AttemptRecord[];
+}
+
+/** How an attempt ended. `running`: it has not ended yet. */
+export type AttemptOutcome = "succeeded" | "failed" | "dead" | "released" | "interrupted" | "running";
+
+/** One attempt of a job, as its history keeps it. Times are epoch ms. */
+export interface AttemptRecord {
+  attempt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+  durationMs: number | null;
+  outcome: AttemptOutcome;
+  error: string | null;
+  stack: string | null;
+  /** The queue instance (process) that ran it. */
+  worker: string | null;
 }
 
 export const DEFAULT_MAX_RETRY = 3;
+export const DEFAULT_QUEUE = "default";
+/** A queue's name: short, lower-case, safe in a URL, a metric label and a Redis key. */
+export const QUEUE_NAME = /^[a-z0-9][a-z0-9_.-]{0,63}$/;

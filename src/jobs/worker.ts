@@ -11,6 +11,7 @@ import { errorMessage, jsonLogger, type Logger } from "../log.ts";
 import { Attempt, DeadlineWatch, type Handler } from "./attempt.ts";
 import { afterFailure, type BackoffOptions } from "./backoff.ts";
 import { MAX_REQUEUES, UNHANDLED_REQUEUE_DELAY_MS, type Outcome, type Source, type StatusChange, type StatusSink } from "./queue.ts";
+import { checkQueueDefinitions, RateWindow, type QueueDefinitions } from "./named-queues.ts";
 import type { Job } from "./types.ts";
 
 export type { Handler, JobContext } from "./attempt.ts";
@@ -42,6 +43,13 @@ export interface WorkerOptions {
    * only while handlers finish as fast as jobs are claimed — short jobs get big batches per
    * commit, slow ones are not claimed long before they can start. Default 256; 0 = none. */
   prefetch?: number;
+  /**
+   * Named queues' limits: `concurrency`, the most jobs of the queue this worker holds at once
+   * (running, or claimed ahead), and `rateLimit`, the most it claims per interval. A queue
+   * without them shares the pool. Both are per worker (per process), as Oban's local limit;
+   * pauses are stored in the queue engine (`paused` here is for the runtime's first start).
+   */
+  queues?: QueueDefinitions;
 }
 
 export class Worker {
@@ -58,6 +66,12 @@ export class Worker {
   private readonly pollIntervalMs: number;
   private readonly maxPrefetch: number;
   private prefetch: number;
+  /** Limited queues: name → limit. */
+  private readonly limits = new Map<string, number>();
+  /** Jobs of limited queues this worker holds (claimed, not yet settled), by id → queue. */
+  private readonly heldIds = new Map<string, string>();
+  private readonly heldByQueue = new Map<string, number>();
+  private readonly rates = new Map<string, RateWindow>();
 
   private readonly running = new Map<string, Attempt>();
   private readonly deadlines = new DeadlineWatch(() => this.running.values());
@@ -95,6 +109,16 @@ export class Worker {
     this.pollIntervalMs = options.pollIntervalMs ?? 5_000;
     this.maxPrefetch = Math.max(0, options.prefetch ?? 256);
     this.prefetch = Math.min(this.maxPrefetch, this.concurrency);
+    checkQueueDefinitions(options.queues ?? {});
+    for (const [name, queue] of Object.entries(options.queues ?? {})) {
+      if (queue.concurrency !== undefined) this.limits.set(name, queue.concurrency);
+      if (queue.rateLimit) this.rates.set(name, new RateWindow(queue.rateLimit.limit, queue.rateLimit.intervalMs));
+    }
+  }
+
+  /** Jobs of each limited queue this worker holds now (running or claimed ahead). */
+  heldInQueue(name: string): number {
+    return this.heldByQueue.get(name) ?? 0;
   }
 
   /** Starts claiming. Jobs a previous owner left running are rescued first. */
@@ -151,8 +175,9 @@ export class Worker {
     clearTimeout(graceTimer);
     for (const attempt of [...this.running.values()]) {
       this.running.delete(attempt.job.id);
+      this.unhold(attempt.job.id);
       attempt.abort(new Error("worker shutting down"));
-      this.pending.push({ kind: "released", job: attempt.job, at: this.clock.now() });
+      this.pending.push({ kind: "released", job: attempt.job, at: this.clock.now(), startedAt: attempt.startedAt });
       this.logger.log("warn", "attempt interrupted by shutdown; job put back", logFields(attempt.job));
     }
     this.deadlines.stop();
@@ -202,8 +227,10 @@ export class Worker {
       let claimed: Job[];
       claimedAt = this.clock.now();
       try {
-        const batch = await this.source.settleAndClaim(outcomes, free, this.leaseMs, { startNow, started });
+        const batch = await this.source.settleAndClaim(outcomes, free, this.leaseMs, { startNow, started, ...this.allowances() });
         claimed = batch.claimed;
+        for (const job of claimed) this.hold(job);
+        for (const job of claimed) this.rates.get(job.queue)?.record(claimedAt);
         this.report(batch.applied, claimed);
       } catch (error) {
         // Keep every outcome and start; try again shortly. A full disk or a locked file must not lose work.
@@ -231,8 +258,46 @@ export class Worker {
       this.scheduleWake(1_000);
       return;
     }
+    // A rate-limited queue that had no room: look again when its window frees a slot.
+    const room = this.nextRateRoom();
+    if (room !== null && (next === null || room < next)) next = room;
     const delay = next === null ? this.pollIntervalMs : Math.min(this.pollIntervalMs, Math.max(0, next - this.clock.now()));
     this.scheduleWake(delay);
+  }
+
+  /** What each limited queue may still claim: its limit less what this worker holds of it. */
+  private allowances(): { queueAllowances?: Record<string, number> } {
+    if (this.limits.size === 0 && this.rates.size === 0) return {};
+    const now = this.clock.now();
+    const allowances: Record<string, number> = {};
+    for (const [name, limit] of this.limits) allowances[name] = Math.max(0, limit - (this.heldByQueue.get(name) ?? 0));
+    for (const [name, rate] of this.rates) allowances[name] = Math.min(allowances[name] ?? Infinity, rate.room(now));
+    return { queueAllowances: allowances };
+  }
+
+  /** The earliest time a rate-limited queue with no room now gets room again (null: none waits). */
+  private nextRateRoom(): number | null {
+    const now = this.clock.now();
+    let next: number | null = null;
+    for (const rate of this.rates.values()) {
+      const at = rate.nextRoomAt(now);
+      if (at !== null && (next === null || at < next)) next = at;
+    }
+    return next;
+  }
+
+  private hold(job: Job): void {
+    if (!this.limits.has(job.queue)) return;
+    this.heldIds.set(job.id, job.queue);
+    this.heldByQueue.set(job.queue, (this.heldByQueue.get(job.queue) ?? 0) + 1);
+  }
+
+  /** A held job was settled or put back: its queue may claim one more. */
+  private unhold(id: string): void {
+    const queue = this.heldIds.get(id);
+    if (queue === undefined) return;
+    this.heldIds.delete(id);
+    this.heldByQueue.set(queue, this.heldByQueue.get(queue)! - 1);
   }
 
   private run(job: Job): void {
@@ -248,7 +313,7 @@ export class Worker {
       } else this.finish(job, { kind: "dead", job, error: `${error} (put back ${MAX_REQUEUES} times)`, at, deadLetterType: this.options.deadLetterType });
       return;
     }
-    const attempt = new Attempt(job, handler, job.timeoutMs ?? this.defaultTimeoutMs, this.logger);
+    const attempt = new Attempt(job, handler, job.timeoutMs ?? this.defaultTimeoutMs, this.logger, this.clock.now());
     this.running.set(job.id, attempt);
     this.deadlines.watch(attempt);
     void attempt.done.then((ended) => {
@@ -256,7 +321,8 @@ export class Worker {
       if (this.running.get(job.id) !== attempt) return;
       this.running.delete(job.id);
       this.startBuffered();
-      this.finish(job, ended.ok ? { kind: "succeeded", job, result: ended.result, at: this.clock.now() } : this.failure(job, ended.error, ended.permanent));
+      const startedAt = attempt.startedAt;
+      this.finish(job, ended.ok ? { kind: "succeeded", job, result: ended.result, at: this.clock.now(), startedAt } : this.failure(job, ended.error, { permanent: ended.permanent, startedAt, stack: ended.stack }));
     });
   }
 
@@ -275,20 +341,23 @@ export class Worker {
   private releaseBuffered(): void {
     for (const job of this.buffer) {
       this.claimedAhead.delete(job.id);
+      this.unhold(job.id);
       this.pending.push({ kind: "released", job, at: this.clock.now() });
     }
     this.buffer = [];
   }
 
-  private failure(job: Job, error: string, permanent = false): Outcome {
+  private failure(job: Job, error: string, how: { permanent?: boolean; startedAt?: number; stack?: string | null; interrupted?: boolean } = {}): Outcome {
     const now = this.clock.now();
-    const next = permanent ? ({ status: "dead" } as const) : afterFailure(job.attempt, job.maxRetry, now, this.options.backoff);
+    const next = how.permanent ? ({ status: "dead" } as const) : afterFailure(job.attempt, job.maxRetry, now, this.options.backoff);
+    const history = { ...(how.startedAt !== undefined ? { startedAt: how.startedAt } : {}), stack: how.stack ?? null, ...(how.interrupted ? { interrupted: true } : {}) };
     return next.status === "dead"
-      ? { kind: "dead", job, error, at: now, deadLetterType: this.options.deadLetterType }
-      : { kind: "failed", job, error, retryAt: next.retryAt, at: now };
+      ? { kind: "dead", job, error, at: now, deadLetterType: this.options.deadLetterType, ...history }
+      : { kind: "failed", job, error, retryAt: next.retryAt, at: now, ...history };
   }
 
   private finish(job: Job, outcome: Outcome): void {
+    this.unhold(job.id);
     this.pending.push(outcome);
     // Failures are logged; successes are not (at tens of thousands a second, metrics say more).
     if (outcome.kind === "dead" || outcome.kind === "failed") {
@@ -329,7 +398,7 @@ export class Worker {
       const expired = (await this.source.takeExpired(this.leaseMs)).filter((job) => !this.running.has(job.id) && !buffered.has(job.id));
       for (const job of expired) {
         this.logger.log("warn", "lease expired; attempt counted as failed", logFields(job));
-        this.finish(job, this.failure(job, "lease expired: the worker running this attempt died or stalled"));
+        this.finish(job, this.failure(job, "lease expired: the worker running this attempt died or stalled", { interrupted: true }));
       }
     } catch (error) {
       this.logger.log("error", "lease maintenance failed", { error: errorMessage(error) });

@@ -9,7 +9,7 @@ import type { Clock } from "../clock.ts";
 import type { ListQuery, Scalar } from "../db/list-query.ts";
 import type { Db } from "../db/open.ts";
 import type { EventBus } from "../events/bus.ts";
-import type { Cancellable, Prunable, Retryable, Source, StatusReader } from "../jobs/queue.ts";
+import type { Cancellable, Deletable, Prunable, QueueControl, Retryable, Source, StatusReader } from "../jobs/queue.ts";
 import type { SyncEnqueue } from "../jobs/sync-queue.ts";
 import type { Logger } from "../log.ts";
 import type { Model } from "./model.ts";
@@ -17,7 +17,7 @@ import type { TokenService } from "./tokens.ts";
 import type { AuthUser } from "./users.ts";
 
 /** A queue whose enqueue is synchronous and joins the open transaction (SQLite, memory, forwarding). */
-export type AppQueue = SyncEnqueue & Cancellable & Retryable & StatusReader & Prunable & Pick<Source, "nextDueAt">;
+export type AppQueue = SyncEnqueue & Cancellable & Retryable & StatusReader & Prunable & Deletable & QueueControl & Pick<Source, "nextDueAt">;
 
 export interface Services {
   db: Db;

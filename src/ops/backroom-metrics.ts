@@ -1,10 +1,13 @@
-// Backroom's metrics: HTTP requests, the job lifecycle (a StatusSink), and gauges read when
-// scraped (jobs by type and state, file and WAL size, and with store and forward the jobs not
-// yet forwarded).
+// Backroom's metrics: HTTP requests, the job lifecycle (a StatusSink), gauges read when
+// scraped (jobs by type and state, named queues' pause, limit and running jobs, file and WAL
+// size, and with store and forward the jobs not yet forwarded), and the standard process_*
+// families (process-metrics.ts).
 import { statSync } from "node:fs";
 import type { Db } from "../db/open.ts";
-import type { Awaitable, StateCount, StatusSink } from "../jobs/queue.ts";
+import type { QueueDefinitions } from "../jobs/named-queues.ts";
+import type { Awaitable, QueueState, StateCount, StatusSink } from "../jobs/queue.ts";
 import { Counter, DURATION_BUCKETS, Gauge, Histogram, Registry } from "./metrics.ts";
+import { addProcessMetrics } from "./process-metrics.ts";
 
 /** Where `backroom_jobs` is read when the jobs do not (all) live in the file. */
 export interface JobGauges {
@@ -39,6 +42,26 @@ export class BackroomMetrics {
     }
     this.registry.add(new Gauge("backroom_db_size_bytes", "Size of the database file.", () => [{ value: fileSize(db.path) }]));
     this.registry.add(new Gauge("backroom_db_wal_size_bytes", "Size of the write-ahead log.", () => [{ value: fileSize(`${db.path}-wal`) }]));
+    addProcessMetrics(this.registry);
+  }
+
+  /**
+   * Named queues' gauges, read when scraped: paused (1/0), the declared concurrency limit (per
+   * process; queues without one have no sample), and running jobs (in every process on the queue).
+   */
+  watchQueues(states: () => Awaitable<QueueState[]>, declared: QueueDefinitions = {}): void {
+    // One read of the queue states serves the three gauges of a scrape.
+    let pending: Promise<QueueState[]> | null = null;
+    const read = () => (pending ??= Promise.resolve().then(states).finally(() => setTimeout(() => (pending = null), 0)));
+    const names = async () => {
+      const known = await read();
+      const seen = new Set(known.map((q) => q.name));
+      return [...known, ...Object.keys(declared).filter((n) => !seen.has(n)).map((name) => ({ name, paused: false, counts: { running: 0 } }))];
+    };
+    this.registry.add(new Gauge("backroom_queue_paused", "Whether a named queue is paused (1) or running (0).", async () => (await names()).map((q) => ({ labels: { queue: q.name }, value: q.paused ? 1 : 0 }))));
+    this.registry.add(new Gauge("backroom_queue_limit", "A named queue's concurrency limit per process (queues without one have none).", () =>
+      Object.entries(declared).filter(([, d]) => d.concurrency !== undefined).map(([name, d]) => ({ labels: { queue: name }, value: d.concurrency! }))));
+    this.registry.add(new Gauge("backroom_queue_running", "Jobs of a named queue running now, in every process on the queue.", async () => (await names()).map((q) => ({ labels: { queue: q.name }, value: q.counts.running }))));
   }
 
   /** For the worker: counts outcomes and times attempts. */

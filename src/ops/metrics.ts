@@ -48,6 +48,7 @@ type Sample = { labels?: Labels; value: number };
  * absent, which Prometheus reads as "unknown") instead of failing or holding up the scrape.
  */
 export class Gauge implements Metric {
+  protected readonly kind: "gauge" | "counter" = "gauge";
   constructor(
     readonly name: string,
     readonly help: string,
@@ -55,7 +56,7 @@ export class Gauge implements Metric {
     private readonly timeoutMs = 2_000,
   ) {}
   async render(): Promise<string> {
-    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} gauge`];
+    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} ${this.kind}`];
     for (const { labels, value } of await this.samples()) lines.push(`${this.name}${labelText(labels ?? {})} ${num(value)}`);
     return lines.join("\n");
   }
@@ -70,6 +71,11 @@ export class Gauge implements Metric {
       clearTimeout(timer);
     }
   }
+}
+
+/** A counter kept elsewhere (the kernel's CPU time, say), read when scraped; fails like a Gauge. */
+export class ComputedCounter extends Gauge {
+  protected override readonly kind = "counter";
 }
 
 export class Histogram implements Metric {

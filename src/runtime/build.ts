@@ -5,6 +5,7 @@
 import { createApp, type AnyAction, type AnyModel, type AppOf, type AppOptions } from "../api/app.ts";
 import type { ScheduleDefinition } from "../cron/scheduler.ts";
 import type { Handler } from "../jobs/attempt.ts";
+import type { SandboxModule } from "../jobs/sandbox-protocol.ts";
 import type { SyncEnqueue } from "../jobs/sync-queue.ts";
 import type { NewJob } from "../jobs/types.ts";
 import { silentLogger } from "../log.ts";
@@ -37,17 +38,21 @@ export function buildApp<const Models extends readonly AnyModel[], const Actions
     actions: definition.actions,
     title: definition.name,
     version: definition.version,
+    queues: definition.queues ?? {},
   });
   const context: RuntimeContext = { services: built.services, mailer: options.mailer, settings, logger: options.logger ?? silentLogger };
   jobs = jobDefinitions(definition, context);
   definition.setup?.(context);
+  // Inline handlers run on this thread; sandboxed types are handed to a SandboxPool, whose
+  // handlers() join these (server.ts), or run in-process by backroom/testing.
   const handlers: Record<string, Handler> = {
     ...built.jobHandlers,
     [RETENTION_JOB]: retentionHandler(built.services, { ...DEFAULT_RETENTION, ...options.retention }),
-    ...Object.fromEntries(Object.entries(jobs).map(([type, job]) => [type, job.handler])),
+    ...Object.fromEntries(Object.entries(jobs).flatMap(([type, job]) => (job.handler ? [[type, job.handler]] : []))),
   };
+  const sandboxes: Record<string, SandboxModule> = Object.fromEntries(Object.entries(jobs).flatMap(([type, job]) => (job.sandbox ? [[type, job.sandbox]] : [])));
   const schedules: ScheduleDefinition[] = [...(definition.schedules ?? []), retentionSchedule];
-  return { ...built, handlers, schedules, jobs, context, seed: () => definition.seed?.(context) };
+  return { ...built, handlers, sandboxes, schedules, jobs, context, seed: () => definition.seed?.(context) };
 }
 
 export type BuiltApp = ReturnType<typeof buildApp>;
@@ -78,6 +83,9 @@ function typeDefaultingQueue(queue: AppQueue, jobs: () => Record<string, JobDefi
     getStatus: (id) => queue.getStatus(id),
     listStatuses: (query) => queue.listStatuses(query),
     pruneFinished: (statuses, before, limit) => queue.pruneFinished(statuses, before, limit),
+    delete: (id) => queue.delete(id),
+    setQueuePaused: (name, paused, ifUnset) => queue.setQueuePaused(name, paused, ifUnset),
+    queueStates: () => queue.queueStates(),
     nextDueAt: (after) => queue.nextDueAt(after),
   };
 }

@@ -9,6 +9,7 @@ import type { EventBus } from "../events/bus.ts";
 import { DeferredBus } from "../events/deferred-bus.ts";
 import { jobEventSink } from "../events/job-events.ts";
 import { InProcessBus } from "../events/memory-bus.ts";
+import { SandboxPool } from "../jobs/sandbox-pool.ts";
 import { Worker } from "../jobs/worker.ts";
 import { jsonLogger, type Level, type Logger } from "../log.ts";
 import { Activity } from "../ops/activity.ts";
@@ -32,6 +33,8 @@ export interface ServerSettings {
   port?: number;
   /** Jobs run at once. Default: the number of CPUs. */
   concurrency?: number;
+  /** Threads of the pool that runs sandboxed job types (started only if the app has one). Default: CPUs − 1, at least 1. */
+  sandboxThreads?: number;
   /** "full" survives a power cut (default); "normal" is faster. */
   sync?: "full" | "normal";
   /** Folder for outgoing mail. Default: outbox/ next to the database. */
@@ -99,6 +102,25 @@ export async function startServer(definition: AppDefinition, settings: ServerSet
   });
   built = app;
   scheduler.declare(app.schedules);
+  metrics.watchQueues(() => jobs.queue.queueStates(), definition.queues ?? {});
+
+  const closeOpened = async () => {
+    await bus.close();
+    await jobs.close();
+    mailer.close();
+    db.close();
+  };
+  // Sandboxed job types: every thread loads every module now, so a wrong path or export stops
+  // the start here rather than failing the first job.
+  let sandbox: SandboxPool | null = null;
+  if (Object.keys(app.sandboxes).length > 0) {
+    try {
+      sandbox = await SandboxPool.open({ types: app.sandboxes, size: settings.sandboxThreads, dbPath: memory ? null : dbPath, logger });
+    } catch (error) {
+      await closeOpened();
+      throw error;
+    }
+  }
 
   // Bind before anything else starts, so a port already taken stops us with nothing to undo
   // but the open handles. Nothing can be answered before the worker starts: the seeding and
@@ -117,10 +139,8 @@ export async function startServer(definition: AppDefinition, settings: ServerSet
       maxRequestBodySize: app.bodyLimit * 8,
     });
   } catch (error) {
-    await bus.close();
-    await jobs.close();
-    mailer.close();
-    db.close();
+    await sandbox?.close();
+    await closeOpened();
     if ((error as { code?: string }).code === "EADDRINUSE") throw new Error(`port ${port} on ${host} is already in use (another Backroom or another program); stop it or choose another --port`);
     throw error;
   }
@@ -129,7 +149,12 @@ export async function startServer(definition: AppDefinition, settings: ServerSet
   if (settings.dev) logger.log("warn", "development users enabled (well-known tokens: see README)", { added: ensureDevUsers(app.services) });
   const firstAdmin = ensureFirstAdmin(app.services);
 
-  worker = new Worker({ source: jobs.source, handlers: app.handlers, concurrency: settings.concurrency, logger, status: [jobEventSink(bus), metrics.sink, activity.sink] }).start();
+  // A pause declared in code is a first state: one stored at run time (or at an earlier start) wins.
+  for (const [name, queue] of Object.entries(definition.queues ?? {})) {
+    if (queue.paused !== undefined) await jobs.queue.setQueuePaused(name, queue.paused, true);
+  }
+  const handlers = sandbox ? { ...app.handlers, ...sandbox.handlers() } : app.handlers;
+  worker = new Worker({ source: jobs.source, handlers, concurrency: settings.concurrency, logger, status: [jobEventSink(bus), metrics.sink, activity.sink], queues: definition.queues }).start();
   scheduler.start();
   app.scheduledFields.start();
   const server = app.app.server!;
@@ -144,7 +169,8 @@ export async function startServer(definition: AppDefinition, settings: ServerSet
       scheduler.stop();
       await app.scheduledFields.stop(); // its last batch commits and publishes before the bus and the file close
       await bus.close();
-      await worker?.shutdown(settings.graceMs ?? 10_000);
+      await worker?.shutdown(settings.graceMs ?? 10_000); // aborts what is still running: sandbox threads are terminated, their jobs put back
+      await sandbox?.close();
       await jobs.close();
       mailer.close();
       db.close();

@@ -37,7 +37,7 @@ function seedJobs() {
 test("migrate creates or updates the schema and says so", () => {
   const r = run("migrate");
   expect(r.code).toBe(0);
-  expect(r.out).toContain("schema is current (api 1, cron 1, jobs 2");
+  expect(r.out).toContain("schema is current (api 1, cron 1, jobs 3");
 });
 
 test("jobs list, show, retry, cancel and purge", () => {
@@ -60,6 +60,31 @@ test("jobs list, show, retry, cancel and purge", () => {
   expect(purge.out).toBe("purged 1 job(s)\n");
   expect(purge.err).toContain("1 deleted");
   expect(run("jobs", "frobnicate").code).toBe(2);
+});
+
+test("queues list, pause and resume: the state is kept in the file; bad names and missing arguments are usage errors", () => {
+  const d = openDatabase(db, { migrations: storeMigrations });
+  const q = new SqliteQueue(d);
+  q.enqueueMany([{ type: "send_receipt", queue: "mail" }, { type: "send_receipt", queue: "mail" }, { type: "report" }]);
+  d.close();
+  const list = run("queues", "list");
+  expect(list.code).toBe(0);
+  expect(list.out).toMatch(/^default +running +pool +enqueued 1 {2}running 0/m);
+  expect(list.out).toMatch(/^mail +running +pool +enqueued 2 /m);
+  expect(list.out).toContain("2 queue(s)");
+  expect(run("queues", "pause", "mail")).toMatchObject({ code: 0, out: expect.stringContaining("queue mail paused") });
+  expect(JSON.parse(run("queues", "list", "--json").out)).toContainEqual({ name: "mail", paused: true, concurrency: null, running: 0, counts: { enqueued: 2, running: 0, succeeded: 0, failed: 0, dead: 0, cancelled: 0 }, rate_limit: null });
+  // Kept in the file: the queue a server opens on it claims none of mail's jobs.
+  const reopened = openDatabase(db, { migrations: storeMigrations });
+  const claimed = new SqliteQueue(reopened).settleAndClaim([], 10, 30_000);
+  reopened.close();
+  return claimed.then(({ claimed }) => {
+    expect(claimed.map((j) => j.queue)).toEqual(["default"]);
+    expect(run("queues", "resume", "mail")).toMatchObject({ code: 0, out: expect.stringContaining("queue mail resumed") });
+    expect(run("queues", "list").out).toMatch(/^mail +running /m);
+    for (const args of [["queues"], ["queues", "frobnicate"], ["queues", "pause"], ["queues", "pause", "Mail Queue"]]) expect(run(...args).code).toBe(2);
+    expect(run("queues", "pause", "Mail").err).toContain('"Mail" is not a queue name');
+  });
 });
 
 test("schedules list, backup and doctor", () => {
@@ -93,6 +118,8 @@ test("backup works while the server runs; changes are refused until it stops", a
     expect(run("backup", tmp.file("live.db")).code).toBe(0);
     expect(run("jobs", "list").code).toBe(0);
     expect(run("jobs", "purge")).toMatchObject({ code: 1, err: expect.stringContaining("already in use by another Backroom process") });
+    expect(run("queues", "list").code).toBe(0);
+    expect(run("queues", "pause", "mail")).toMatchObject({ code: 1, err: expect.stringContaining("already in use by another Backroom process") });
   } finally {
     server.proc.kill("SIGTERM");
     await server.proc.exited;

@@ -83,6 +83,7 @@ describe("migrations", () => {
     expect(rows).toEqual([
       { component: "jobs", version: 1, name: expect.any(String) },
       { component: "jobs", version: 2, name: expect.any(String) },
+      { component: "jobs", version: 3, name: expect.any(String) },
       { component: "shop", version: 1, name: "items" },
       { component: "shop", version: 2, name: "price" },
     ]);

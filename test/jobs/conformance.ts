@@ -2,15 +2,17 @@
 // adapter's test file calls `queueConformance` with a factory for a fresh, empty queue.
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { ManualClock } from "../../src/clock.ts";
-import { MAX_REQUEUES, type Cancellable, type Outcome, type Queue, type Retryable, type Source, type StatusReader } from "../../src/jobs/queue.ts";
+import { MAX_REQUEUES, type Cancellable, type Deletable, type Outcome, type Queue, type QueueControl, type Retryable, type Source, type StatusReader } from "../../src/jobs/queue.ts";
 import { InvalidJobError } from "../../src/jobs/new-job.ts";
 import { keyOf, type Condition, type ListQuery, type Scalar } from "../../src/db/list-query.ts";
 import type { Job, NewJob } from "../../src/jobs/types.ts";
 
-export type TestQueue = Queue & Source & Cancellable & Retryable & StatusReader;
+export type TestQueue = Queue & Source & Cancellable & Retryable & StatusReader & Deletable & QueueControl;
 export interface QueueFixture {
   queue: TestQueue;
   close(): void | Promise<void>;
+  /** Durable engines: the same store opened again by a new queue instance (a restart). */
+  reopen?(): Promise<TestQueue>;
   /**
    * Engines with transactional enqueue: enqueues `job` inside one of the engine's own
    * transactions, then commits it or rolls it back; resolves with the id enqueue answered.
@@ -21,9 +23,20 @@ export type QueueFactory = (clock: ManualClock) => QueueFixture | Promise<QueueF
 /** What an engine offers beyond the common suite; declared so a missing feature shows in the test names. */
 export interface QueueFeatures {
   transactionalEnqueue: boolean;
+  /** State survives a restart: the fixture can `reopen` the store (memory cannot). */
+  durable: boolean;
 }
 
 const LEASE = 30_000;
+
+/** Polls a condition the queue reaches by itself (a wake-up through another connection). */
+async function waitUntil(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("condition not reached in time");
+    await Bun.sleep(2);
+  }
+}
 
 export function queueConformance(name: string, factory: QueueFactory, features: QueueFeatures): void {
   describe(`${name} queue conformance`, () => {
@@ -440,6 +453,152 @@ export function queueConformance(name: string, factory: QueueFactory, features: 
       const nullFirst = (await queue.listStatuses({ where: [], sort: [{ field: "group_key", direction: "asc" }], limit: 1, offset: 0 })).rows[0];
       expect(nullFirst?.group_key).toBeNull();
     });
+
+    test("a job waits in the queue it names, \"default\" otherwise; its status shows it and lists filter by it", async () => {
+      const plain = await queue.enqueue({ type: "t" });
+      const mail = await queue.enqueue({ type: "t", queue: "mail" });
+      expect((await queue.getStatus(plain))?.queue).toBe("default");
+      expect((await queue.getStatus(mail))?.queue).toBe("mail");
+      const listed = await queue.listStatuses({ where: [[{ field: "queue", op: "eq", value: "mail" }]], sort: [], limit: 10, offset: 0 });
+      expect(listed.rows.map((r) => [r.id, r.queue])).toEqual([[mail, "mail"]]);
+      expect(Object.fromEntries((await claim()).map((j) => [j.id, j.queue]))).toEqual({ [plain]: "default", [mail]: "mail" });
+    });
+
+    test("a queue name that is not 1–64 of a-z 0-9 _ . - is refused and nothing is stored", async () => {
+      for (const bad of ["", "Mail", "a b", "-x", "x".repeat(65), "mail:1"]) {
+        await expect(Promise.resolve().then(() => queue.enqueue({ type: "t", queue: bad }))).rejects.toThrow(/queue/);
+      }
+      expect(await claim()).toEqual([]);
+    });
+
+    test("a paused queue accepts jobs and claims none while other queues run; resumed, its jobs are claimed in order", async () => {
+      await queue.setQueuePaused("mail", true);
+      const m1 = await queue.enqueue({ type: "t", queue: "mail" });
+      const other = await queue.enqueue({ type: "t" });
+      const m2 = await queue.enqueue({ type: "t", queue: "mail", priority: 1 });
+      expect(await status(m1)).toBe("enqueued");
+      expect((await claim()).map((j) => j.id)).toEqual([other]);
+      expect(await claim()).toEqual([]);
+      let woken = 0;
+      const off = queue.onAvailable(() => woken++);
+      await queue.setQueuePaused("mail", false);
+      await waitUntil(() => woken > 0);
+      off();
+      expect((await claim()).map((j) => j.id)).toEqual([m2, m1]);
+    });
+
+    test("a pause declared in code is only a first state: a stored pause or resume wins over it", async () => {
+      await queue.setQueuePaused("fresh", true, true);
+      await queue.setQueuePaused("resumed", false);
+      await queue.setQueuePaused("resumed", true, true);
+      await queue.setQueuePaused("paused", true);
+      await queue.setQueuePaused("paused", false, true);
+      const states = Object.fromEntries((await queue.queueStates()).map((q) => [q.name, q.paused]));
+      expect(states).toEqual({ fresh: true, resumed: false, paused: true });
+    });
+
+    test("a paused queue's delayed jobs do not wake the worker; other queues' do", async () => {
+      await queue.setQueuePaused("mail", true);
+      await queue.enqueueAt(clock.now() + 1_000, { type: "t", queue: "mail" });
+      await queue.enqueueAt(clock.now() + 2_000, { type: "t" });
+      expect(await queue.nextDueAt(clock.now())).toBe(clock.now() + 2_000);
+    });
+
+    test("a queue's allowance caps how many of its jobs one claim takes; the rest of the batch goes to other queues", async () => {
+      const mail = await queue.enqueueMany(Array.from({ length: 5 }, () => ({ type: "t", queue: "mail", priority: 5 })));
+      const other = await queue.enqueueMany([{ type: "t" }, { type: "t" }]);
+      const first = await queue.settleAndClaim([], 4, LEASE, { queueAllowances: { mail: 2 } });
+      expect(first.claimed.map((j) => j.id)).toEqual([mail[0]!, mail[1]!, ...other]);
+      const none = await queue.settleAndClaim([], 4, LEASE, { queueAllowances: { mail: 0 } });
+      expect(none.claimed).toEqual([]);
+      const rest = await queue.settleAndClaim([], 10, LEASE, { queueAllowances: { mail: 10 } });
+      expect(rest.claimed.map((j) => j.id)).toEqual(mail.slice(2));
+    });
+
+    test("queue states: every queue paused or holding jobs, with its jobs by status (succeeded counted too) and deletes counted off", async () => {
+      await queue.setQueuePaused("idle", true);
+      const [a, b, c] = await queue.enqueueMany([{ type: "t", queue: "mail" }, { type: "t", queue: "mail" }, { type: "t" }]);
+      await queue.enqueue({ type: "t", queue: "mail" });
+      const claimed = await queue.settleAndClaim([], 3, LEASE, { queueAllowances: { mail: 2 } });
+      const byId = new Map(claimed.claimed.map((j) => [j.id, j]));
+      await settle(succeed(byId.get(a!)!), { kind: "dead", job: byId.get(b!)!, error: "x", at: clock.now() });
+      const states = await queue.queueStates();
+      const zero = { enqueued: 0, running: 0, succeeded: 0, failed: 0, dead: 0, cancelled: 0 };
+      expect(states).toEqual([
+        { name: "default", paused: false, counts: { ...zero, running: 1 } },
+        { name: "idle", paused: true, counts: zero },
+        { name: "mail", paused: false, counts: { ...zero, enqueued: 1, succeeded: 1, dead: 1 } },
+      ]);
+      expect(await queue.delete(a!)).toBe("deleted");
+      expect((await queue.queueStates()).find((q) => q.name === "mail")?.counts.succeeded).toBe(0);
+      expect(byId.has(c!)).toBe(true);
+    });
+
+    test("delete: a finished job and its history go; a waiting or running one is refused; an unknown one is not found", async () => {
+      const [done, dead, waiting, running] = await queue.enqueueMany([{ type: "t" }, { type: "t" }, { type: "t", notBefore: clock.now() + 60_000 }, { type: "t" }]);
+      const jobs = new Map((await claim(3)).map((j) => [j.id, j]));
+      await settle(succeed(jobs.get(done!)!), { kind: "dead", job: jobs.get(dead!)!, error: "x", at: clock.now() });
+      const cancelled = await queue.enqueue({ type: "t" });
+      await queue.cancel(cancelled);
+      for (const id of [done!, dead!, cancelled]) {
+        expect(await queue.delete(id)).toBe("deleted");
+        expect(await queue.getStatus(id)).toBeNull();
+      }
+      expect(await queue.delete(waiting!)).toBe("not_finished");
+      expect(await queue.delete(running!)).toBe("not_finished");
+      expect(await status(running!)).toBe("running");
+      expect(await queue.delete(done!)).toBe("not_found");
+    });
+
+    test("attempt history: each failed attempt with its times, error, stack and worker; the succeeded one from the row; a running one open", async () => {
+      const id = await queue.enqueue({ type: "t", maxRetry: 5 });
+      const started = clock.now();
+      const [first] = await claim();
+      clock.advance(40);
+      await settle({ kind: "failed", job: first!, error: "smtp down", stack: "Error: smtp down\n    at send (mail.ts:1:1)", retryAt: clock.now(), at: clock.now(), startedAt: started });
+      clock.advance(10);
+      const [second] = await claim();
+      expect((await queue.getStatus(id))?.attemptsHistory.map((a) => [a.attempt, a.outcome, a.finishedAt])).toEqual([[1, "failed", started + 40], [2, "running", null]]);
+      clock.advance(5);
+      await settle({ kind: "failed", job: second!, error: "lease expired", retryAt: clock.now(), at: clock.now(), interrupted: true });
+      const [third] = await claim();
+      const thirdStart = clock.now();
+      clock.advance(7);
+      await settle({ ...succeed(third!), startedAt: thirdStart });
+      const history = (await queue.getStatus(id))!.attemptsHistory;
+      expect(history).toHaveLength(3);
+      expect(history[0]).toEqual({ attempt: 1, startedAt: started, finishedAt: started + 40, durationMs: 40, outcome: "failed", error: "smtp down", stack: "Error: smtp down\n    at send (mail.ts:1:1)", worker: expect.any(String) });
+      expect(history[1]).toMatchObject({ attempt: 2, outcome: "interrupted", error: "lease expired" });
+      expect(history[2]).toEqual({ attempt: 3, startedAt: thirdStart, finishedAt: thirdStart + 7, durationMs: 7, outcome: "succeeded", error: null, stack: null, worker: history[0]!.worker });
+    });
+
+    test("attempt history: a dead attempt is kept; an attempt put back before its handler ran is not; one a shutdown cut short is 'released'", async () => {
+      const id = await queue.enqueue({ type: "t", maxRetry: 3 });
+      const [a] = await claim();
+      await settle({ kind: "released", job: a!, at: clock.now() }); // never started: no history
+      const [b] = await claim();
+      clock.advance(3);
+      await settle({ kind: "released", job: b!, at: clock.now(), startedAt: clock.now() - 3 });
+      const [c] = await claim();
+      clock.advance(9);
+      await settle({ kind: "dead", job: c!, error: "gone", at: clock.now(), startedAt: clock.now() - 8 });
+      expect((await queue.getStatus(id))!.attemptsHistory.map((h) => [h.attempt, h.outcome, h.error, h.durationMs])).toEqual([
+        [1, "released", "worker shutting down", 3],
+        [1, "dead", "gone", 8],
+      ]);
+    });
+
+    if (features.durable) {
+      test("a pause survives a restart: the queue opened again claims none of the paused queue's jobs", async () => {
+        await queue.setQueuePaused("mail", true);
+        const id = await queue.enqueue({ type: "t", queue: "mail" });
+        const again = await fixture.reopen!();
+        expect((await again.settleAndClaim([], 5, LEASE)).claimed).toEqual([]);
+        expect((await again.queueStates()).find((q) => q.name === "mail")).toMatchObject({ paused: true, counts: { enqueued: 1 } });
+        await again.setQueuePaused("mail", false);
+        expect((await again.settleAndClaim([], 5, LEASE)).claimed.map((j) => j.id)).toEqual([id]);
+      });
+    }
 
     if (features.transactionalEnqueue) {
       test("transactional enqueue: a rollback leaves no job and frees its unique key; a commit keeps it", async () => {

@@ -190,6 +190,23 @@ if (url) {
     }
   });
 
+  test("a job's named queue moves with it; a pause set through the till holds in PostgreSQL; queue states count the outbox too", async () => {
+    await queue.setQueuePaused("mail", true);
+    const mail = queue.enqueue({ type: "t", queue: "mail" });
+    const plain = queue.enqueue({ type: "t" });
+    const held = queue.enqueue({ type: "t", queue: "mail", notBefore: Date.now() + 60_000 });
+    expect(await queue.cancel(held)).toBe("cancelled"); // cancelled in the outbox, never forwarded
+    expect((await queue.queueStates()).find((q) => q.name === "mail")).toMatchObject({ paused: true, counts: { enqueued: 1, cancelled: 1 } });
+    expect(await forwarder.forwardOnce()).toBe(2);
+    expect(await pgRow(mail)).toMatchObject({ queue: "mail" });
+    expect((await remote.settleAndClaim([], 10, 30_000)).claimed.map((j) => j.id)).toEqual([plain]);
+    await queue.setQueuePaused("mail", false);
+    expect((await remote.settleAndClaim([], 10, 30_000)).claimed.map((j) => [j.id, j.queue])).toEqual([[mail, "mail"]]);
+    expect((await queue.queueStates()).find((q) => q.name === "mail")).toMatchObject({ paused: false, counts: { running: 1, cancelled: 1 } });
+    expect(await queue.delete(held)).toBe("deleted"); // from the outbox
+    expect(await queue.delete(mail)).toBe("not_finished"); // running, in PostgreSQL
+  });
+
   test("a partition claims only its own jobs; reads see every partition", async () => {
     const other = new PostgresQueue({ sql, table, partition: "till-8" });
     const mine = await remote.enqueue({ type: "t" });

@@ -18,6 +18,11 @@ if (url) {
     await queue.migrate();
     return {
       queue,
+      reopen: async () => {
+        const again = new PostgresQueue({ sql, table, clock });
+        await again.migrate();
+        return again;
+      },
       close: async () => void (await sql.unsafe(`DROP TABLE IF EXISTS ${table}`)),
       enqueueInTransaction: async (job, end) => {
         // Only the error thrown here may end the transaction: an enqueue that threw fails the test.
@@ -35,6 +40,6 @@ if (url) {
       },
     };
   };
-  queueConformance("postgres", postgres, { transactionalEnqueue: true });
+  queueConformance("postgres", postgres, { transactionalEnqueue: true, durable: true });
   workerConformance("postgres", postgres);
 }

@@ -36,15 +36,23 @@ if (url) {
     const prefix = freshPrefix();
     const queue = new RedisQueue({ url, prefix, clock });
     await queue.migrate();
+    const reopened: RedisQueue[] = [];
     return {
       queue,
+      reopen: async () => {
+        const again = new RedisQueue({ url, prefix, clock });
+        await again.migrate();
+        reopened.push(again);
+        return again;
+      },
       close: async () => {
         await queue.close();
+        for (const again of reopened) await again.close();
         await dropKeys(prefix);
       },
     };
   };
-  queueConformance("redis", redis, { transactionalEnqueue: false });
+  queueConformance("redis", redis, { transactionalEnqueue: false, durable: true });
   workerConformance("redis", redis);
 
   describe("redis queue", () => {

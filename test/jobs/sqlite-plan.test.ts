@@ -7,9 +7,9 @@ import { SQL } from "../../src/jobs/sqlite-schema.ts";
 const db = openDatabase(":memory:", { migrations: jobsMigrations });
 const plan = (sql: string) => (db.sqlite.query(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail).join(" | ");
 
-test("the claim walks jobs_available in order and probes group holds through jobs_active", () => {
+test("the claim walks one queue's range of jobs_available in order and probes group holds through jobs_active", () => {
   const p = plan(SQL.selectCandidates);
-  expect(p).toContain("SCAN jobs USING INDEX jobs_available");
+  expect(p).toContain("SEARCH jobs USING INDEX jobs_available (queue=?)");
   expect(p).toContain("SEARCH holder USING COVERING INDEX jobs_active (status=? AND group_key=?)");
   expect(p).not.toContain("TEMP B-TREE");
 });
@@ -17,7 +17,7 @@ test("the claim walks jobs_available in order and probes group holds through job
 test("lease rescue, next-due and unique-key lookups use their partial indexes", () => {
   expect(plan(SQL.takeExpired)).toBe("SEARCH jobs USING INDEX jobs_active (status=?)");
   expect(plan(SQL.releaseExpiredUnstarted)).toBe("SEARCH jobs USING INDEX jobs_active (status=?)");
-  expect(plan(SQL.nextDueAt)).toContain("SEARCH jobs USING INDEX jobs_available (priority=? AND run_at>?)");
+  expect(plan(SQL.nextDueAt)).toContain("SEARCH jobs USING INDEX jobs_available (queue=? AND priority=? AND run_at>?)");
   expect(plan(SQL.nextDueAt)).not.toMatch(/SCAN jobs/);
   expect(plan(SQL.findUnfinishedByUniqueKey)).toBe("SEARCH jobs USING INDEX jobs_unique (unique_key=?)");
   expect(plan(SQL.unparkNext)).toContain("SEARCH jobs USING INDEX jobs_parked (group_key=?)");
@@ -35,4 +35,20 @@ test("the forwarding outbox is read in claim order through jobs_available and em
   const p = plan(SQL.outbox);
   expect(p).toBe("SCAN jobs USING INDEX jobs_available");
   expect(plan(SQL.removeForwarded)).toMatch(/^SEARCH jobs USING (INDEX sqlite_autoindex_jobs_1|PRIMARY KEY) \(id=\?\)$/);
+});
+
+test("the open queues are found by a skip-scan of jobs_available, one seek per queue", () => {
+  const p = plan(SQL.waitingQueues);
+  expect(p).toContain("SEARCH jobs USING INDEX jobs_available (queue>?)");
+  expect(p).not.toMatch(/SCAN jobs(?! USING INDEX jobs_available)/);
+  expect(p).not.toContain("TEMP B-TREE");
+});
+
+test("the queues page reads only the partial indexes of unfinished, dead and cancelled jobs, and the kept succeeded counts", () => {
+  const p = plan(SQL.queueCounts);
+  for (const index of ["jobs_available", "jobs_parked", "jobs_active", "jobs_troubled"]) expect(p).toContain(`USING INDEX ${index}`);
+  expect(p).toContain("SCAN job_queue_succeeded");
+  // Every read of jobs goes through a partial index: never a scan of the (millions of) succeeded rows.
+  expect(p.split(" | ").filter((step) => /jobs\b/.test(step) && !/job_queue/.test(step)).every((step) => /USING INDEX jobs_(available|parked|active|troubled)/.test(step))).toBe(true);
+  expect(plan(SQL.deleteFinished)).toMatch(/^SEARCH jobs USING (INDEX sqlite_autoindex_jobs_1|PRIMARY KEY) \(id=\?\)$/);
 });

@@ -9,6 +9,8 @@ const sqlite: QueueFactory = (clock) => {
   return {
     queue,
     close: () => db.close(),
+    // A restart: a new queue on the same file (":memory:" lives as long as its connection).
+    reopen: async () => new SqliteQueue(db, { clock }),
     enqueueInTransaction: async (job, end) => {
       // Only the error thrown here may end the transaction: an enqueue that threw fails the test.
       const rollback = new Error("rolled back by the test");
@@ -25,5 +27,5 @@ const sqlite: QueueFactory = (clock) => {
     },
   };
 };
-queueConformance("sqlite", sqlite, { transactionalEnqueue: true });
+queueConformance("sqlite", sqlite, { transactionalEnqueue: true, durable: true });
 workerConformance("sqlite", sqlite);

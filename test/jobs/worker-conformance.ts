@@ -1,9 +1,10 @@
 // Worker behaviour over any adapter: the same handlers, retries, groups and shutdown rules
 // must hold whatever the queue engine is.
-import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { ManualClock } from "../../src/clock.ts";
 import { silentLogger } from "../../src/log.ts";
 import { MAX_REQUEUES, UNHANDLED_REQUEUE_DELAY_MS, type StatusChange } from "../../src/jobs/queue.ts";
+import { SandboxPool } from "../../src/jobs/sandbox-pool.ts";
 import { Worker, type Handler, type WorkerOptions } from "../../src/jobs/worker.ts";
 import { deferred, waitFor } from "../support/wait.ts";
 import type { QueueFactory, QueueFixture, TestQueue } from "./conformance.ts";
@@ -301,6 +302,120 @@ export function workerConformance(name: string, factory: QueueFactory): void {
       await worker.shutdown(20);
       expect(signal!.aborted).toBe(true);
       expect(await queue.getStatus(id)).toMatchObject({ status: "enqueued", attempts: 0 });
+    });
+
+    test("a queue's concurrency limit holds while the other queues use the rest of the pool", async () => {
+      const gate = deferred();
+      const active = { mail: 0, default: 0 };
+      const peak = { mail: 0, default: 0 };
+      const handler: Handler = async (job) => {
+        const q = job.queue as "mail" | "default";
+        peak[q] = Math.max(peak[q], ++active[q]);
+        await gate.promise;
+        active[q]--;
+      };
+      const worker = start({ t: handler }, { concurrency: 8, queues: { mail: { concurrency: 2 } } });
+      await queue.enqueueMany(Array.from({ length: 10 }, () => ({ type: "t", queue: "mail", priority: 9 })));
+      await queue.enqueueMany(Array.from({ length: 10 }, () => ({ type: "t" })));
+      await waitFor(() => active.mail === 2 && active.default === 6, 5_000, "2 mail and 6 default jobs running");
+      expect(worker.heldInQueue("mail")).toBe(2);
+      gate.resolve();
+      await waitFor(async () => (await queue.listStatuses({ where: [[{ field: "status", op: "eq", value: "succeeded" }]], sort: [], limit: 100, offset: 0 })).rows.length === 20, 10_000, "20 jobs");
+      expect(peak.mail).toBe(2);
+      expect(worker.heldInQueue("mail")).toBe(0);
+    });
+
+    test("a queue's rate limit: at most N of its jobs start per interval, the rest when the window frees", async () => {
+      const ran: string[] = [];
+      const worker = start({ t: (job) => void ran.push(job.queue) }, { queues: { sms: { rateLimit: { limit: 2, intervalMs: 1_000 } } } });
+      await queue.enqueueMany(Array.from({ length: 5 }, () => ({ type: "t", queue: "sms" })));
+      await queue.enqueue({ type: "t" });
+      await worker.whenIdle();
+      expect(ran.filter((q) => q === "sms").length).toBe(2);
+      expect(ran).toContain("default");
+      clock.advance(999);
+      await worker.whenIdle();
+      expect(ran.filter((q) => q === "sms").length).toBe(2);
+      clock.advance(1);
+      await worker.whenIdle();
+      expect(ran.filter((q) => q === "sms").length).toBe(4);
+      clock.advance(1_000);
+      await worker.whenIdle();
+      expect(ran.filter((q) => q === "sms").length).toBe(5);
+    });
+
+    test("a paused queue's jobs wait while other queues run; resumed, they run", async () => {
+      const ran: string[] = [];
+      const worker = start({ t: (job) => void ran.push(job.queue) });
+      await queue.setQueuePaused("mail", true);
+      const mail = await queue.enqueue({ type: "t", queue: "mail" });
+      await queue.enqueue({ type: "t" });
+      await worker.whenIdle();
+      expect(ran).toEqual(["default"]);
+      expect(await status(mail)).toBe("enqueued");
+      await queue.setQueuePaused("mail", false);
+      await waitFor(async () => (await status(mail)) === "succeeded", 5_000, "the mail job to run once resumed");
+      expect(ran).toEqual(["default", "mail"]);
+    });
+
+    test("a job failing three times shows three attempts with their errors, stacks and times", async () => {
+      let calls = 0;
+      const worker = start({ flaky: () => { throw new Error(`smtp down #${++calls}`); } });
+      const id = await queue.enqueue({ type: "flaky", maxRetry: 3 });
+      for (const wait of [0, 1_000, 2_000]) {
+        clock.advance(wait);
+        await worker.whenIdle();
+      }
+      const state = (await queue.getStatus(id))!;
+      expect(state.status).toBe("dead");
+      expect(state.attemptsHistory.map((a) => [a.attempt, a.outcome, a.error])).toEqual([[1, "failed", "smtp down #1"], [2, "failed", "smtp down #2"], [3, "dead", "smtp down #3"]]);
+      for (const a of state.attemptsHistory) {
+        expect(a.stack).toContain("smtp down");
+        expect(a.startedAt).toBeNumber();
+        expect(a.durationMs).toBeGreaterThanOrEqual(0);
+        expect(a.worker).toBeString();
+      }
+    });
+
+    test("a succeeded job's history is its one attempt, read from the row", async () => {
+      const worker = start({ t: () => {} });
+      const id = await queue.enqueue({ type: "t" });
+      await worker.whenIdle();
+      expect((await queue.getStatus(id))!.attemptsHistory).toEqual([{ attempt: 1, startedAt: clock.now(), finishedAt: clock.now(), durationMs: 0, outcome: "succeeded", error: null, stack: null, worker: expect.any(String) }]);
+    });
+
+    describe("sandboxed handlers (a pool of threads)", () => {
+      let pool: SandboxPool;
+      const module = new URL("./fixtures/sandboxed-handlers.ts", import.meta.url);
+      beforeAll(async () => {
+        pool = await SandboxPool.open({ types: { echo: { module, export: "echo" }, fail: { module, export: "fail" }, spin: { module, export: "spin" } }, size: 2, logger: silentLogger });
+      });
+      afterAll(() => pool.close());
+
+      test("results and errors are stored; an endless loop is terminated at its timeout and its job retried", async () => {
+        const worker = start(pool.handlers());
+        const [ok, failed, looping] = await queue.enqueueMany([
+          { type: "echo", payload: { n: 1 } }, { type: "fail", payload: 2, maxRetry: 1 }, { type: "spin", payload: { foreverOnAttempt: 1, ms: 1 }, timeoutMs: 200, maxRetry: 2 },
+        ]);
+        await waitFor(async () => (await status(looping!)) === "failed", 10_000, "the loop to time out");
+        await worker.whenIdle();
+        expect(await queue.getStatus(ok!)).toMatchObject({ status: "succeeded", output: { payload: { n: 1 }, attempt: 1 } });
+        expect(await queue.getStatus(failed!)).toMatchObject({ status: "dead", error: "bad payload 2" });
+        expect(await queue.getStatus(looping!)).toMatchObject({ attempts: 1, error: "timed out after 200 ms" });
+        clock.advance(5_000);
+        worker.wake();
+        await waitFor(async () => (await status(looping!)) === "succeeded", 10_000, "the retry");
+        expect(await queue.getStatus(looping!)).toMatchObject({ attempts: 2, output: { spun: 1 } });
+      });
+
+      test("shutdown terminates a sandboxed attempt past its grace period and puts the job back without spending it", async () => {
+        const worker = start(pool.handlers());
+        const id = await queue.enqueue({ type: "spin", payload: { forever: true } });
+        await waitFor(() => pool.busyCount === 1, 5_000, "the job to run");
+        await worker.shutdown(50);
+        expect(await queue.getStatus(id)).toMatchObject({ status: "enqueued", attempts: 0 });
+        await waitFor(() => pool.busyCount === 0 && pool.readyCount === 2, 5_000, "the thread to be terminated and replaced");
+      });
     });
   });
 }

@@ -17,6 +17,8 @@ if (!promtool) console.warn("SKIPPED: promtool is not installed (apt-get install
 test.skipIf(!promtool)("promtool check metrics accepts /metrics after real traffic", async () => {
   const store = storeFixture();
   const metrics = new BackroomMetrics(store.db);
+  metrics.watchQueues(() => store.queue.queueStates(), { mail: { concurrency: 2 }, reports: {} });
+  store.queue.setQueuePaused("mail", true);
   const app = createStoreApp({ db: store.db, queue: store.queue, mailer: createMailer({ from: "t@b.l", outbox: store.tmp.file("o") }), logger: silentLogger, operations: { metrics, checks: readinessChecks(store.db, storeMigrations, () => true) } });
   const worker = new Worker({ source: store.queue, handlers: app.handlers, logger: silentLogger, status: metrics.sink }).start();
   const call = request(app.app);
@@ -29,6 +31,9 @@ test.skipIf(!promtool)("promtool check metrics accepts /metrics after real traff
   const check = Bun.spawnSync([promtool!, "check", "metrics"], { stdin: new TextEncoder().encode(text), stdout: "pipe", stderr: "pipe" });
   const output = check.stdout.toString() + check.stderr.toString();
   expect({ exit: check.exitCode, output }).toEqual({ exit: 0, output: "" });
+  // The families the linter passed include the process collector's and the named queues'.
+  for (const family of ["process_cpu_seconds_total counter", "process_resident_memory_bytes gauge", "process_start_time_seconds gauge", "process_open_fds gauge", "backroom_queue_paused gauge"]) expect(text).toContain(`# TYPE ${family}\n`);
+  expect(text).toContain('backroom_queue_paused{queue="mail"} 1\n');
   await worker.shutdown();
   await store.close();
 });
