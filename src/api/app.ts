@@ -26,7 +26,7 @@ import { methodNotAllowed } from "./http-errors.ts";
 import { DEFAULT_BODY_LIMIT, guardDeclaredLength, parseJsonBody } from "./http-guards.ts";
 import { jobStatusRoutes, READONLY_PATHS, readonlyAnswer } from "./job-status-routes.ts";
 import { modelRoutes } from "./model-routes.ts";
-import { buildOpenApi, DOCS_PAGE } from "./openapi.ts";
+import { buildOpenApi, componentNames, DOCS_PAGE } from "./openapi.ts";
 import { opsRoutes, type OperationsOptions } from "./ops-routes.ts";
 import type { RouteDoc } from "./route-docs.ts";
 import { MAX_REALTIME_MESSAGE_BYTES, registerRealtimeRoute, type RealtimeOptions } from "./realtime-route.ts";
@@ -162,8 +162,11 @@ export function createApp<const Models extends readonly AnyModel[] = [], const A
   ];
   for (const plugin of plugins) app.use(plugin);
   if (options.bus) registerRealtimeRoute(app as unknown as Elysia, ctx, options.bus, options.realtime);
-  const openapi = buildOpenApi({ title: options.title ?? "Backroom", version: options.version ?? "0.0.0", routes: ctx.docs.routes, realtime: Boolean(options.bus) });
-  app.get("/openapi.json", () => openapi);
+  // The document is rendered when first asked for (10 ms of a start otherwise); its component
+  // names are checked now, so two schemas sharing a title still stop the app from starting.
+  componentNames(ctx.docs.routes);
+  let openapi: ReturnType<typeof buildOpenApi> | null = null;
+  app.get("/openapi.json", () => (openapi ??= buildOpenApi({ title: options.title ?? "Backroom", version: options.version ?? "0.0.0", routes: ctx.docs.routes, realtime: Boolean(options.bus) })));
   app.get("/docs", htmlPage(DOCS_PAGE));
   const paths = new Set([...ctx.docs.routes.map((r) => r.path), "/admin"]);
   for (const path of paths) {
