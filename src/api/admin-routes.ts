@@ -59,9 +59,10 @@ export function adminRoutes(ctx: AppContext, activity?: Activity) {
           counts: await queue.stateCounts(),
           oldest_waiting_since: oldest !== null && oldest <= now ? isoOrNull(oldest) : null,
           activity: (activity?.lastHour(now) ?? []).map((m) => ({ ...m, minute: isoOrNull(m.minute) })),
+          activity_by_queue: activity?.lastHourByQueue(now) ?? [],
         },
       };
-    }, docs.route({ method: "GET", path: "/api/admin/overview", operationId: "getAdminOverview", summary: "The dashboard's overview: jobs per status and type, the oldest waiting job, the last hour (admin)", tags, response: { 200: One(AdminOverview), ...errors(401, 403) } }))
+    }, docs.route({ method: "GET", path: "/api/admin/overview", operationId: "getAdminOverview", summary: "The dashboard's overview: jobs per status and type, the oldest waiting job, the last hour per minute and per queue (admin)", tags, response: { 200: One(AdminOverview), ...errors(401, 403) } }))
     .get("/api/admin/jobs/:id", async ({ request, params }) => {
       admin(request);
       const state = await queue.getStatus(params.id);
@@ -109,7 +110,7 @@ export function adminRoutes(ctx: AppContext, activity?: Activity) {
       if (!job || job.type !== WEBHOOK_JOB) throw notFound("webhook delivery");
       // A new delivery of the same event to the same subscription (same event id, so a receiver
       // that de-duplicates sees a repeat); the original keeps its history.
-      const jobId = queue.enqueue({ type: WEBHOOK_JOB, payload: job.payload, maxRetry: job.maxRetry, traceId: job.traceId });
+      const jobId = queue.enqueue({ type: WEBHOOK_JOB, queue: job.queue, payload: job.payload, maxRetry: job.maxRetry, traceId: job.traceId });
       return status(202, { data: { job_id: jobId } });
     }, docs.route({ method: "POST", path: "/api/admin/webhook_deliveries/:id/redeliver", operationId: "redeliverWebhook", summary: "Deliver a webhook event again, as a new delivery job (admin)", tags, response: { 202: One(JobAccepted), ...errors(401, 403, 404) } }));
 }

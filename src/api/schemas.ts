@@ -108,7 +108,8 @@ export const JobAccepted = t.Object({ job_id: t.String() });
 export const AdminOverview = t.Object({
   counts: t.Array(t.Object({ status: JobStatusValue, type: t.String(), n: t.Integer({ minimum: 0 }) }), { description: "jobs per status and type" }),
   oldest_waiting_since: nullable(time()),
-  activity: t.Array(t.Object({ minute: nullable(time()), succeeded: t.Integer(), failed: t.Integer(), dead: t.Integer() }), { description: "the last hour's job outcomes, per minute" }),
+  activity: t.Array(t.Object({ minute: nullable(time()), succeeded: t.Integer(), failed: t.Integer(), dead: t.Integer() }), { description: "the last hour's outcomes, per minute: succeeded and dead count jobs reaching those states, failed counts attempts that failed with a retry scheduled" }),
+  activity_by_queue: t.Array(t.Object({ queue: t.String(), succeeded: t.Integer(), failed: t.Integer(), dead: t.Integer() }), { description: "the same hour's outcomes per named queue (queues with none left out)" }),
 }, { title: "AdminOverview" });
 const epochMs = (description?: string) => t.Integer({ description: description ?? "epoch milliseconds" });
 /** One job in full, as the queue holds it (camelCase, epoch milliseconds): the dashboard's view. */

@@ -33,7 +33,7 @@ export const serveFlags = (app: FlagDefaults): Record<string, FlagSpec> => ({
   "keep-dead-days": { type: "number", env: "BACKROOM_KEEP_DEAD_DAYS", default: DEFAULT_RETENTION.keepDeadDays, help: "days dead jobs are kept" },
   queue: { type: "string", env: "BACKROOM_QUEUE", help: "job queue: sqlite (the database file, default), or postgres://… (jobs forwarded from the file to a shared PostgreSQL queue)" },
   node: { type: "string", env: "BACKROOM_NODE", help: "with --queue postgres://…: this till's partition, whose jobs only it runs (default: the host name)" },
-  bus: { type: "string", env: "BACKROOM_BUS", help: "event bus: in-process (default), or nats://…, redis://… (Streams) or amqp://… to share events across processes" },
+  bus: { type: "string", env: "BACKROOM_BUS", help: "event bus: in-process (default), or nats://…, redis://… (Streams), amqp://… or kafka://host:port,… to share events across processes (kept in a durable outbox in the database file while the broker is away)" },
   "grace-ms": { type: "number", env: "BACKROOM_GRACE_MS", default: 10_000, help: "how long shutdown waits for running jobs" },
 });
 

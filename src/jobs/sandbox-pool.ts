@@ -60,8 +60,7 @@ export class SandboxPool {
   private readonly abortGraceMs: number;
   private nextId = 1;
   private closed = false;
-  /** Threads replaced after a crash or a termination (for tests and metrics). */
-  replaced = 0;
+  private replacements = 0;
 
   private constructor(
     private readonly init: ThreadInit,
@@ -113,6 +112,11 @@ export class SandboxPool {
       this.waiting.push(task);
       this.dispatch();
     });
+  }
+
+  /** Threads replaced so far, after a crash or a termination. */
+  get replaced(): number {
+    return this.replacements;
   }
 
   /** Threads started and ready for jobs (a replaced thread counts again once it has loaded its modules). */
@@ -178,7 +182,7 @@ export class SandboxPool {
   /** Starts a thread in place of one that ended; if it cannot start, tries again a second later. */
   private replace(): void {
     if (this.closed) return;
-    this.replaced++;
+    this.replacements++;
     this.spawn().catch((error) => {
       if (this.closed) return;
       this.options.logger.log("error", "could not start a sandbox thread; trying again in 1 s", { error: errorMessage(error) });

@@ -7,6 +7,7 @@ import type { ScheduleDefinition } from "../cron/scheduler.ts";
 import type { Migration } from "../db/migrations.ts";
 import type { Handler } from "../jobs/attempt.ts";
 import { jobsMigrations } from "../jobs/sqlite.ts";
+import { outboxMigrations } from "../events/outbox.ts";
 import { checkQueueDefinitions, type QueueDefinitions } from "../jobs/named-queues.ts";
 import type { SandboxModule } from "../jobs/sandbox-protocol.ts";
 import { QUEUE_NAME, type NewJob } from "../jobs/types.ts";
@@ -108,7 +109,7 @@ export function defineApp<const Definition extends AppDefinition>(definition: De
 
 /** Every migration the app's database needs: the queue's, the scheduler's, the models'. */
 export function migrationsOf(definition: AppDefinition): Migration[] {
-  return [...jobsMigrations, ...cronMigrations, ...appMigrations([...(definition.models ?? [])] as Model[])];
+  return [...jobsMigrations, ...cronMigrations, ...outboxMigrations, ...appMigrations([...(definition.models ?? [])] as Model[])];
 }
 
 /** The app's job definitions, each a handler (inline or sandboxed) with its defaults. */

@@ -4,11 +4,12 @@
 // what `backroom serve` runs; a program can start one itself.
 import { dirname, join } from "node:path";
 import { Scheduler } from "../cron/scheduler.ts";
-import { openDatabase } from "../db/open.ts";
+import { openDatabase, type Db } from "../db/open.ts";
 import type { EventBus } from "../events/bus.ts";
 import { DeferredBus } from "../events/deferred-bus.ts";
 import { jobEventSink } from "../events/job-events.ts";
 import { InProcessBus } from "../events/memory-bus.ts";
+import { OutboxBus, type RelayTarget } from "../events/outbox-bus.ts";
 import { SandboxPool } from "../jobs/sandbox-pool.ts";
 import { Worker } from "../jobs/worker.ts";
 import { jsonLogger, type Level, type Logger } from "../log.ts";
@@ -53,7 +54,7 @@ export interface ServerSettings {
   queue?: string;
   /** With a PostgreSQL queue: this node's partition. Default: the host name. */
   node?: string;
-  /** In-process (default), nats://…, redis://… or amqp://…. */
+  /** In-process (default), nats://…, redis://…, amqp://… or kafka://host:port,…. */
   bus?: string;
   /** How long stop() waits for running jobs. Default 10 s. */
   graceMs?: number;
@@ -89,7 +90,7 @@ export async function startServer(definition: AppDefinition, settings: ServerSet
   let built: BuiltApp | null = null;
   // Scheduled jobs get their type's defaults too; the definitions are known once built.
   const scheduler = new Scheduler({ db, queue: typeDefaultingEnqueue(jobs.local, () => built?.jobs ?? {}), logger });
-  const bus = await openBus(settings.bus, logger);
+  const bus = await openBus(settings.bus, db, logger);
   const metrics = new BackroomMetrics(db, jobs.gauges);
   const activity = new Activity();
   let worker: Worker | null = null;
@@ -179,19 +180,31 @@ export async function startServer(definition: AppDefinition, settings: ServerSet
   return { url, describe: { db: dbPath, queue: jobs.describe, mail }, firstAdmin, built: app, stop };
 }
 
-async function openBus(url: string | undefined, logger: Logger): Promise<EventBus> {
+async function openBus(url: string | undefined, db: Db, logger: Logger): Promise<EventBus> {
   if (!url || url === "memory" || url === "in-process") return new InProcessBus({ logger });
+  const network = await openNetworkBus(url, logger);
+  // Every network bus publishes from the durable outbox in the database file: events are
+  // written with the writes that caused them and survive the broker being away, a restart, a
+  // kill -9 (outbox-bus.ts). The in-process bus needs none: its subscribers live and die with it.
+  return new OutboxBus(db, network.bus, { logger, engine: network.engine });
+}
+
+async function openNetworkBus(url: string, logger: Logger): Promise<{ bus: RelayTarget; engine: string }> {
   // A till starts (and takes orders) even when the broker is out of reach: the bus opens when
   // it can (deferred-bus.ts). Redis connects on its first command anyway. Each adapter (and
   // its client library) is loaded only when chosen.
   if (url.startsWith("nats://")) {
     const { NatsBus } = await import("../events/nats.ts");
-    return new DeferredBus(() => NatsBus.connect(url, { logger }), logger, "NATS");
+    return { bus: new DeferredBus(() => NatsBus.connect(url, { logger }), logger, "NATS"), engine: "NATS" };
   }
-  if (url.startsWith("redis://") || url.startsWith("rediss://")) return new (await import("../events/redis.ts")).RedisStreamsBus(url, { logger });
+  if (url.startsWith("redis://") || url.startsWith("rediss://")) return { bus: new (await import("../events/redis.ts")).RedisStreamsBus(url, { logger }), engine: "Redis" };
   if (url.startsWith("amqp://") || url.startsWith("amqps://")) {
     const { RabbitMqBus } = await import("../events/rabbitmq.ts");
-    return new DeferredBus(() => RabbitMqBus.connect(url, { logger }), logger, "RabbitMQ");
+    return { bus: new DeferredBus(() => RabbitMqBus.connect(url, { logger }), logger, "RabbitMQ"), engine: "RabbitMQ" };
   }
-  throw new UsageError(`--bus must be in-process, nats://…, redis://… or amqp://…, not "${url}"`);
+  if (url.startsWith("kafka://")) {
+    const { KafkaBus } = await import("../events/kafka.ts");
+    return { bus: new DeferredBus(() => KafkaBus.connect(url, { logger }), logger, "Kafka"), engine: "Kafka" };
+  }
+  throw new UsageError(`--bus must be in-process, nats://…, redis://…, amqp://… or kafka://…, not "${url}"`);
 }

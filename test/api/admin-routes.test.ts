@@ -73,7 +73,7 @@ test("the dashboard's routes are the admin's only", async () => {
 test("webhook deliveries name their event and subscription; redeliver enqueues the same event again", async () => {
   const { call, queue, admin } = setup();
   const payload = { subscription: "db:sub1", event: { type: "order.created", id: "evt-1", data: { n: 1 } } };
-  const [delivery] = queue.enqueueMany([{ type: WEBHOOK_JOB, payload, maxRetry: 7 }]);
+  const [delivery] = queue.enqueueMany([{ type: WEBHOOK_JOB, queue: "hooks", payload, maxRetry: 7 }]);
   const [other] = queue.enqueueMany([{ type: "send_receipt" }]);
   const list = await call("GET", "/api/admin/webhook_deliveries?limit=5", { token: admin });
   expect(list.status).toBe(200);
@@ -85,7 +85,7 @@ test("webhook deliveries name their event and subscription; redeliver enqueues t
   const again = await call("POST", `/api/admin/webhook_deliveries/${delivery}/redeliver`, { token: admin });
   expect(again.status).toBe(202);
   const copy = (await queue.getStatus(again.body.data.job_id))!;
-  expect(copy).toMatchObject({ type: WEBHOOK_JOB, payload, maxRetry: 7, status: "enqueued" });
+  expect(copy).toMatchObject({ type: WEBHOOK_JOB, queue: "hooks", payload, maxRetry: 7, status: "enqueued" });
   expect(copy.id).not.toBe(delivery);
   expect((await call("POST", `/api/admin/webhook_deliveries/${other}/redeliver`, { token: admin })).status).toBe(404);
   expect((await call("POST", "/api/admin/webhook_deliveries/nope/redeliver", { token: admin })).status).toBe(404);

@@ -323,6 +323,12 @@ describe.skipIf(!executablePath)("dashboard", () => {
       await tab.getByRole("status").filter({ hasText: "Queue mail resumed" }).waitFor();
       await waitFor(async () => (await states(mails)).every((s) => s === "succeeded"), 15_000, "the mail to run once resumed");
       await mail.locator('td[data-label="Succeeded"]').filter({ hasText: /^3$/ }).waitFor();
+      // The overview's throughput per queue over the last hour.
+      await tab.getByRole("link", { name: "Overview" }).click();
+      const hour = tab.getByRole("table", { name: "Queues now and over the last hour" });
+      for (const name of ["mail", "reports"]) {
+        await hour.getByRole("row").filter({ hasText: name }).locator('td[data-label="Succeeded (1 h)"]').filter({ hasText: /^3$/ }).waitFor();
+      }
       expect(violations).toEqual([]);
     } finally {
       await tab.close();

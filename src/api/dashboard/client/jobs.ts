@@ -79,15 +79,22 @@ export async function jobs(params: URLSearchParams, rerender: () => void): Promi
     all.indeterminate = !all.checked && onPage.some((id) => selection.ids.has(id));
   };
   all.addEventListener("change", () => {
-    for (const id of onPage) all.checked ? selection.ids.size < BULK_LIMIT && selection.ids.add(id) : selection.ids.delete(id);
+    for (const id of onPage) {
+      if (!all.checked) selection.ids.delete(id);
+      else if (selection.ids.size < BULK_LIMIT) selection.ids.add(id);
+    }
     for (const b of boxes) b.checked = selection.ids.has(b.value);
     sync();
   });
   const rows = data.map((j) => {
     const box = h("input", { type: "checkbox", value: j.id, "aria-label": `Select job ${j.id}`, checked: selection.ids.has(j.id) }) as HTMLInputElement;
     box.addEventListener("change", () => {
-      if (box.checked && selection.ids.size >= BULK_LIMIT) return (box.checked = false), say(`At most ${BULK_LIMIT} jobs at once`);
-      box.checked ? selection.ids.add(j.id) : selection.ids.delete(j.id);
+      if (box.checked && selection.ids.size >= BULK_LIMIT) {
+        box.checked = false;
+        return say(`At most ${BULK_LIMIT} jobs at once`);
+      }
+      if (box.checked) selection.ids.add(j.id);
+      else selection.ids.delete(j.id);
       sync();
     });
     boxes.push(box);

@@ -39,6 +39,18 @@ function chart(activity: Overview["activity"], W: number): SVGElement {
     svg("text", { x: LEFT + plotW / 2, y: H - 4, "text-anchor": "middle", class: "axis" }, "minute (local time)"));
 }
 
+/** Each queue's state now beside its last hour: jobs succeeded, jobs gone dead, failed attempts. */
+function queueTable(queues: Queue[], hour: NonNullable<Overview["activity_by_queue"]>): HTMLTableElement {
+  const rows = queues.map((q) => {
+    const done = hour.find((a) => a.queue === q.name) ?? { succeeded: 0, dead: 0, failed: 0 };
+    return h("tr", {},
+      h("td", {}, h("a", { href: `#/jobs?queue=${encodeURIComponent(q.name)}` }, q.name)), h("td", {}, q.paused ? h("span", { class: "state state-paused" }, "paused") : "active"),
+      h("td", { class: "num" }, `${q.running}${q.concurrency === null ? "" : ` / ${q.concurrency}`}`), h("td", { class: "num" }, q.counts.enqueued + q.counts.failed),
+      h("td", { class: "num" }, done.succeeded), h("td", { class: "num" }, done.dead), h("td", { class: "num" }, done.failed));
+  });
+  return table("queues-mini", "Queues now and over the last hour", ["Queue", "State", "In use / limit", "Waiting", "Succeeded (1 h)", "Went dead (1 h)", "Failed attempts (1 h)"], rows, "No queues.");
+}
+
 const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? "" : "s"}`;
 
 export async function overview(): Promise<Node[]> {
@@ -62,9 +74,7 @@ export async function overview(): Promise<Node[]> {
       h("a", { class: `card card-${s}`, href: `#/jobs?status=${s}` }, h("b", {}, byState[s] ?? 0), h("span", {}, s === "failed" ? "failed, retrying" : s)))),
     h("p", {}, "Oldest waiting job due since: ", h("strong", {}, when(data.oldest_waiting_since))),
     figure,
-    ...(queues ? [h("h3", {}, "Queues"), table("queues-mini", "Jobs per queue", ["Queue", "State", "Running", "Waiting", "Dead"], queues.map((q) => h("tr", {},
-      h("td", {}, h("a", { href: `#/jobs?queue=${encodeURIComponent(q.name)}` }, q.name)), h("td", {}, q.paused ? h("span", { class: "state state-paused" }, "paused") : "active"),
-      h("td", { class: "num" }, `${q.running}${q.concurrency === null ? "" : ` / ${q.concurrency}`}`), h("td", { class: "num" }, q.counts.enqueued + q.counts.failed), h("td", { class: "num" }, q.counts.dead))), "No queues.")] : []),
+    ...(queues ? [h("h3", {}, "Queues: now, and the last hour's throughput"), queueTable(queues, data.activity_by_queue ?? [])] : []),
     h("h3", {}, "Unfinished, dead and cancelled jobs by type"),
     table("by-type", "Jobs by type and state", ["Type", "State", "Jobs"], typeRows, "Nothing waiting, running or dead.")];
 }

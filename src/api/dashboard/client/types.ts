@@ -70,6 +70,7 @@ export interface Overview {
   counts: { status: State; type: string; n: number }[];
   oldest_waiting_since: string | null;
   activity: { minute: string; succeeded: number; failed: number; dead: number }[];
+  activity_by_queue?: { queue: string; succeeded: number; failed: number; dead: number }[];
 }
 
 export interface User {

@@ -52,7 +52,7 @@ export async function webhooks(rerender: () => void): Promise<Node[]> {
     return row;
   });
   const deliveries = (list: Delivery[], caption: string) => table("deliveries", caption, ["Delivery", "Event", "State", "Tries", "HTTP", "Last error", "Updated", ""], list.map((d) => h("tr", { "data-row": d.id, tabindex: -1 },
-    h("td", {}, h("a", { href: `#/jobs/${d.id}`, class: "mono" }, d.id)),
+    h("td", { class: "id" }, h("a", { href: `#/jobs/${d.id}`, class: "mono" }, d.id)),
     h("td", {}, d.event_type ?? "—"),
     h("td", {}, stateBadge(d.status)),
     h("td", { class: "num" }, `${d.attempts}/${d.max_retry}`),
