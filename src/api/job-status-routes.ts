@@ -21,6 +21,7 @@ import { keysetMeta } from "./cursor.ts";
 import { engineQuery, listQuerySchema, parseListParams } from "./list-params.ts";
 import { listEnvelope } from "./model-routes.ts";
 import { isoOrNull, rowToJson } from "../models/serialize.ts";
+import { syncRoute } from "./sync-route.ts";
 
 const COUNT_LIMIT = 1_000;
 
@@ -43,6 +44,12 @@ export function jobStatusToJson(row: StatusRow, admin: boolean): Record<string, 
 const PUBLIC_COLUMNS = STATUS_COLUMNS.filter((column) => column.name !== "error");
 
 export function jobStatusRoutes(ctx: AppContext, options: JobStatusRouteOptions) {
+  const { reads, writes } = jobStatusRouteParts(ctx, options);
+  return new Elysia().use(reads).use(writes);
+}
+
+/** The same routes as reads and writes, so an app can add its reads before its body parser (app.ts). */
+export function jobStatusRouteParts(ctx: AppContext, options: JobStatusRouteOptions) {
   const queue = ctx.services.queue;
   const base = "/api/job_statuses";
   const item = `${base}/:id` as const;
@@ -63,8 +70,20 @@ export function jobStatusRoutes(ctx: AppContext, options: JobStatusRouteOptions)
     if (!state || !sees(user, state)) throw notFound("job");
     return { user, state };
   };
+  const answer = (user: AuthUser | null, state: JobState | null) => {
+    if (!state || !sees(user, state)) throw notFound("job");
+    const data = wire(stateToStatusRow(state), user);
+    // Every attempt's error and stack: internals, for admins only (internals.ts).
+    if (ctx.isAdmin(user)) data.attempts_history = attemptsToJson(state.attemptsHistory);
+    return { data };
+  };
+  type ItemContext = { request: Request; params: Record<string, string> };
+  // A queue that reads synchronously (SQLite) is answered without a promise (sync-route.ts).
+  const getOne = queue.synchronousReads
+    ? syncRoute(({ request, params }: ItemContext) => answer(reader(request), queue.getStatus(params.id!) as JobState | null))
+    : async ({ request, params }: ItemContext) => answer(reader(request), await queue.getStatus(params.id!));
 
-  return new Elysia()
+  const reads = new Elysia()
     .get(base, async ({ request }) => {
       const user = reader(request);
       const query = parseListParams(new URL(request.url).searchParams, STATUS_COLUMNS);
@@ -80,13 +99,8 @@ export function jobStatusRoutes(ctx: AppContext, options: JobStatusRouteOptions)
       const { meta } = listEnvelope([], total, query);
       return { data: rows.map((r) => wire(r, user)), meta: total >= COUNT_LIMIT ? { ...meta, total_is_lower_bound: true } : meta };
     }, docs.route({ method: "GET", path: base, operationId: "listJobStatuses", summary: "List job statuses (your own; all for admins)", tags, ...(options.anonymousRead ? { auth: "optional" as const } : {}), query: listQuerySchema(STATUS_COLUMNS), response: { 200: Many(row), ...errors(400, 401) } }))
-    .get(item, async ({ request, params }) => {
-      const { user, state } = await visible(request, params.id);
-      const data = wire(stateToStatusRow(state), user);
-      // Every attempt's error and stack: internals, for admins only (internals.ts).
-      if (ctx.isAdmin(user)) data.attempts_history = attemptsToJson(state.attemptsHistory);
-      return { data };
-    }, docs.route({ method: "GET", path: item, operationId: "getJobStatus", summary: "Get a job status (admins also see attempts_history)", tags, ...(options.anonymousRead ? { auth: "optional" as const } : {}), response: { 200: One(row), ...errors(401, 404) } }))
+    .get(item, getOne, docs.route({ method: "GET", path: item, operationId: "getJobStatus", summary: "Get a job status (admins also see attempts_history)", tags, ...(options.anonymousRead ? { auth: "optional" as const } : {}), response: { 200: One(row), ...errors(401, 404) } }));
+  const writes = new Elysia()
     .post(`${item}/cancel`, async ({ request, params }) => {
       const { user, state } = await visible(request, params.id);
       const result = await queue.cancel(state.id);
@@ -107,6 +121,7 @@ export function jobStatusRoutes(ctx: AppContext, options: JobStatusRouteOptions)
       if (result === "not_dead") throw conflict("only a dead job can be retried");
       return { data: wire(stateToStatusRow((await queue.getStatus(params.id))!), user) };
     }, docs.route({ method: "POST", path: `${item}/retry`, operationId: "retryJob", summary: "Retry a dead job (admin)", tags, response: { 200: One(row), ...errors(401, 403, 404, 409) } }));
+  return { reads, writes };
 }
 
 /** A job's attempts as the wire shows them: snake_case, ISO-8601 times. */

@@ -13,6 +13,7 @@ import { notFound } from "../errors.ts";
 import { keysetMeta } from "./cursor.ts";
 import { engineQuery, listQuerySchema, parseListParams, type ParsedList } from "./list-params.ts";
 import { readableRecord } from "../models/model.ts";
+import { syncRoute } from "./sync-route.ts";
 import type { ModelRecords, Scope } from "../models/services.ts";
 
 export function listEnvelope(rows: unknown[], total: number, query: ParsedList) {
@@ -28,6 +29,12 @@ const camel = (s: string) => s.replace(/_(\w)/g, (_, c: string) => c.toUpperCase
 
 /** A model's CRUD routes as one plugin; its type carries each route the model serves, with its record and bodies. */
 export function modelRoutes<M extends AnyModel>(model: M, store: ModelRecords, ctx: AppContext) {
+  const { reads, writes } = modelRouteParts(model, store, ctx);
+  return new Elysia().use(reads).use(writes);
+}
+
+/** The same routes as reads (list, get) and writes, so an app can add its reads before its body parser (app.ts). */
+export function modelRouteParts<M extends AnyModel>(model: M, store: ModelRecords, ctx: AppContext) {
   type Table = M["table"];
   const base = `/api/${model.table}` as `/api/${Table}`;
   const item = `${base}/:id` as `/api/${Table}/:id`;
@@ -58,20 +65,21 @@ export function modelRoutes<M extends AnyModel>(model: M, store: ModelRecords, c
   // Every answer passes here: write-only fields (a webhook's secret) never leave the server.
   const readable = (row: Record<string, unknown>) => readableRecord(model as Model, row) as never;
 
-  const list = new Elysia().get(base, ({ request }) => {
+  // Reads are synchronous (SQLite): syncRoute lets Elysia see so.
+  const list = new Elysia().get(base, syncRoute(({ request }: { request: Request }) => {
     const user = caller(request, "list");
     const query = parseListParams(new URL(request.url).searchParams, model.columns);
     const listed = store.list(engineQuery(query), scope(user));
     if (query.cursor === null) return listEnvelope(listed.rows.map(readable), listed.total, query) as never;
     const page = keysetMeta(listed.rows, query, query.cursor, listed.keys);
     return { data: page.rows.map(readable), meta: page.meta } as never;
-  }, docsFor("list").route({ method: "GET", path: base, operationId: `list${Plural}`, summary: `List ${model.table}`, tags, auth: auth("list"), query: listQuerySchema(model.columns), response: { 200: Many(record), ...errors(400, ...authErrors("list")) } }));
+  }), docsFor("list").route({ method: "GET", path: base, operationId: `list${Plural}`, summary: `List ${model.table}`, tags, auth: auth("list"), query: listQuerySchema(model.columns), response: { 200: Many(record), ...errors(400, ...authErrors("list")) } }));
 
-  const get = new Elysia().get(item, ({ request, params }) => {
-    const found = store.get(params.id, scope(caller(request, "get")));
+  const get = new Elysia().get(item, syncRoute(({ request, params }: { request: Request; params: Record<string, string> }) => {
+    const found = store.get(params.id!, scope(caller(request, "get")));
     if (!found) throw notFound(model.name);
     return { data: readable(found) };
-  }, docsFor("get").route({ method: "GET", path: item, operationId: `get${Name}`, summary: `Get a ${model.name}`, tags, auth: auth("get"), response: { 200: One(record), ...errors(404, ...authErrors("get")) } }));
+  }), docsFor("get").route({ method: "GET", path: item, operationId: `get${Name}`, summary: `Get a ${model.name}`, tags, auth: auth("get"), response: { 200: One(record), ...errors(404, ...authErrors("get")) } }));
 
   const create = new Elysia().post(base, async ({ request, body, set }) => {
     const user = caller(request, "create");
@@ -98,10 +106,12 @@ export function modelRoutes<M extends AnyModel>(model: M, store: ModelRecords, c
   }, docsFor("delete").route({ method: "DELETE", path: item, operationId: `delete${Name}`, summary: `Delete a ${model.name}`, tags, auth: auth("delete"), response: { 204: NoContent, ...errors(404, ...authErrors("delete")) } }));
 
   // Only the operations the model serves get a route (and a line in the document).
-  return new Elysia()
+  const reads = new Elysia()
     .use((has("list") ? list : new Elysia()) as Maybe<Has<M, "list">, typeof list>)
-    .use((has("get") ? get : new Elysia()) as Maybe<Has<M, "get">, typeof get>)
+    .use((has("get") ? get : new Elysia()) as Maybe<Has<M, "get">, typeof get>);
+  const writes = new Elysia()
     .use((has("create") ? create : new Elysia()) as Maybe<Has<M, "create">, typeof create>)
     .use((has("update") ? update : new Elysia()) as Maybe<Has<M, "update">, typeof update>)
     .use((has("delete") ? remove : new Elysia()) as Maybe<Has<M, "delete">, typeof remove>);
+  return { reads, writes };
 }

@@ -172,6 +172,8 @@ export interface QueueControl {
 
 /** Reads status rows. */
 export interface StatusReader {
+  /** getStatus answers at once, never with a promise (SQLite): a read route can answer without one too. */
+  readonly synchronousReads?: boolean;
   stateCounts(): Awaitable<StateCount[]>;
   getStatus(id: string): Awaitable<JobState | null>;
   /** One page of status rows (storage form: see status-columns.ts) and the number matching. */

@@ -29,6 +29,7 @@ export interface SqliteQueueOptions {
 
 export class SqliteQueue extends SyncQueue implements Source, Cancellable, Retryable, StatusReader, Prunable, Deletable, QueueControl {
   readonly transactionalEnqueue = true;
+  readonly synchronousReads = true;
   private readonly clock: Clock;
   private readonly nextId = monotonicFactory();
   private readonly statements = new Map<string, Statement>();

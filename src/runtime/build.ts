@@ -77,6 +77,7 @@ export function typeDefaultingEnqueue(queue: SyncEnqueue, jobs: () => Record<str
 function typeDefaultingQueue(queue: AppQueue, jobs: () => Record<string, JobDefinition>): AppQueue {
   return {
     ...typeDefaultingEnqueue(queue, jobs),
+    synchronousReads: queue.synchronousReads,
     cancel: (id) => queue.cancel(id),
     retry: (id) => queue.retry(id),
     stateCounts: () => queue.stateCounts(),
