@@ -1,6 +1,8 @@
 // Every engine adapter side by side, in one run (issue 11):
 //   1. buses — in-process, NATS core and JetStream-durable, RabbitMQ and durable queues, Redis
-//      Streams and consumer groups: 10 wildcard subscribers each, N events; publishes/s,
+//      Streams and consumer groups, Kafka (librdkafka's mock cluster: start one with
+//      `.ci/kafka-mock` and set KAFKA_URL to the URL it prints; not Apache Kafka) plain and
+//      durable: 10 wildcard subscribers each, N events; publishes/s,
 //      deliveries/s (all N × 10 checked off), publish→deliver p50/p99;
 //   2. queues — bench/queue.ts's workload on SQLite (FULL, NORMAL), PostgreSQL and Redis:
 //      enqueue/s and processed jobs/s, as ratios to SQLite NORMAL measured in the same run.

@@ -1,42 +1,37 @@
-// The compiled binary: size, time from exec to the first successful /readyz (median of 5
-// cold starts on a fresh directory), idle RSS, and peak RSS under the order load (autocannon,
-// 64 connections, 10 s), and --version / --help (median of 5). Prints one JSON line; bars:
-// --version and --help < 100 ms, ready < 300 ms, idle RSS < 80 MB.
-//   npm run bench:binary        bun bench/binary.ts --duration 5
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
+// The compiled binary against a compiled bare Elysia program (bench/lib/bare-server.ts, built
+// the same way), in the same run: size; time from exec to the first 200 on /readyz on an
+// existing database (the till's every start) and on a fresh one, and idle RSS after the start
+// — starts interleaved (bare, app, before…), medians with the spread; peak RSS under the order
+// load (wrk, 64 connections); --version and --help (median of 5) against a compiled program
+// that only prints a version. Prints one JSON line; bars: ready on an existing database
+// ≤ 1.3× the bare binary, idle RSS ≤ 55 MB, --version and --help < 100 ms.
+//   npm run bench:binary        bun bench/binary.ts --duration 5 --starts 7
+//   bun bench/binary.ts --before /tmp/before      also the binary of another checkout, interleaved
+import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { median } from "./lib/files.ts";
+import { join } from "node:path";
+import { compileApp, compileBare, median, ROOT, rssMb, start, wrk, type Started } from "./lib/http-load.ts";
 
 const args = process.argv.slice(2);
-const DURATION = args.includes("--duration") ? Number(args[args.indexOf("--duration") + 1]) : 10;
+const option = (name: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
+const DURATION = Number(option("--duration") ?? 10);
+const STARTS = Number(option("--starts") ?? 7);
+const BEFORE = option("--before");
 const dir = mkdtempSync(join(tmpdir(), "backroom-bench-binary-"));
 process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
-const binary = join(dir, "backroom");
-const build = Bun.spawnSync([process.execPath, "scripts/compile.ts", "--outfile", binary], { stdout: "pipe", stderr: "pipe" });
-if (build.exitCode !== 0) throw new Error(`compile failed: ${build.stderr}`);
+const binary = compileApp(ROOT, join(dir, "backroom"));
+const bare = compileBare(join(dir, "bare-elysia"));
+const apps: Record<string, string> = { app: binary };
+if (BEFORE) apps.before = compileApp(BEFORE, join(dir, "before"));
 
-const rssMb = (pid: number) => Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024);
-
-async function startAndWait(cwd: string): Promise<{ proc: ReturnType<typeof Bun.spawn>; url: string; readyMs: number }> {
-  const port = 20_000 + Math.floor(Math.random() * 20_000);
-  const url = `http://127.0.0.1:${port}`;
-  const t0 = performance.now();
-  const proc = Bun.spawn([binary, "serve", "--port", String(port), "--dev", "--log-level", "error"], { cwd, stdout: "ignore", stderr: "ignore" });
-  for (;;) {
-    const ok = await fetch(`${url}/readyz`).then((r) => r.status === 200, () => false);
-    if (ok) return { proc, url, readyMs: performance.now() - t0 };
-    if (performance.now() - t0 > 10_000) throw new Error("not ready within 10 s");
-    await Bun.sleep(2);
-  }
-}
+const serve = (program: string, cwd: string) => start((port) => [program, "serve", "--port", String(port), "--dev", "--log-level", "error"], "/readyz", cwd);
+const stopped = async (s: Started) => (await s.stop(), s.readyMs);
 
 // --version and --help load only the entry and its flag table (commands load when they run).
 // The floor: a compiled program that only prints a version, built the same way, in this run.
-const bare = join(dir, "bare");
-writeFileSync(join(dir, "bare.ts"), 'console.log("0.0.0");\n');
-if (Bun.spawnSync([process.execPath, "build", "--compile", "--minify", "--bytecode", "--format", "esm", join(dir, "bare.ts"), "--outfile", bare], { stdout: "pipe", stderr: "pipe" }).exitCode !== 0) throw new Error("bare compile failed");
+const hello = join(dir, "hello");
+writeFileSync(join(dir, "hello.ts"), 'console.log("0.0.0");\n');
+if (Bun.spawnSync([process.execPath, "build", "--compile", "--minify", "--bytecode", "--format", "esm", join(dir, "hello.ts"), "--outfile", hello], { stdout: "pipe", stderr: "pipe" }).exitCode !== 0) throw new Error("hello compile failed");
 const commandMs = (argv: string[], program = binary) => {
   const times: number[] = [];
   for (let i = 0; i < 5; i++) {
@@ -47,43 +42,68 @@ const commandMs = (argv: string[], program = binary) => {
   }
   return Math.round(median(times));
 };
-const bareMs = commandMs([], bare);
+const helloMs = commandMs([], hello);
 const versionMs = commandMs(["--version"]);
 const helpMs = commandMs(["--help"]);
 
-const readyTimes: number[] = [];
-for (let i = 0; i < 5; i++) {
-  const cwd = mkdtempSync(join(dir, "cold-"));
-  const { proc, readyMs } = await startAndWait(cwd);
-  readyTimes.push(readyMs);
-  proc.kill("SIGTERM");
-  await proc.exited;
+// An existing database per app: created by a first start (migrations, seed, the first admin and
+// the development users), then started again and again.
+const existing: Record<string, string> = {};
+for (const [name, program] of Object.entries(apps)) {
+  existing[name] = mkdtempSync(join(dir, `existing-${name}-`));
+  await stopped(await serve(program, existing[name]!));
 }
 
-const cwd = mkdtempSync(join(dir, "load-"));
-const { proc, url } = await startAndWait(cwd);
-await Bun.sleep(1_000);
-const idle = rssMb(proc.pid);
-const book = ((await (await fetch(`${url}/api/books`, { method: "POST", headers: { authorization: "Bearer dev-admin-token", "content-type": "application/json" }, body: JSON.stringify({ title: "B", author: "A", price_cents: 100, stock: 100_000_000 }) })).json()) as { data: { id: string } }).data;
-let peak = idle;
-const sampler = setInterval(() => (peak = Math.max(peak, rssMb(proc.pid))), 100);
-const autocannon = join(dirname(createRequire(import.meta.url).resolve("autocannon/package.json")), "autocannon.js");
-const load = Bun.spawn(["node", autocannon, "--json", "-d", String(DURATION), "-c", "64", "-m", "POST", "-H", "authorization=Bearer dev-ana-token", "-H", "content-type=application/json", "-b", JSON.stringify({ lines: [{ book_id: book.id, quantity: 1 }] }), `${url}/api/orders`], { stdout: "pipe", stderr: "pipe" });
-const result = JSON.parse(await new Response(load.stdout).text());
-clearInterval(sampler);
-proc.kill("SIGTERM");
-await proc.exited;
+const ready: Record<string, number[]> = { bare: [], ...Object.fromEntries(Object.keys(apps).flatMap((n) => [[n, []], [`${n}_fresh`, []]])) };
+const idle: Record<string, number[]> = Object.fromEntries(Object.keys(ready).filter((n) => !n.endsWith("_fresh")).map((n) => [n, []]));
+const idleRss = async (s: Started) => {
+  await Bun.sleep(1_000);
+  return rssMb(s.proc.pid);
+};
+for (let round = 0; round < STARTS; round++) {
+  const order = round % 2 ? ["bare", ...Object.keys(apps)].reverse() : ["bare", ...Object.keys(apps)];
+  for (const name of order) {
+    const started = name === "bare" ? await start((port) => [bare, String(port)], "/readyz") : await serve(apps[name]!, existing[name]!);
+    const rss = round < 3 ? await idleRss(started) : null;
+    ready[name]!.push(await stopped(started));
+    if (rss !== null) idle[name]!.push(rss);
+  }
+  for (const name of Object.keys(apps)) {
+    const fresh = mkdtempSync(join(dir, "fresh-"));
+    ready[`${name}_fresh`]!.push(await stopped(await serve(apps[name]!, fresh)));
+    rmSync(fresh, { recursive: true, force: true });
+  }
+}
 
-const readyMs = Math.round(median(readyTimes));
+// Peak RSS under the order load.
+const loaded = await serve(binary, mkdtempSync(join(dir, "load-")));
+const book = ((await (await fetch(`${loaded.url}/api/books`, { method: "POST", headers: { authorization: "Bearer dev-admin-token", "content-type": "application/json" }, body: JSON.stringify({ title: "B", author: "A", price_cents: 100, stock: 100_000_000 }) })).json()) as { data: { id: string } }).data;
+let peak = rssMb(loaded.proc.pid);
+const sampler = setInterval(() => (peak = Math.max(peak, rssMb(loaded.proc.pid))), 100);
+const load = await wrk(`${loaded.url}/api/orders`, { seconds: DURATION, method: "POST", headers: { authorization: "Bearer dev-ana-token", "content-type": "application/json" }, body: JSON.stringify({ lines: [{ book_id: book.id, quantity: 1 }] }) });
+clearInterval(sampler);
+await loaded.stop();
+
+const summary = (values: number[]) => ({ median: Math.round(median(values)), spread: [Math.round(Math.min(...values)), Math.round(Math.max(...values))] });
+const readyMs = Object.fromEntries(Object.entries(ready).map(([n, v]) => [n, summary(v)]));
+const idleMb = Object.fromEntries(Object.entries(idle).map(([n, v]) => [n, summary(v)]));
+const ratio = (name: string) => +(readyMs[name]!.median / readyMs.bare!.median).toFixed(2);
 console.log(JSON.stringify({
   bench: "binary",
   size_mb: +(statSync(binary).size / 1e6).toFixed(1),
+  hello_program_ms_median_of_5: helloMs,
   version_ms_median_of_5: versionMs,
-  bare_program_ms_median_of_5: bareMs,
   help_ms_median_of_5: helpMs,
-  ready_ms_median_of_5: readyMs,
-  ready_ms_all: readyTimes.map((t) => Math.round(t)),
-  idle_rss_mb: idle,
-  load: { connections: 64, duration_s: DURATION, orders_per_s: Math.round(result.requests.average), p99_ms: result.latency.p99, peak_rss_mb: peak },
-  bars: { version_under_100ms: versionMs < 100, help_under_100ms: helpMs < 100, ready_under_300ms: readyMs < 300, idle_rss_under_80mb: idle < 80 },
+  starts: STARTS,
+  ready_ms: readyMs,
+  ready_ms_all: ready,
+  ready_vs_bare_elysia: Object.fromEntries(Object.keys(apps).map((n) => [n, ratio(n)])),
+  idle_rss_mb: idleMb,
+  load: { connections: 64, duration_s: DURATION, orders_per_s: load.requests_per_s, p99_ms: load.p99_ms, peak_rss_mb: peak },
+  bars: {
+    version_under_100ms: versionMs < 100,
+    help_under_100ms: helpMs < 100,
+    ready_on_existing_db_at_most_1_3x_bare: ratio("app") <= 1.3,
+    idle_rss_at_most_55mb: idleMb.app!.median <= 55,
+  },
 }));

@@ -39,6 +39,8 @@ for (let attempt = 1; attempt <= 6; attempt++) {
 queue.setQueuePaused("reports", true);
 const seeded = Math.round(performance.now() - t0);
 
+const prefix = (db.sqlite.query("SELECT id FROM jobs ORDER BY id DESC LIMIT 1 OFFSET 5000").get() as { id: string }).id.slice(0, 16);
+const userIds = (db.sqlite.query("SELECT id FROM users").all() as { id: string }[]).map((u) => u.id).join(",");
 const time = async (path: string) => {
   const samples: number[] = [];
   for (let i = 0; i < 5; i++) {
@@ -64,6 +66,14 @@ console.log(JSON.stringify({
     webhooks_failures: await time("/api/job_statuses?type=webhook_delivery&filter=status:in:failed,dead&sort=-id&limit=20"),
     queues: await time("/api/queues"),
     attempt_history: await time(`/api/job_statuses/${troubled}`),
+    // The dashboard's own searches and pages (issue 18): an id prefix is a range on the key;
+    // "type contains" is a LIKE, cheap for a common type, a scan for one that matches nothing.
+    jobs_id_prefix: await time(`/api/job_statuses?sort=-id&limit=25&filter=id:gte:${prefix}&filter=id:lt:${prefix}~`),
+    jobs_type_contains: await time("/api/job_statuses?sort=-id&limit=25&filter=type:like:%25hook%25"),
+    jobs_type_contains_none: await time("/api/job_statuses?sort=-id&limit=25&filter=type:like:%25nothing%25"),
+    actors: await time(`/api/users?limit=100&filter=id:in:${userIds}`),
+    webhook_deliveries: await time("/api/admin/webhook_deliveries?limit=20"),
+    webhook_deliveries_failing: await time("/api/admin/webhook_deliveries?limit=20&status=failed,dead"),
   },
 }));
 db.close();

@@ -5,6 +5,7 @@
 import amqp from "amqplib";
 import { RedisClient } from "bun";
 import { connect } from "nats";
+import { KafkaBus } from "../../src/events/kafka.ts";
 import { InProcessBus } from "../../src/events/memory-bus.ts";
 import { NatsBus } from "../../src/events/nats.ts";
 import { RabbitMqBus } from "../../src/events/rabbitmq.ts";
@@ -91,6 +92,24 @@ function redis(durable: boolean): BusEngine["open"] {
   };
 }
 
+/** Kafka: librdkafka's MOCK cluster in practice (kcat; .ci/kafka-mock prints its URL), not Apache Kafka. */
+function kafka(durable: boolean): BusEngine["open"] {
+  return async (url, logger) => {
+    // A topic of this run; the mock forgets it when it stops (a real cluster keeps it: delete it by hand).
+    const topic = `backroom.bench.${run}.${durable ? "durable" : "core"}`;
+    const groupPrefix = `backroom.bench.${run}.`;
+    const publisher = await KafkaBus.connect(url, { logger, topic, groupPrefix });
+    const subscriber = await KafkaBus.connect(url, { logger, topic, groupPrefix });
+    const groups = names("bench");
+    return {
+      publisher,
+      subscriber,
+      subscribe: (pattern, handler, i) => void subscriber.subscribe(pattern, handler, durable ? { durable: groups[i]! } : {}),
+      close: async () => void (await Promise.all([publisher.close(), subscriber.close()])),
+    };
+  };
+}
+
 export const BUS_ENGINES: BusEngine[] = [
   {
     name: "in_process",
@@ -107,6 +126,8 @@ export const BUS_ENGINES: BusEngine[] = [
   { name: "rabbitmq_durable", variable: "RABBITMQ_URL", events: 3_000, open: rabbitmq(true) },
   { name: "redis_streams", variable: "REDIS_URL", events: 60_000, open: redis(false) },
   { name: "redis_streams_durable", variable: "REDIS_URL", events: 60_000, open: redis(true) },
+  { name: "kafka_mock", variable: "KAFKA_URL", events: 3_000, open: kafka(false) },
+  { name: "kafka_mock_durable", variable: "KAFKA_URL", events: 3_000, open: kafka(true) },
 ];
 
 /** Deletes every key under `prefix` (what a Redis queue of this run left). */

@@ -40,3 +40,15 @@ test("the morning summary counts the open tickets and mails the workshop", async
   expect((await app.jobs("morning_summary"))[0]).toMatchObject({ status: "succeeded", output: { open: 2 } });
   expect(app.mail.at(-1)).toMatchObject({ to: "workshop@repair.local", subject: "2 open tickets" });
 });
+
+test("a ticket export (a sandboxed job type) reads every ticket and answers with the CSV's size and digest", async () => {
+  const desk = app.user("desk");
+  for (const d of ["Phone X", 'Laptop "Pro", 14']) await app.call("POST", "/api/check_ins", { token: desk.token, body: { ...device, device: d } });
+  const admin = app.user("boss", ["admin"]);
+  const answer = await app.call("POST", "/api/exports", { token: admin.token });
+  expect(answer.status).toBe(202);
+  await app.drain();
+  const status = (await app.call("GET", `/api/job_statuses/${answer.body.data.job_id}`, { token: admin.token })).body.data;
+  expect(status).toMatchObject({ status: "succeeded", output: { tickets: 2, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) } });
+  expect((await app.call("POST", "/api/exports", { token: desk.token })).status).toBe(403);
+});

@@ -1,7 +1,7 @@
 // A repair shop's front desk, built on Backroom: a device is checked in (a ticket is written
 // and the customer's confirmation is queued in the same transaction), the confirmation is
 // mailed by a job with its own retries, and every morning a summary of the open tickets goes
-// to the workshop. Not a store: the second example app, compiled into its own binary
+// to the workshop; a ticket export runs sandboxed, in a worker thread. Not a store: the second example app, compiled into its own binary
 // (docs/getting-started.md). It imports only the package's entry points.
 import { defineAction, defineApp, defineModel, t } from "backroom";
 
@@ -43,17 +43,32 @@ export const checkIn = defineAction({
   },
 });
 
+/** POST /api/exports: a technician asks for every ticket as CSV; a sandboxed job builds it. */
+export const exportTicketsAction = defineAction({
+  method: "POST",
+  path: "/exports",
+  access: { role: "admin" },
+  response: t.Object({ job_id: t.String() }),
+  status: 202,
+  async handler({ auth, services, transaction }) {
+    const jobId = await transaction(() => services.queue.enqueue({ type: "export_tickets", actorId: auth!.id }));
+    return { status: 202 as const, data: { job_id: jobId } };
+  },
+});
+
 export const repairDesk = defineApp({
   name: "repair-desk",
   version: "1.0.0",
   description: "a repair shop's front desk",
   models: [Ticket],
-  actions: [checkIn],
+  actions: [checkIn, exportTicketsAction],
   mailFrom: "Repair Desk <desk@repair.local>",
   settings: {
     "workshop-email": { type: "string", env: "REPAIR_DESK_WORKSHOP", default: "workshop@repair.local", help: "who gets the morning summary" },
   },
   jobs: ({ services, mailer, settings }) => ({
+    // CPU-heavy: run in a worker thread, with read-only access to the database file.
+    export_tickets: { sandbox: { module: new URL("./export-tickets.ts", import.meta.url), export: "exportTickets", readDatabase: true }, timeoutMs: 60_000 },
     confirm_check_in: {
       maxRetry: 5,
       timeoutMs: 10_000,

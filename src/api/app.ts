@@ -1,7 +1,7 @@
 // The Elysia app factory: the model layer (src/models/model-layer.ts) served over HTTP.
 // Everything an app needs comes in through `options`; nothing is module-level, so two apps in
 // one process (as in tests) never see each other.
-import { Elysia } from "elysia";
+import { Elysia, ElysiaStatus } from "elysia";
 import type { Scheduler } from "../cron/scheduler.ts";
 import type { EventBus } from "../events/bus.ts";
 import type { Handler } from "../jobs/attempt.ts";
@@ -26,7 +26,7 @@ import { methodNotAllowed } from "./http-errors.ts";
 import { DEFAULT_BODY_LIMIT, guardDeclaredLength, parseJsonBody } from "./http-guards.ts";
 import { jobStatusRoutes, READONLY_PATHS, readonlyAnswer } from "./job-status-routes.ts";
 import { modelRoutes } from "./model-routes.ts";
-import { buildOpenApi, DOCS_PAGE } from "./openapi.ts";
+import { buildOpenApi, componentNames, DOCS_PAGE } from "./openapi.ts";
 import { opsRoutes, type OperationsOptions } from "./ops-routes.ts";
 import type { RouteDoc } from "./route-docs.ts";
 import { MAX_REALTIME_MESSAGE_BYTES, registerRealtimeRoute, type RealtimeOptions } from "./realtime-route.ts";
@@ -111,7 +111,9 @@ export function createApp<const Models extends readonly AnyModel[] = [], const A
 
   const ctx = new AppContext(services, options.adminRole ?? DEFAULT_ADMIN_ROLE);
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
-  // Request timing for /metrics; each request is counted once (errors may not reach onAfterResponse).
+  // Request timing for /metrics; each request is counted once: when its handler has answered
+  // (and what it answered is durable), or in onError. Not in onAfterResponse: Elysia runs that
+  // hook from a setImmediate with an async closure per request, which cost a third of a short read.
   const startedAt = new WeakMap<Request, number>();
   const observe = (request: Request, route: string, status: number) => {
     const started = startedAt.get(request);
@@ -135,11 +137,12 @@ export function createApp<const Models extends readonly AnyModel[] = [], const A
     .onParse(({ request }) => parseJsonBody(request, bodyLimit))
     // No answer leaves before everything it could have seen is durable: a read served while a
     // group-commit batch is open waits (at most one batch) for that commit.
-    .onAfterHandle(() => {
+    .onAfterHandle(({ request, route, set, responseValue }) => {
+      const status = responseValue instanceof Response ? responseValue.status : responseValue instanceof ElysiaStatus ? Number(responseValue.code) : Number(set.status ?? 200);
       const pending = services.db.pendingFlush();
-      if (pending) return pending.then(() => undefined);
+      if (!pending) return void observe(request, route, status);
+      return pending.then(() => void observe(request, route, status));
     })
-    .onAfterResponse(({ request, route, set }) => observe(request, route, Number(set.status ?? 200)))
     .onError(({ code, error, request, set, route }) => {
       const { status, body, headers } = errorResponse(code, error, request, ctx.requestId(request), services.logger);
       observe(request, code === "NOT_FOUND" ? "" : (route as string | undefined) ?? "", status);
@@ -159,8 +162,11 @@ export function createApp<const Models extends readonly AnyModel[] = [], const A
   ];
   for (const plugin of plugins) app.use(plugin);
   if (options.bus) registerRealtimeRoute(app as unknown as Elysia, ctx, options.bus, options.realtime);
-  const openapi = buildOpenApi({ title: options.title ?? "Backroom", version: options.version ?? "0.0.0", routes: ctx.docs.routes, realtime: Boolean(options.bus) });
-  app.get("/openapi.json", () => openapi);
+  // The document is rendered when first asked for (10 ms of a start otherwise); its component
+  // names are checked now, so two schemas sharing a title still stop the app from starting.
+  componentNames(ctx.docs.routes);
+  let openapi: ReturnType<typeof buildOpenApi> | null = null;
+  app.get("/openapi.json", () => (openapi ??= buildOpenApi({ title: options.title ?? "Backroom", version: options.version ?? "0.0.0", routes: ctx.docs.routes, realtime: Boolean(options.bus) })));
   app.get("/docs", htmlPage(DOCS_PAGE));
   const paths = new Set([...ctx.docs.routes.map((r) => r.path), "/admin"]);
   for (const path of paths) {

@@ -34,10 +34,13 @@ export interface JobStatusRouteOptions {
  * Also what `backroom jobs show|list --json` prints (an operator's view: admin).
  */
 export function jobStatusToJson(row: StatusRow, admin: boolean): Record<string, unknown> {
-  const json = rowToJson(row, STATUS_COLUMNS);
-  if (!admin) hideJobInternals(json);
-  return json;
+  if (admin) return rowToJson(row, STATUS_COLUMNS);
+  return hideJobInternals(rowToJson(row, PUBLIC_COLUMNS));
 }
+
+// What hideJobInternals deletes is not written in the first place: a deleted key turns the
+// object into a dictionary, which JSON serializes by its slow path on every read.
+const PUBLIC_COLUMNS = STATUS_COLUMNS.filter((column) => column.name !== "error");
 
 export function jobStatusRoutes(ctx: AppContext, options: JobStatusRouteOptions) {
   const queue = ctx.services.queue;

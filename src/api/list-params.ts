@@ -7,7 +7,7 @@
 //   ?cursor=&limit=50, then ?cursor=<next_cursor>   keyset pages (src/api/cursor.ts)
 // Anything else — an unknown field or operator, a value of the wrong type, a bad page — is a
 // 400 INVALID_QUERY, never a silently ignored parameter.
-import { FILTER_OPS, type Column, type Condition, type FilterOp, type ListQuery, type Scalar } from "../db/list-query.ts";
+import { columnsByName, FILTER_OPS, type Column, type Condition, type FilterOp, type ListQuery, type Scalar } from "../db/list-query.ts";
 import { decodeCursor } from "./cursor.ts";
 import { invalidQuery } from "../errors.ts";
 import { Type, type TObject } from "@sinclair/typebox";
@@ -25,7 +25,7 @@ export interface ParsedList extends ListQuery {
 }
 
 export function parseListParams(params: URLSearchParams, columns: readonly Column[]): ParsedList {
-  const byName = new Map(columns.map((c) => [c.name, c]));
+  const byName = columnsByName(columns);
   const where: Condition[][] = [];
   const orGroups = new Map<string, Condition[]>();
 
@@ -60,7 +60,7 @@ export function engineQuery(query: ParsedList): ParsedList {
   return query.cursor === null ? query : { ...query, limit: query.limit + 1, skipTotal: true };
 }
 
-function parseFilter(raw: string, byName: Map<string, Column>): Condition {
+function parseFilter(raw: string, byName: ReadonlyMap<string, Column>): Condition {
   const first = raw.indexOf(":");
   const second = raw.indexOf(":", first + 1);
   if (first < 0 || second < 0) throw invalidQuery(`filter must be field:op:value, got "${raw}"`, "filter");
@@ -69,7 +69,7 @@ function parseFilter(raw: string, byName: Map<string, Column>): Condition {
   return condition(byName, raw.slice(0, first), op as FilterOp, raw.slice(second + 1));
 }
 
-function condition(byName: Map<string, Column>, field: string, op: FilterOp, raw: string): Condition {
+function condition(byName: ReadonlyMap<string, Column>, field: string, op: FilterOp, raw: string): Condition {
   const column = byName.get(field);
   if (!column?.filterable) throw invalidQuery(`cannot filter by "${field}"`, field);
   if (op === "like" && column.type !== "text") throw invalidQuery(`"like" applies to text fields only`, field);
@@ -108,7 +108,7 @@ function coerce(column: Column, raw: string): Scalar {
   }
 }
 
-function parseSort(raw: string | null, byName: Map<string, Column>): ListQuery["sort"] {
+function parseSort(raw: string | null, byName: ReadonlyMap<string, Column>): ListQuery["sort"] {
   if (!raw) return [];
   return raw.split(",").map((part) => {
     let field = part.trim();

@@ -61,9 +61,9 @@ export function modelRoutes<M extends AnyModel>(model: M, store: ModelRecords, c
   const list = new Elysia().get(base, ({ request }) => {
     const user = caller(request, "list");
     const query = parseListParams(new URL(request.url).searchParams, model.columns);
-    const { rows, total, keys } = store.list(engineQuery(query), scope(user));
-    if (query.cursor === null) return listEnvelope(rows.map(readable), total, query) as never;
-    const page = keysetMeta(rows, query, query.cursor, keys);
+    const listed = store.list(engineQuery(query), scope(user));
+    if (query.cursor === null) return listEnvelope(listed.rows.map(readable), listed.total, query) as never;
+    const page = keysetMeta(listed.rows, query, query.cursor, listed.keys);
     return { data: page.rows.map(readable), meta: page.meta } as never;
   }, docsFor("list").route({ method: "GET", path: base, operationId: `list${Plural}`, summary: `List ${model.table}`, tags, auth: auth("list"), query: listQuerySchema(model.columns), response: { 200: Many(record), ...errors(400, ...authErrors("list")) } }));
 

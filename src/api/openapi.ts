@@ -50,12 +50,17 @@ function titled(schema: TSchema, named: Map<TSchema, string>): void {
 
 const jsonBody = (schema: Json, description: string) => ({ description, content: { "application/json": { schema } } });
 
-export function buildOpenApi(options: { title: string; version: string; routes: readonly RouteDoc[]; realtime: boolean }): Json {
-  // A schema with a title (the shared answers of schemas.ts, each model's record) is a component of that name.
+/** A schema with a title (the shared answers of schemas.ts, each model's record) is a component of that name; throws when two different ones share a title. */
+export function componentNames(routes: readonly RouteDoc[]): Map<TSchema, string> {
   const named = new Map<TSchema, string>();
-  for (const route of options.routes) {
+  for (const route of routes) {
     for (const schema of [route.body, ...Object.values(route.response)]) if (schema) titled(schema, named);
   }
+  return named;
+}
+
+export function buildOpenApi(options: { title: string; version: string; routes: readonly RouteDoc[]; realtime: boolean }): Json {
+  const named = componentNames(options.routes);
   const paths: Record<string, Json> = {};
   const tags = new Set<string>();
   for (const route of options.routes) {

@@ -31,6 +31,8 @@ export const ListMeta = t.Object(
 export const One = <T extends TSchema>(data: T) => t.Object({ data });
 /** A list answer: {"data": […], "meta": {…}}. */
 export const Many = <T extends TSchema>(item: T) => t.Object({ data: t.Array(item), meta: ListMeta });
+/** A short list answered whole (no pages). */
+export const All = <T extends TSchema>(item: T) => t.Object({ data: t.Array(item) });
 
 export const JobStatusValue = t.Union([t.Literal("enqueued"), t.Literal("running"), t.Literal("succeeded"), t.Literal("failed"), t.Literal("dead"), t.Literal("cancelled")]);
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
@@ -106,7 +108,8 @@ export const JobAccepted = t.Object({ job_id: t.String() });
 export const AdminOverview = t.Object({
   counts: t.Array(t.Object({ status: JobStatusValue, type: t.String(), n: t.Integer({ minimum: 0 }) }), { description: "jobs per status and type" }),
   oldest_waiting_since: nullable(time()),
-  activity: t.Array(t.Object({ minute: nullable(time()), succeeded: t.Integer(), failed: t.Integer(), dead: t.Integer() }), { description: "the last hour's job outcomes, per minute" }),
+  activity: t.Array(t.Object({ minute: nullable(time()), succeeded: t.Integer(), failed: t.Integer(), dead: t.Integer() }), { description: "the last hour's outcomes, per minute: succeeded and dead count jobs reaching those states, failed counts attempts that failed with a retry scheduled" }),
+  activity_by_queue: t.Array(t.Object({ queue: t.String(), succeeded: t.Integer(), failed: t.Integer(), dead: t.Integer() }), { description: "the same hour's outcomes per named queue (queues with none left out)" }),
 }, { title: "AdminOverview" });
 const epochMs = (description?: string) => t.Integer({ description: description ?? "epoch milliseconds" });
 /** One job in full, as the queue holds it (camelCase, epoch milliseconds): the dashboard's view. */
@@ -132,8 +135,37 @@ export const NamedQueue = t.Object({
   counts: t.Object({ enqueued: count(), running: count(), succeeded: count(), failed: count(), dead: count(), cancelled: count() }, { description: "its jobs by status (succeeded: those still kept)" }),
   rate_limit: nullable(t.Object({ limit: t.Integer({ minimum: 1 }), interval_ms: t.Number({ minimum: 0 }) })),
 }, { title: "NamedQueue" });
-export const BulkAction = t.Object({ action: t.Union([t.Literal("retry"), t.Literal("cancel")]), status: t.Optional(t.String()), type: t.Optional(t.String()) }, { additionalProperties: false });
-export const BulkResult = t.Object({ action: t.Union([t.Literal("retry"), t.Literal("cancel")]), affected: t.Integer({ minimum: 0 }), limit: t.Integer() });
+/** The most jobs one bulk call acts on (by ids, or the first of those matching a filter). */
+export const BULK_LIMIT = 500;
+const BulkVerb = t.Union([t.Literal("retry"), t.Literal("cancel"), t.Literal("delete")], { description: "retry: dead jobs run again; cancel: jobs not started; delete: finished jobs (succeeded, dead, cancelled) are removed" });
+export const BulkAction = t.Object({
+  action: BulkVerb,
+  ids: t.Optional(t.Array(t.String({ minLength: 1, maxLength: 64 }), { minItems: 1, maxItems: BULK_LIMIT, uniqueItems: true, description: `the selected jobs (at most ${BULK_LIMIT}); each is answered in results. Not with status or type` })),
+  status: t.Optional(t.String({ description: "without ids, cancel: only jobs in this state (enqueued or failed)" })),
+  type: t.Optional(t.String({ description: `without ids: only jobs of this type (retry: the first ${BULK_LIMIT} dead ones; cancel: the first ${BULK_LIMIT} not started)` })),
+}, { additionalProperties: false, title: "BulkAction" });
+export const BulkOutcome = t.Union([t.Literal("retried"), t.Literal("cancelled"), t.Literal("deleted"), t.Literal("not_found"), t.Literal("not_dead"), t.Literal("running"), t.Literal("finished"), t.Literal("not_finished")], { description: "what became of one job: retried / cancelled / deleted, or why not" });
+export const BulkResult = t.Object({
+  action: BulkVerb,
+  affected: t.Integer({ minimum: 0 }),
+  limit: t.Integer(),
+  results: t.Optional(t.Array(t.Object({ id: t.String(), result: BulkOutcome }), { description: "with ids: one entry per id, in the order sent" })),
+}, { title: "BulkResult" });
+
+/** A webhook delivery job as the dashboard's Webhooks page shows it (admin). */
+export const WebhookDelivery = t.Object({
+  id: t.String({ description: "the delivery job's id" }),
+  status: JobStatusValue,
+  attempts: t.Integer({ minimum: 0 }),
+  max_retry: t.Integer(),
+  subscription: nullable(t.String({ description: "db:<subscription id> (REST) or code:<name> (configured in code)" })),
+  event_type: nullable(t.String()),
+  event_id: nullable(t.String()),
+  last_http_status: nullable(t.Integer({ description: "the receiver's most recent HTTP answer (the success's status, or the newest refusal among the attempts); null when it never answered (refused, timed out, not tried yet)" })),
+  error: nullable(t.String({ description: "the last attempt's error" })),
+  created_at: time(),
+  updated_at: time(),
+}, { title: "WebhookDelivery" });
 
 export const Health = t.Object({ status: t.Literal("ok") });
 export const ReadinessCheckResult = t.Object({ name: t.String(), ok: t.Boolean(), error: t.Optional(t.String()) });

@@ -20,6 +20,7 @@ export const serveFlags = (app: FlagDefaults): Record<string, FlagSpec> => ({
   host: { type: "string", env: "BACKROOM_HOST", default: "127.0.0.1", help: "address to listen on" },
   port: { type: "number", env: ["BACKROOM_PORT", "PORT"], default: 8080, help: "port to listen on (0: any free port)" },
   concurrency: { type: "number", env: "BACKROOM_CONCURRENCY", default: navigator.hardwareConcurrency, help: "jobs run at once" },
+  "sandbox-threads": { type: "number", env: "BACKROOM_SANDBOX_THREADS", default: Math.max(1, navigator.hardwareConcurrency - 1), help: "threads that run sandboxed job types (only if the app has one)" },
   sync: { type: "string", env: "BACKROOM_SYNC", default: "full", choices: ["full", "normal"], help: "full survives a power cut; normal is faster" },
   outbox: { type: "string", env: "BACKROOM_OUTBOX", help: "folder for outgoing mail (default: outbox/ next to the database)" },
   smtp: { type: "string", env: "SMTP_URL", help: "send mail through this server (smtp://user:pass@host:port)" },
@@ -32,7 +33,7 @@ export const serveFlags = (app: FlagDefaults): Record<string, FlagSpec> => ({
   "keep-dead-days": { type: "number", env: "BACKROOM_KEEP_DEAD_DAYS", default: DEFAULT_RETENTION.keepDeadDays, help: "days dead jobs are kept" },
   queue: { type: "string", env: "BACKROOM_QUEUE", help: "job queue: sqlite (the database file, default), or postgres://… (jobs forwarded from the file to a shared PostgreSQL queue)" },
   node: { type: "string", env: "BACKROOM_NODE", help: "with --queue postgres://…: this till's partition, whose jobs only it runs (default: the host name)" },
-  bus: { type: "string", env: "BACKROOM_BUS", help: "event bus: in-process (default), or nats://…, redis://… (Streams) or amqp://… to share events across processes" },
+  bus: { type: "string", env: "BACKROOM_BUS", help: "event bus: in-process (default), or nats://…, redis://… (Streams), amqp://… or kafka://host:port,… to share events across processes (kept in a durable outbox in the database file while the broker is away)" },
   "grace-ms": { type: "number", env: "BACKROOM_GRACE_MS", default: 10_000, help: "how long shutdown waits for running jobs" },
 });
 

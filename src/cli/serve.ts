@@ -34,6 +34,7 @@ function settingsFrom(app: AppDefinition, flags: FlagValues): ServerSettings {
     host: flags.host as string,
     port: flags.port as number,
     concurrency: flags.concurrency as number,
+    sandboxThreads: flags["sandbox-threads"] as number,
     sync: flags.sync as "full" | "normal",
     outbox: flags.outbox as string | undefined,
     smtp: (flags.smtp as string | undefined) ?? null,

@@ -28,10 +28,12 @@ export function acquireOwnerLock(path: string): OwnerLock {
   try {
     // No waiting: a second owner must fail at once with a clear message, not hang.
     lock.run("PRAGMA busy_timeout = 0");
-    // EXCLUSIVE locking mode keeps the write lock after the first write until close().
+    // EXCLUSIVE locking mode keeps a lock once taken until close(); an exclusive transaction
+    // takes the write lock. It writes nothing (but a new file's header), so nothing is synced:
+    // a row written here on every start cost a journal and three fsyncs, 10-15 ms of a start.
     lock.run("PRAGMA locking_mode = EXCLUSIVE");
-    lock.run("CREATE TABLE IF NOT EXISTS owner (id INTEGER PRIMARY KEY CHECK (id = 1), pid INTEGER, since INTEGER)");
-    lock.run("INSERT OR REPLACE INTO owner (id, pid, since) VALUES (1, ?, ?)", [process.pid, Date.now()]);
+    lock.run("BEGIN EXCLUSIVE");
+    lock.run("COMMIT");
   } catch (error) {
     lock.close();
     if (isBusy(error)) throw new DatabaseInUseError(path);

@@ -1,14 +1,14 @@
 // A network bus that a till starts without: if the broker cannot be reached when the process
 // starts (head office is down, the line is not up yet), the till still starts and takes
-// orders. This keeps trying to open the real bus, with a backoff doubling up to 30 s; until
-// then subscriptions are recorded (and bound once it opens) and events wait in order
-// (unsent-events.ts). Once open, everything goes to the real bus, which handles later outages
-// itself.
+// orders. This keeps trying to open the real bus, with a backoff doubling up to 5 s (one failed connect attempt is cheap; a till's kept events wait on it); until
+// then subscriptions are recorded (and bound once it opens) and publishing rejects — the
+// durable outbox in front (outbox-bus.ts) keeps the events and sends them once it opens. Once
+// open, everything goes to the real bus.
 import type { Logger } from "../log.ts";
 import type { EventBus, EventHandler } from "./bus.ts";
 import { createEvent, type Event, type EventMeta } from "./event.ts";
+import type { RelayTarget } from "./outbox-bus.ts";
 import { compilePattern } from "./pattern.ts";
-import { UnsentEvents } from "./unsent-events.ts";
 
 interface Recorded {
   pattern: string;
@@ -18,12 +18,11 @@ interface Recorded {
 }
 
 /** `subscribe` with the adapter's options (durable names), which the EventBus interface leaves out. */
-type Subscribing = EventBus & { subscribe(pattern: string, handler: EventHandler, options?: object): () => void };
+type Subscribing = RelayTarget;
 
-export class DeferredBus implements EventBus {
+export class DeferredBus implements RelayTarget {
   private inner: Subscribing | null = null;
   private readonly subscriptions = new Set<Recorded>();
-  private readonly unsent: UnsentEvents;
   private closed = false;
   private wake: (() => void) | null = null;
   /** Settles once the real bus is open (or the bus was closed first). */
@@ -34,10 +33,6 @@ export class DeferredBus implements EventBus {
     private readonly logger: Logger,
     private readonly engine: string,
   ) {
-    this.unsent = new UnsentEvents(async (event) => {
-      if (!this.inner) throw new Error(`not connected to ${engine} yet`);
-      await this.inner.publishEvent(event);
-    }, logger, engine);
     this.opened = this.keepOpening(open);
   }
 
@@ -48,8 +43,26 @@ export class DeferredBus implements EventBus {
   }
 
   publishEvent(event: Event): Promise<void> {
-    // Behind anything still waiting, so events keep their order across the opening.
-    return this.inner && this.unsent.size === 0 ? this.inner.publishEvent(event) : this.unsent.publish(event);
+    return this.open().publishEvent(event);
+  }
+
+  publishEvents(events: readonly Event[]): Promise<void> {
+    const inner = this.open();
+    return inner.publishEvents ? inner.publishEvents(events) : Promise.all(events.map((e) => inner.publishEvent(e))).then(() => {});
+  }
+
+  flush(): Promise<void> {
+    return this.inner?.flush?.() ?? Promise.resolve();
+  }
+
+  get maxEventBytes(): number | undefined {
+    return this.inner?.maxEventBytes;
+  }
+
+  /** The real bus; throws (the outbox keeps the event) until it is open. */
+  private open(): Subscribing {
+    if (!this.inner) throw new Error(`not connected to ${this.engine} yet`);
+    return this.inner;
   }
 
   subscribe(pattern: string, handler: EventHandler, options?: object): () => void {
@@ -70,20 +83,18 @@ export class DeferredBus implements EventBus {
   async close(): Promise<void> {
     this.closed = true;
     this.wake?.();
-    this.unsent.close();
     await this.opened;
     await this.inner?.close();
   }
 
   private async keepOpening(open: () => Promise<EventBus>): Promise<void> {
-    for (let delay = 250; !this.closed; delay = Math.min(delay * 2, 30_000)) {
+    for (let delay = 250; !this.closed; delay = Math.min(delay * 2, 5_000)) {
       try {
         const bus = (await open()) as Subscribing;
         if (this.closed) return void (await bus.close());
         this.inner = bus;
         for (const s of this.subscriptions) s.unsubscribe = bus.subscribe(s.pattern, s.handler, s.options);
-        this.unsent.retryNow();
-        this.logger.log("info", `${this.engine} reached: events flow`, { waiting: this.unsent.size });
+        this.logger.log("info", `${this.engine} reached: events flow`, {});
         return;
       } catch (error) {
         this.logger.log("warn", `cannot reach ${this.engine}; the till runs on and keeps its events`, { error: (error as Error).message, retry_ms: delay });

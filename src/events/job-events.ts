@@ -10,7 +10,8 @@ import { isServerPath } from "../jobs/internals.ts";
 import type { StatusChange, StatusSink } from "../jobs/queue.ts";
 import type { JobState, JobStatus } from "../jobs/types.ts";
 import type { EventBus } from "./bus.ts";
-import type { Event } from "./event.ts";
+import { createEvent, type Event } from "./event.ts";
+import { keepsEvents } from "./outbox-bus.ts";
 
 const EVENT_FOR: Partial<Record<JobStatus, string>> = {
   running: "started",
@@ -33,6 +34,20 @@ export interface JobEventData {
 }
 
 export function jobEventSink(bus: EventBus): StatusSink {
+  // On a network bus the events go to the outbox in the transaction that settles the jobs (the
+  // worker calls a transactional sink inside it where the queue lives in the file), so a
+  // finished job and its event commit together.
+  if (keepsEvents(bus)) {
+    return {
+      transactional: true,
+      record(changes) {
+        for (const change of changes) {
+          const event = jobEvent(change);
+          if (event) bus.keep(event);
+        }
+      },
+    };
+  }
   return {
     async record(changes) {
       // One event the broker refuses (EventTooLargeError: a job's large result) must not keep the
@@ -45,14 +60,20 @@ export function jobEventSink(bus: EventBus): StatusSink {
 }
 
 export function publishJobEvent(bus: EventBus, change: StatusChange): Promise<unknown> {
+  const event = jobEvent(change);
+  return event ? bus.publishEvent(event) : Promise.resolve();
+}
+
+/** The event for one transition; null for transitions that have none. */
+function jobEvent(change: StatusChange): Event<JobEventData> | null {
   const { job } = change;
   const name = EVENT_FOR[change.status];
-  if (!name) return Promise.resolve();
+  if (!name) return null;
   const data: JobEventData = {
     job_id: job.id, type: job.type, status: change.status, attempts: change.attempts, error: change.error,
     result: change.result, actor_id: job.actorId, tenant_id: job.tenantId,
   };
-  return bus.publish(`job.${job.type}.${name}`, data, {
+  return createEvent(`job.${job.type}.${name}`, data, {
     subject: job.id, actorId: job.actorId, tenantId: job.tenantId, traceparent: job.traceId, visibility: job.actorId ? "owner" : "admin", time: change.at,
   });
 }

@@ -12,13 +12,15 @@
 // otherwise), where Redis and RabbitMQ carry events of many megabytes: a larger event is refused
 // at publish with EventTooLargeError, never kept as if NATS were away (it would be re-sent
 // forever and hold back every event behind it).
+// While NATS is out of reach, publishing rejects at once: `serve` keeps events in the durable
+// outbox in front of this bus (outbox-bus.ts), which sends them once NATS is back and counts
+// one as delivered only after flush() (a PONG from the server; JetStream's own acknowledgement).
 import { AckPolicy, connect, DeliverPolicy, ErrorCode, type JetStreamClient, type JetStreamManager, type JsMsg, type NatsConnection, type NatsError } from "nats";
 import { jsonLogger, type Logger } from "../log.ts";
 import { type EventBus, type EventHandler, EventTooLargeError } from "./bus.ts";
 import { createEvent, type Event, type EventMeta } from "./event.ts";
 import { compilePattern } from "./pattern.ts";
 import { MAX_IN_HAND, SubscriberQueue } from "./subscriber-queue.ts";
-import { UnsentEvents } from "./unsent-events.ts";
 
 export interface NatsBusOptions {
   logger?: Logger;
@@ -43,13 +45,10 @@ interface Subscribed {
 
 export class NatsBus implements EventBus {
   private readonly subscriptions = new Set<Subscribed>();
-  private readonly unsent: UnsentEvents;
   /** False from a disconnect until the client is back: the client's own buffer loses what is published then. */
   private connected = true;
   /** The server's max_payload, from its INFO; kept while disconnected (the client forgets it then). */
   private maxPayload: number;
-  /** Each event's JSON, encoded once by publishEvent to check its size and used by send. */
-  private readonly encoded = new WeakMap<Event, Uint8Array>();
 
   private constructor(
     private readonly nc: NatsConnection,
@@ -58,7 +57,6 @@ export class NatsBus implements EventBus {
     private readonly jetstream: { js: JetStreamClient; jsm: JetStreamManager; stream: string; ackWaitMs: number; maxMsgSize: number } | null,
   ) {
     this.maxPayload = nc.info?.max_payload ?? Infinity;
-    this.unsent = new UnsentEvents((event) => this.send(event), logger, "NATS");
     void this.watchConnection();
   }
 
@@ -94,23 +92,15 @@ export class NatsBus implements EventBus {
   }
 
   /**
-   * Publishes now, or — while NATS is out of reach — once it is back (unsent-events.ts).
+   * Publishes now; rejects while NATS is out of reach (the outbox in front keeps the event).
    * Rejects with EventTooLargeError, at once and even while NATS is away, for an event over the
    * server's max_payload (or the stream's max_msg_size).
    */
   async publishEvent(event: Event): Promise<void> {
     const body = new TextEncoder().encode(JSON.stringify(event));
     this.checkSize(event, body);
-    this.encoded.set(event, body);
-    return this.unsent.publish(event);
-  }
-
-  private async send(event: Event): Promise<void> {
     if (!this.connected) throw new Error("not connected to NATS");
     const subject = this.prefix + event.type;
-    const body = this.encoded.get(event) ?? new TextEncoder().encode(JSON.stringify(event));
-    this.encoded.delete(event); // an event kept through an outage is encoded again rather than held twice
-    this.checkSize(event, body); // again: the server may have come back with another max_payload
     try {
       // JetStream de-duplicates by msgID: an event sent twice around a reconnect is stored once.
       if (this.jetstream) await this.jetstream.js.publish(subject, body, { msgID: event.id });
@@ -163,8 +153,7 @@ export class NatsBus implements EventBus {
       } else if (status.type === "reconnect") {
         this.connected = true;
         this.maxPayload = this.nc.info?.max_payload ?? this.maxPayload;
-        this.logger.log("info", "NATS connection back", { unsent: this.unsent.size });
-        this.unsent.retryNow();
+        this.logger.log("info", "NATS connection back", {});
       }
     }
   }
@@ -190,13 +179,18 @@ export class NatsBus implements EventBus {
     await Promise.all([...this.subscriptions].map((s) => s.ready));
   }
 
+  /** Resolves once the server has read everything published so far (a PING answered). */
+  async flush(): Promise<void> {
+    if (!this.connected) throw new Error("not connected to NATS");
+    await this.nc.flush();
+  }
+
   async close(): Promise<void> {
     for (const s of this.subscriptions) {
       s.stop();
       s.queue.close();
     }
     this.subscriptions.clear();
-    this.unsent.close();
     await this.nc.drain();
   }
 

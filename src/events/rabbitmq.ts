@@ -9,15 +9,16 @@
 // (default 1,000) unacknowledged events are held per durable subscription.
 //
 // A lost connection (the broker restarting, the network) is made again with a backoff that
-// doubles up to 30 s, and every subscription is bound again; events published meanwhile are
-// kept in memory and published, in order, once the broker is back (unsent-events.ts).
-import amqp, { type Channel, type ChannelModel, type Message } from "amqplib";
+// doubles up to 30 s, and every subscription is bound again; publishing meanwhile rejects, and
+// the durable outbox in front (outbox-bus.ts) sends those events, in order, once it is back.
+// Events are published on a confirm channel: flush() resolves once RabbitMQ has confirmed
+// everything published so far, which is when the outbox lets them go.
+import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type Message } from "amqplib";
 import { jsonLogger, type Logger } from "../log.ts";
 import type { EventBus, EventHandler } from "./bus.ts";
 import { createEvent, type Event, type EventMeta } from "./event.ts";
 import { compilePattern } from "./pattern.ts";
 import { MAX_IN_HAND, MAX_QUEUED, SubscriberQueue } from "./subscriber-queue.ts";
-import { UnsentEvents } from "./unsent-events.ts";
 
 export interface RabbitSubscribeOptions {
   /** A durable queue name: missed events are kept while this subscriber is away. */
@@ -79,8 +80,7 @@ interface Subscription {
 export class RabbitMqBus implements EventBus {
   private readonly subscriptions = new Set<Subscription>();
   private connection: ChannelModel | null = null;
-  private channel: Channel | null = null;
-  private readonly unsent: UnsentEvents;
+  private channel: ConfirmChannel | null = null;
   private closing = false;
   /** One reconnect loop at a time, even if a new connection drops while it is being set up. */
   private reconnecting = false;
@@ -91,9 +91,7 @@ export class RabbitMqBus implements EventBus {
     private readonly exchange: string,
     private readonly logger: Logger,
     private readonly prefetch: number,
-  ) {
-    this.unsent = new UnsentEvents(async (event) => this.send(event), logger, "RabbitMQ");
-  }
+  ) {}
 
   /** Connects (the first time must succeed); a connection lost later is made again, with backoff. */
   static async connect(url: string, options: { exchange?: string; logger?: Logger; prefetch?: number } = {}): Promise<RabbitMqBus> {
@@ -111,9 +109,15 @@ export class RabbitMqBus implements EventBus {
     return event;
   }
 
-  /** Publishes now, or — while the broker is out of reach — once it is back (unsent-events.ts). */
-  publishEvent(event: Event): Promise<void> {
-    return this.unsent.publish(event);
+  /** Publishes now; rejects while the broker is out of reach (the outbox in front keeps the event). */
+  async publishEvent(event: Event): Promise<void> {
+    this.send(event);
+  }
+
+  /** Resolves once RabbitMQ has confirmed every event published so far on this connection. */
+  async flush(): Promise<void> {
+    if (!this.channel) throw new Error("not connected to RabbitMQ");
+    await this.channel.waitForConfirms();
   }
 
   subscribe(pattern: string, handler: EventHandler, options: RabbitSubscribeOptions = {}): () => void {
@@ -137,7 +141,6 @@ export class RabbitMqBus implements EventBus {
     for (const s of this.subscriptions) s.queue.close();
     await Promise.all([...this.subscriptions].map((s) => s.consumer?.then((c) => c.stop()).catch(() => {})));
     this.subscriptions.clear();
-    this.unsent.close();
     await this.channel?.close().catch(() => {});
     await this.connection?.close().catch(() => {});
   }
@@ -150,9 +153,9 @@ export class RabbitMqBus implements EventBus {
     // the bus silently dead ('close').
     connection.on("error", (error: Error) => this.logger.log("warn", "RabbitMQ connection error", { error: error.message }));
     connection.on("close", () => this.lost(connection));
-    let channel: Channel;
+    let channel: ConfirmChannel;
     try {
-      channel = await connection.createChannel();
+      channel = await connection.createConfirmChannel();
       channel.on("error", (error: Error) => this.logger.log("warn", "RabbitMQ channel error", { error: error.message }));
       // The publishing channel closed on its own (the broker refused something): start afresh.
       channel.on("close", () => {
@@ -167,7 +170,6 @@ export class RabbitMqBus implements EventBus {
     for (const s of this.subscriptions) s.consumer = this.bindLogged(connection, s);
     await Promise.all([...this.subscriptions].map((s) => s.consumer!.catch(() => {})));
     this.channel = channel;
-    this.unsent.retryNow();
   }
 
   private lost(connection: ChannelModel): void {
@@ -196,14 +198,14 @@ export class RabbitMqBus implements EventBus {
       try {
         await this.open();
         this.retryMs = 0;
-        this.logger.log("info", "RabbitMQ connection back", { unsent: this.unsent.size });
+        this.logger.log("info", "RabbitMQ connection back", {});
       } catch (error) {
         this.logger.log("warn", "RabbitMQ still out of reach", { error: (error as Error).message, retry_ms: this.retryMs });
       }
     }
   }
 
-  /** Throws while there is no channel (the event is then kept for the next connection). */
+  /** Throws while there is no channel (the outbox keeps the event for the next connection). */
   private send(event: Event): void {
     if (!this.channel) throw new Error("not connected to RabbitMQ");
     this.channel.publish(this.exchange, event.type, Buffer.from(JSON.stringify(event)), { persistent: true, messageId: event.id, contentType: "application/cloudevents+json" });

@@ -20,7 +20,6 @@ import type { EventBus, EventHandler } from "./bus.ts";
 import { createEvent, type Event, type EventMeta } from "./event.ts";
 import { compilePattern } from "./pattern.ts";
 import { MAX_IN_HAND, SubscriberQueue } from "./subscriber-queue.ts";
-import { UnsentEvents } from "./unsent-events.ts";
 
 export interface RedisSubscribeOptions {
   /** A consumer-group name: missed events are kept while this subscriber is away. */
@@ -39,17 +38,15 @@ export class RedisStreamsBus implements EventBus {
   private readonly stopping = new Set<Promise<void>>();
   /** Acknowledgements on their way: close() lets them arrive, or finished events come again. */
   private readonly acks = new Set<Promise<unknown>>();
-  private readonly unsent: UnsentEvents;
 
   constructor(
     private readonly url: string,
     private readonly options: { stream?: string; logger?: Logger; maxLength?: number } = {},
   ) {
     // Publishing fails fast while Redis is out of reach — no commands queued in the client, no
-    // reconnect loop of its own (command() connects when needed) — and the events wait in
-    // UnsentEvents, in order, instead.
+    // reconnect loop of its own (command() connects when needed) — and the durable outbox in
+    // front (outbox-bus.ts) keeps the events, in order, instead.
     this.client = new RedisClient(url, { enableOfflineQueue: false, autoReconnect: false, connectionTimeout: 2_000 });
-    this.unsent = new UnsentEvents((event) => this.send(event), this.logger, "Redis");
   }
 
   private get stream(): string {
@@ -65,12 +62,8 @@ export class RedisStreamsBus implements EventBus {
     return event;
   }
 
-  /** Publishes now, or — while Redis is out of reach — once it is back (unsent-events.ts). */
-  publishEvent(event: Event): Promise<void> {
-    return this.unsent.publish(event);
-  }
-
-  private async send(event: Event): Promise<void> {
+  /** Publishes now (XADD answered: Redis has it); rejects while Redis is out of reach. */
+  async publishEvent(event: Event): Promise<void> {
     await this.command("XADD", [this.stream, "MAXLEN", "~", String(this.options.maxLength ?? 100_000), "*", "event", JSON.stringify(event)]);
   }
 
@@ -224,7 +217,6 @@ export class RedisStreamsBus implements EventBus {
   async close(): Promise<void> {
     const stops = [...this.subscriptions].map((s) => s.stop());
     this.subscriptions.clear();
-    this.unsent.close();
     await Promise.all([...stops, ...this.stopping]);
     await Promise.all(this.acks);
     this.client.close();

@@ -8,3 +8,5 @@ export { PermanentJobError, type Handler, type JobContext } from "./attempt.ts";
 export { backoffDelay, afterFailure, DEFAULT_BACKOFF, type BackoffOptions } from "./backoff.ts";
 export { InvalidJobError } from "./new-job.ts";
 export type { DeadLetterPayload } from "./dead-letter.ts";
+export { SandboxPool, SandboxStartError, type SandboxPoolOptions } from "./sandbox-pool.ts";
+export type { SandboxContext, SandboxHandler, SandboxModule } from "./sandbox-protocol.ts";

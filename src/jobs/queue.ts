@@ -64,6 +64,13 @@ export interface ClaimOptions {
    * queues are the engine's to know (stored, see QueueControl): it claims none of their jobs.
    */
   queueAllowances?: Readonly<Record<string, number>>;
+  /**
+   * Called with what was applied and claimed INSIDE the transaction that writes them, by an
+   * engine whose transaction is on the app's file (SQLite): the event outbox joins it there.
+   * An engine that cannot (memory, PostgreSQL) does not call it; the worker then calls the
+   * same after the settle.
+   */
+  inTransaction?: (applied: readonly Outcome[], claimed: readonly Job[]) => void;
 }
 
 /**
@@ -188,4 +195,10 @@ export interface StatusChange {
  */
 export interface StatusSink {
   record(changes: readonly StatusChange[]): Awaitable<void>;
+  /**
+   * A sink whose `record` is synchronous and belongs in the transaction that makes the
+   * transitions durable (the event outbox): the worker calls it inside settleAndClaim where the
+   * source offers that (ClaimOptions.inTransaction), and right after it elsewhere.
+   */
+  transactional?: boolean;
 }

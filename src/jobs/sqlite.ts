@@ -54,7 +54,9 @@ export class SqliteQueue extends SyncQueue implements Source, Cancellable, Retry
       const applied = outcomes.filter((outcome) => this.settle(outcome, succeeded));
       // One count per queue per batch, not per job.
       for (const [queue, n] of succeeded) this.statement(SQL.countSucceeded).run(queue, n);
-      return { claimed: max > 0 ? this.claim(max, leaseMs, options.startNow ?? max, options.queueAllowances) : [], applied };
+      const claimed = max > 0 ? this.claim(max, leaseMs, options.startNow ?? max, options.queueAllowances) : [];
+      options.inTransaction?.(applied, claimed);
+      return { claimed, applied };
     });
   }
 

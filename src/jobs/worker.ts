@@ -57,6 +57,8 @@ export class Worker {
   private readonly handlers: Record<string, Handler>;
   private readonly concurrency: number;
   private readonly sinks: StatusSink[];
+  /** Sinks that belong in the settle's transaction (the event outbox). */
+  private readonly transactionalSinks: StatusSink[];
   private readonly logger: Logger;
   private readonly clock: Clock;
   private readonly leaseMs: number;
@@ -99,7 +101,9 @@ export class Worker {
     this.source = options.source;
     this.handlers = options.handlers;
     this.concurrency = Math.max(1, options.concurrency ?? navigator.hardwareConcurrency ?? 4);
-    this.sinks = options.status === undefined ? [] : Array.isArray(options.status) ? options.status : [options.status];
+    const sinks = options.status === undefined ? [] : Array.isArray(options.status) ? options.status : [options.status];
+    this.sinks = sinks.filter((sink) => !sink.transactional);
+    this.transactionalSinks = sinks.filter((sink) => sink.transactional);
     this.logger = options.logger ?? jsonLogger();
     this.clock = options.clock ?? systemClock;
     this.leaseMs = options.leaseMs ?? 30_000;
@@ -228,10 +232,16 @@ export class Worker {
       let claimed: Job[];
       claimedAt = this.clock.now();
       try {
-        const batch = await this.source.settleAndClaim(outcomes, free, this.leaseMs, { startNow, started, ...this.allowances() });
+        let recorded = false;
+        const inTransaction = this.transactionalSinks.length === 0 ? undefined : (applied: readonly Outcome[], claimed: readonly Job[]) => {
+          recorded = true;
+          this.recordInTransaction(applied, claimed);
+        };
+        const batch = await this.source.settleAndClaim(outcomes, free, this.leaseMs, { startNow, started, inTransaction, ...this.allowances() });
         claimed = batch.claimed;
         if (this.limits.size > 0) for (const job of claimed) this.hold(job);
         if (this.rates.size > 0) for (const job of claimed) this.rates.get(job.queue)?.record(claimedAt);
+        if (inTransaction && !recorded) this.reportTransactional(batch.applied, claimed);
         this.report(batch.applied, claimed);
       } catch (error) {
         // Keep every outcome and start; try again shortly. A full disk or a locked file must not lose work.
@@ -371,8 +381,33 @@ export class Worker {
     else if (!this.flushTimer) this.flushTimer = setTimeout(() => void this.pump(), this.completionDelayMs);
   }
 
+  /** Inside the settle's transaction: a throw rolls the settle back, and the worker retries it. */
+  private recordInTransaction(applied: readonly Outcome[], claimed: readonly Job[]): void {
+    if (applied.length === 0 && claimed.length === 0) return;
+    const changes = this.changesOf(applied, claimed);
+    for (const sink of this.transactionalSinks) void sink.record(changes);
+  }
+
+  /** The source has no transaction to join (memory, PostgreSQL): right after its settle. */
+  private reportTransactional(applied: readonly Outcome[], claimed: readonly Job[]): void {
+    try {
+      this.recordInTransaction(applied, claimed);
+    } catch (error) {
+      this.logger.log("error", "status sink failed", { error: errorMessage(error) });
+    }
+  }
+
   private report(applied: readonly Outcome[], claimed: readonly Job[]): void {
     if (this.sinks.length === 0 || (applied.length === 0 && claimed.length === 0)) return;
+    const changes = this.changesOf(applied, claimed);
+    for (const sink of this.sinks) {
+      Promise.resolve()
+        .then(() => sink.record(changes))
+        .catch((error) => this.logger.log("error", "status sink failed", { error: errorMessage(error) }));
+    }
+  }
+
+  private changesOf(applied: readonly Outcome[], claimed: readonly Job[]): StatusChange[] {
     const at = this.clock.now();
     const changes: StatusChange[] = applied.map((o) => ({
       job: o.job,
@@ -383,11 +418,7 @@ export class Worker {
       at: o.at,
     }));
     for (const job of claimed) changes.push({ job, status: "running", attempts: job.attempt, error: null, result: null, at });
-    for (const sink of this.sinks) {
-      Promise.resolve()
-        .then(() => sink.record(changes))
-        .catch((error) => this.logger.log("error", "status sink failed", { error: errorMessage(error) }));
-    }
+    return changes;
   }
 
   /** Renews the leases of our attempts, and rescues jobs whose lease lapsed elsewhere. */

@@ -1,8 +1,11 @@
 // Model-write events (the seeds' service.Emit, at the DB-after position): `{model}.created`,
 // `{model}.updated`, `{model}.deleted` with the record, published only after the write's
-// transaction commits — a rolled-back write publishes nothing.
+// transaction commits — a rolled-back write publishes nothing. On a network bus the event is
+// written to the durable outbox inside the write's transaction instead (src/events/outbox.ts):
+// it exists exactly when the write does, and a crash before the broker took it loses nothing.
 import type { EventBus } from "../events/bus.ts";
 import { createEvent, type Event, type Visibility } from "../events/event.ts";
+import { keepsEvents } from "../events/outbox-bus.ts";
 import { errorMessage } from "../log.ts";
 import type { Model } from "./model.ts";
 import type { WriteEvent, WriteHooks } from "./services.ts";
@@ -43,7 +46,7 @@ export function modelEvent(model: Model, write: WriteEvent): Event {
  * Registers the emitter for every model given: each write's event is built inside the
  * transaction — `onEvent` sees it there, with the write (webhooks enqueue their deliveries with
  * it, traced by the write's request even when the event carries no trace) — and published on
- * the bus after commit.
+ * the bus after commit (kept in the outbox with the write, on a network bus).
  */
 export function emitModelEvents(pipeline: WriteHooks, models: readonly Model[], options: { bus?: EventBus | null; onEvent?: (event: Event, write: WriteEvent) => void }): void {
   const byName = new Map(models.map((m) => [m.name, m]));
@@ -54,7 +57,8 @@ export function emitModelEvents(pipeline: WriteHooks, models: readonly Model[], 
       const event = modelEvent(model, write);
       options.onEvent?.(event, write);
       const bus = options.bus;
-      if (bus) write.services.db.afterCommit(() => void bus.publishEvent(event).catch((error) => write.services.logger.log("error", "could not publish an event", { type: event.type, error: errorMessage(error) })));
+      if (keepsEvents(bus)) bus.keep(event);
+      else if (bus) write.services.db.afterCommit(() => void bus.publishEvent(event).catch((error) => write.services.logger.log("error", "could not publish an event", { type: event.type, error: errorMessage(error) })));
     },
     { model: "*", position: "after" },
   );

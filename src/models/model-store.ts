@@ -34,7 +34,8 @@ export class ModelStore implements ModelRecords {
   list(query: ListQuery, scope?: Scope): { rows: WireRecord[]; total: number; keys: Scalar[][] } {
     const where = [...this.scopeConditions(scope), ...query.where];
     const { rows, total } = listRows<Record<string, unknown>>(this.db.sqlite, this.model.table, this.model.columns, { ...query, where });
-    return { rows: rows.map((r) => rowToJson(r, this.model.columns)), total, keys: rows.map((r) => keyOf(r, query)) };
+    // The keys only a keyset page needs are read from the stored rows when asked for.
+    return { rows: rows.map((r) => rowToJson(r, this.model.columns)), total, get keys() { return rows.map((r) => keyOf(r, query)); } };
   }
 
   /** Inserts a record after validating it against the model. The owner field, if any, is the caller. */

@@ -2,26 +2,32 @@
 // booleans (0/1) become true/false, JSON text becomes values. The one boundary for reads.
 import type { Column } from "../db/list-query.ts";
 
+type Serializer = (row: Record<string, unknown>) => Record<string, unknown>;
+
+/**
+ * Each column list's serializer is built once, on first use, as one function that writes an
+ * object literal (a fixed shape) instead of a loop that adds keys one by one and switches on
+ * each column's type: a list answers rows × columns of these per request. Column lists are
+ * fixed per model, so the cache holds one entry per model.
+ */
+const serializers = new WeakMap<readonly Column[], Serializer>();
+
 export function rowToJson(row: Record<string, unknown>, columns: readonly Column[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const column of columns) {
-    const value = row[column.name];
-    out[column.name] = value === null || value === undefined ? null : fromStorage(column, value);
-  }
-  return out;
+  let serialize = serializers.get(columns);
+  if (!serialize) serializers.set(columns, (serialize = compileSerializer(columns)));
+  return serialize(row);
 }
 
-function fromStorage(column: Column, value: unknown): unknown {
-  switch (column.type) {
-    case "time":
-      return new Date(value as number).toISOString();
-    case "boolean":
-      return value === 1 || value === true;
-    case "json":
-      return typeof value === "string" ? JSON.parse(value) : value;
-    default:
-      return value;
-  }
+/** A serializer for these columns, written as code once. Names are JSON-quoted, never spliced bare. */
+export function compileSerializer(columns: readonly Column[]): Serializer {
+  const fields = columns.map((column) => {
+    const name = JSON.stringify(column.name);
+    const value = `row[${name}]`;
+    const converted = column.type === "time" ? `new Date(${value}).toISOString()` : column.type === "boolean" ? `(${value} === 1 || ${value} === true)` : column.type === "json" ? `json(${value})` : value;
+    return `${name}: ${value} === null || ${value} === undefined ? null : ${converted}`;
+  });
+  const json = (value: unknown) => (typeof value === "string" ? JSON.parse(value) : value);
+  return new Function("json", `return (row) => ({ ${fields.join(", ")} });`)(json) as Serializer;
 }
 
 export function isoOrNull(ms: number | null): string | null {

@@ -58,6 +58,27 @@ export interface WebhookOptions {
 
 export const WEBHOOK_JOB = "webhook_delivery";
 
+/** How a failed attempt's error names the receiver's answer (read back by deliveryHttpStatus). */
+const RECEIVER_ANSWERED = "receiver answered ";
+
+/**
+ * The receiver's most recent HTTP answer to a delivery: a success keeps it in the job's output,
+ * a refusal in an attempt's error ("receiver answered 503"). `errors` are the attempts' errors,
+ * newest first: an attempt that got no answer (connection refused, timeout, subscription
+ * disabled) does not hide the answer an earlier one got. Null when the receiver never answered.
+ */
+export function deliveryHttpStatus(status: string, output: unknown, errors: readonly (string | null)[]): number | null {
+  if (status === "succeeded") {
+    const answered = (output as { status?: unknown } | null)?.status;
+    if (typeof answered === "number") return answered;
+  }
+  for (const error of errors) {
+    const match = error?.startsWith(RECEIVER_ANSWERED) ? /^\d{3}$/.exec(error.slice(RECEIVER_ANSWERED.length)) : null;
+    if (match) return Number(match[0]);
+  }
+  return null;
+}
+
 interface Target {
   key: string;
   url: string;
@@ -122,7 +143,7 @@ export class Webhooks {
       if (target.format !== "standard") headers["x-webhook-signature"] = maniflexSignature(target.secret, body);
       const response = await fetch(target.url, { method: "POST", body, headers, redirect: "manual", signal: AbortSignal.any([context.signal, AbortSignal.timeout(this.timeoutMs)]) });
       await response.body?.cancel();
-      if (response.status < 200 || response.status > 299) throw new Error(`receiver answered ${response.status}`);
+      if (response.status < 200 || response.status > 299) throw new Error(`${RECEIVER_ANSWERED}${response.status}`);
       return { output: { status: response.status, url: target.url } };
     };
   }

@@ -4,6 +4,7 @@
 // families (process-metrics.ts).
 import { statSync } from "node:fs";
 import type { Db } from "../db/open.ts";
+import { outboxBacklog } from "../events/outbox.ts";
 import type { QueueDefinitions } from "../jobs/named-queues.ts";
 import type { Awaitable, QueueState, StateCount, StatusSink } from "../jobs/queue.ts";
 import { Counter, DURATION_BUCKETS, Gauge, Histogram, Registry } from "./metrics.ts";
@@ -40,6 +41,20 @@ export class BackroomMetrics {
         return [{ value: oldest === null ? 0 : Math.max(0, now() - oldest) / 1000 }];
       }));
     }
+    // What waits for a network broker (the event outbox): it grows while the broker is away, and
+    // nothing is dropped from it, so this is the number to alert on.
+    const outbox = () => {
+      try {
+        return outboxBacklog(db);
+      } catch {
+        return { n: 0, oldestCreatedAt: null }; // a file without the outbox (a bare queue's)
+      }
+    };
+    this.registry.add(new Gauge("backroom_event_outbox_events", "Events written to the outbox and not yet acknowledged by the network broker.", () => [{ value: outbox().n }]));
+    this.registry.add(new Gauge("backroom_event_outbox_oldest_age_seconds", "How long the oldest event in the outbox has waited for the broker (0 when none).", () => {
+      const oldest = outbox().oldestCreatedAt;
+      return [{ value: oldest === null ? 0 : Math.max(0, now() - oldest) / 1000 }];
+    }));
     this.registry.add(new Gauge("backroom_db_size_bytes", "Size of the database file.", () => [{ value: fileSize(db.path) }]));
     this.registry.add(new Gauge("backroom_db_wal_size_bytes", "Size of the write-ahead log.", () => [{ value: fileSize(`${db.path}-wal`) }]));
     addProcessMetrics(this.registry);

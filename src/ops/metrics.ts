@@ -3,7 +3,15 @@
 // observation beyond the first time a label set is seen.
 type Labels = Record<string, string>;
 
-const key = (labels: Labels) => JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : 1)));
+/** A label set's identity, whatever the order its names were given in. Every request observes
+ * two series: this was a JSON array of sorted entries, 10% of a status read's time. */
+const key = (labels: Labels) => {
+  const names = Object.keys(labels);
+  if (names.some((name, i) => i > 0 && names[i - 1]! > name)) names.sort();
+  let k = "";
+  for (const name of names) k += `${name}\u0000${labels[name]}\u0001`;
+  return k;
+};
 const escape = (v: string) => v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
 const labelText = (labels: Labels, extra: Labels = {}) => {
   const all = { ...labels, ...extra };

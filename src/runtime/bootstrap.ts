@@ -11,7 +11,7 @@ export const DEV_USERS = [
 /** On a database without users, creates an admin and returns its new token; otherwise null. */
 export function ensureFirstAdmin(services: Services): { email: string; token: string } | null {
   const users = services.model("users");
-  if (users.list({ where: [], sort: [], limit: 1, offset: 0 }).total > 0) return null;
+  if (users.list({ where: [], sort: [], limit: 1, offset: 0, skipTotal: true }).rows.length > 0) return null;
   return services.db.transaction(() => {
     const admin = users.create({ name: "admin", email: "admin@localhost", roles: ["admin"] }, { auth: null, services });
     return { email: "admin@localhost", token: services.tokens.issue(admin.id as string, "first admin").token };
@@ -24,7 +24,7 @@ export function ensureDevUsers(services: Services): string[] {
   const added: string[] = [];
   services.db.transaction(() => {
     for (const dev of DEV_USERS) {
-      const existing = users.list({ where: [[{ field: "email", op: "eq", value: dev.email }]], sort: [], limit: 1, offset: 0 }).rows[0];
+      const existing = users.list({ where: [[{ field: "email", op: "eq", value: dev.email }]], sort: [], limit: 1, offset: 0, skipTotal: true }).rows[0];
       if (existing) continue;
       const user = users.create({ name: dev.name, email: dev.email, roles: dev.roles }, { auth: null, services });
       services.tokens.adopt(user.id as string, "development", dev.token);

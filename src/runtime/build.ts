@@ -5,6 +5,7 @@
 import { createApp, type AnyAction, type AnyModel, type AppOf, type AppOptions } from "../api/app.ts";
 import type { ScheduleDefinition } from "../cron/scheduler.ts";
 import type { Handler } from "../jobs/attempt.ts";
+import type { SandboxModule } from "../jobs/sandbox-protocol.ts";
 import type { SyncEnqueue } from "../jobs/sync-queue.ts";
 import type { NewJob } from "../jobs/types.ts";
 import { silentLogger } from "../log.ts";
@@ -42,13 +43,16 @@ export function buildApp<const Models extends readonly AnyModel[], const Actions
   const context: RuntimeContext = { services: built.services, mailer: options.mailer, settings, logger: options.logger ?? silentLogger };
   jobs = jobDefinitions(definition, context);
   definition.setup?.(context);
+  // Inline handlers run on this thread; sandboxed types are handed to a SandboxPool, whose
+  // handlers() join these (server.ts), or run in-process by backroom/testing.
   const handlers: Record<string, Handler> = {
     ...built.jobHandlers,
     [RETENTION_JOB]: retentionHandler(built.services, { ...DEFAULT_RETENTION, ...options.retention }),
-    ...Object.fromEntries(Object.entries(jobs).map(([type, job]) => [type, job.handler])),
+    ...Object.fromEntries(Object.entries(jobs).flatMap(([type, job]) => (job.handler ? [[type, job.handler]] : []))),
   };
+  const sandboxes: Record<string, SandboxModule> = Object.fromEntries(Object.entries(jobs).flatMap(([type, job]) => (job.sandbox ? [[type, job.sandbox]] : [])));
   const schedules: ScheduleDefinition[] = [...(definition.schedules ?? []), retentionSchedule];
-  return { ...built, handlers, schedules, jobs, context, seed: () => definition.seed?.(context) };
+  return { ...built, handlers, sandboxes, schedules, jobs, context, seed: () => definition.seed?.(context) };
 }
 
 export type BuiltApp = ReturnType<typeof buildApp>;

@@ -7,7 +7,9 @@ import type { ScheduleDefinition } from "../cron/scheduler.ts";
 import type { Migration } from "../db/migrations.ts";
 import type { Handler } from "../jobs/attempt.ts";
 import { jobsMigrations } from "../jobs/sqlite.ts";
+import { outboxMigrations } from "../events/outbox.ts";
 import { checkQueueDefinitions, type QueueDefinitions } from "../jobs/named-queues.ts";
+import type { SandboxModule } from "../jobs/sandbox-protocol.ts";
 import { QUEUE_NAME, type NewJob } from "../jobs/types.ts";
 import type { Logger } from "../log.ts";
 import type { AnyAction, AnyModel } from "../api/app.ts";
@@ -18,9 +20,14 @@ import type { Mailer } from "./mailer.ts";
 import { RETENTION_JOB } from "./retention.ts";
 import type { FlagSpec, FlagValues } from "./settings.ts";
 
-/** A job type's handler and the defaults every job of the type gets unless its enqueue says otherwise. */
-export interface JobDefinition {
-  handler: Handler;
+/**
+ * A job type: its handler — inline (`handler`, the default: runs on the main thread, for I/O) or
+ * sandboxed (`sandbox`: a module's export, run in a pool of worker threads, for CPU-heavy work;
+ * docs/jobs.md) — and the defaults every job of the type gets unless its enqueue says otherwise.
+ */
+export type JobDefinition = JobDefaults & ({ handler: Handler; sandbox?: undefined } | { sandbox: SandboxModule; handler?: undefined });
+
+export interface JobDefaults {
   /** The most attempts, the first included. Default 3. */
   maxRetry?: number;
   /** An attempt running longer fails (its signal is aborted). Default: the worker's 5 minutes. */
@@ -88,6 +95,7 @@ export function defineApp<const Definition extends AppDefinition>(definition: De
       if (type === RETENTION_JOB) throw new Error(`job type "${RETENTION_JOB}" is the runtime's own (retention)`);
       const queue = typeof job === "function" ? undefined : job.queue;
       if (queue !== undefined && !QUEUE_NAME.test(queue)) throw new Error(`job type "${type}": queue "${queue}" must be 1–64 of a-z 0-9 _ . - starting with a letter or digit`);
+      if (typeof job !== "function") checkJobDefinition(type, job);
     }
   }
   checkQueueDefinitions(definition.queues ?? {});
@@ -101,13 +109,19 @@ export function defineApp<const Definition extends AppDefinition>(definition: De
 
 /** Every migration the app's database needs: the queue's, the scheduler's, the models'. */
 export function migrationsOf(definition: AppDefinition): Migration[] {
-  return [...jobsMigrations, ...cronMigrations, ...appMigrations([...(definition.models ?? [])] as Model[])];
+  return [...jobsMigrations, ...cronMigrations, ...outboxMigrations, ...appMigrations([...(definition.models ?? [])] as Model[])];
 }
 
-/** The app's job definitions, each a handler with its defaults. */
+/** The app's job definitions, each a handler (inline or sandboxed) with its defaults. */
 export function jobDefinitions(definition: AppDefinition, context: RuntimeContext): Record<string, JobDefinition> {
   const jobs = typeof definition.jobs === "function" ? definition.jobs(context) : (definition.jobs ?? {});
-  return Object.fromEntries(Object.entries(jobs).map(([type, job]) => [type, typeof job === "function" ? { handler: job } : job]));
+  return Object.fromEntries(Object.entries(jobs).map(([type, job]) => [type, typeof job === "function" ? { handler: job } : checkJobDefinition(type, job)]));
+}
+
+function checkJobDefinition(type: string, job: JobDefinition): JobDefinition {
+  if ((typeof job.handler === "function") === (job.sandbox !== undefined)) throw new Error(`job type "${type}" must declare either a handler or a sandbox module, not ${job.sandbox ? "both" : "neither"}`);
+  if (job.sandbox && !(job.sandbox.module instanceof URL || typeof job.sandbox.module === "string")) throw new Error(`job type "${type}": sandbox.module must be a URL or a path`);
+  return job;
 }
 
 /** A job as enqueued, with its type's defaults filled in where it set none. */

@@ -4,11 +4,13 @@
 // what `backroom serve` runs; a program can start one itself.
 import { dirname, join } from "node:path";
 import { Scheduler } from "../cron/scheduler.ts";
-import { openDatabase } from "../db/open.ts";
+import { openDatabase, type Db } from "../db/open.ts";
 import type { EventBus } from "../events/bus.ts";
 import { DeferredBus } from "../events/deferred-bus.ts";
 import { jobEventSink } from "../events/job-events.ts";
 import { InProcessBus } from "../events/memory-bus.ts";
+import { OutboxBus, type RelayTarget } from "../events/outbox-bus.ts";
+import { SandboxPool } from "../jobs/sandbox-pool.ts";
 import { Worker } from "../jobs/worker.ts";
 import { jsonLogger, type Level, type Logger } from "../log.ts";
 import { Activity } from "../ops/activity.ts";
@@ -32,6 +34,8 @@ export interface ServerSettings {
   port?: number;
   /** Jobs run at once. Default: the number of CPUs. */
   concurrency?: number;
+  /** Threads of the pool that runs sandboxed job types (started only if the app has one). Default: CPUs − 1, at least 1. */
+  sandboxThreads?: number;
   /** "full" survives a power cut (default); "normal" is faster. */
   sync?: "full" | "normal";
   /** Folder for outgoing mail. Default: outbox/ next to the database. */
@@ -50,7 +54,7 @@ export interface ServerSettings {
   queue?: string;
   /** With a PostgreSQL queue: this node's partition. Default: the host name. */
   node?: string;
-  /** In-process (default), nats://…, redis://… or amqp://…. */
+  /** In-process (default), nats://…, redis://…, amqp://… or kafka://host:port,…. */
   bus?: string;
   /** How long stop() waits for running jobs. Default 10 s. */
   graceMs?: number;
@@ -86,7 +90,7 @@ export async function startServer(definition: AppDefinition, settings: ServerSet
   let built: BuiltApp | null = null;
   // Scheduled jobs get their type's defaults too; the definitions are known once built.
   const scheduler = new Scheduler({ db, queue: typeDefaultingEnqueue(jobs.local, () => built?.jobs ?? {}), logger });
-  const bus = await openBus(settings.bus, logger);
+  const bus = await openBus(settings.bus, db, logger);
   const metrics = new BackroomMetrics(db, jobs.gauges);
   const activity = new Activity();
   let worker: Worker | null = null;
@@ -100,6 +104,24 @@ export async function startServer(definition: AppDefinition, settings: ServerSet
   built = app;
   scheduler.declare(app.schedules);
   metrics.watchQueues(() => jobs.queue.queueStates(), definition.queues ?? {});
+
+  const closeOpened = async () => {
+    await bus.close();
+    await jobs.close();
+    mailer.close();
+    db.close();
+  };
+  // Sandboxed job types: every thread loads every module now, so a wrong path or export stops
+  // the start here rather than failing the first job.
+  let sandbox: SandboxPool | null = null;
+  if (Object.keys(app.sandboxes).length > 0) {
+    try {
+      sandbox = await SandboxPool.open({ types: app.sandboxes, size: settings.sandboxThreads, dbPath: memory ? null : dbPath, logger });
+    } catch (error) {
+      await closeOpened();
+      throw error;
+    }
+  }
 
   // Bind before anything else starts, so a port already taken stops us with nothing to undo
   // but the open handles. Nothing can be answered before the worker starts: the seeding and
@@ -118,10 +140,8 @@ export async function startServer(definition: AppDefinition, settings: ServerSet
       maxRequestBodySize: app.bodyLimit * 8,
     });
   } catch (error) {
-    await bus.close();
-    await jobs.close();
-    mailer.close();
-    db.close();
+    await sandbox?.close();
+    await closeOpened();
     if ((error as { code?: string }).code === "EADDRINUSE") throw new Error(`port ${port} on ${host} is already in use (another Backroom or another program); stop it or choose another --port`);
     throw error;
   }
@@ -134,7 +154,8 @@ export async function startServer(definition: AppDefinition, settings: ServerSet
   for (const [name, queue] of Object.entries(definition.queues ?? {})) {
     if (queue.paused !== undefined) await jobs.queue.setQueuePaused(name, queue.paused, true);
   }
-  worker = new Worker({ source: jobs.source, handlers: app.handlers, concurrency: settings.concurrency, logger, status: [jobEventSink(bus), metrics.sink, activity.sink], queues: definition.queues }).start();
+  const handlers = sandbox ? { ...app.handlers, ...sandbox.handlers() } : app.handlers;
+  worker = new Worker({ source: jobs.source, handlers, concurrency: settings.concurrency, logger, status: [jobEventSink(bus), metrics.sink, activity.sink], queues: definition.queues }).start();
   scheduler.start();
   app.scheduledFields.start();
   const server = app.app.server!;
@@ -149,7 +170,8 @@ export async function startServer(definition: AppDefinition, settings: ServerSet
       scheduler.stop();
       await app.scheduledFields.stop(); // its last batch commits and publishes before the bus and the file close
       await bus.close();
-      await worker?.shutdown(settings.graceMs ?? 10_000);
+      await worker?.shutdown(settings.graceMs ?? 10_000); // aborts what is still running: sandbox threads are terminated, their jobs put back
+      await sandbox?.close();
       await jobs.close();
       mailer.close();
       db.close();
@@ -158,19 +180,31 @@ export async function startServer(definition: AppDefinition, settings: ServerSet
   return { url, describe: { db: dbPath, queue: jobs.describe, mail }, firstAdmin, built: app, stop };
 }
 
-async function openBus(url: string | undefined, logger: Logger): Promise<EventBus> {
+async function openBus(url: string | undefined, db: Db, logger: Logger): Promise<EventBus> {
   if (!url || url === "memory" || url === "in-process") return new InProcessBus({ logger });
+  const network = await openNetworkBus(url, logger);
+  // Every network bus publishes from the durable outbox in the database file: events are
+  // written with the writes that caused them and survive the broker being away, a restart, a
+  // kill -9 (outbox-bus.ts). The in-process bus needs none: its subscribers live and die with it.
+  return new OutboxBus(db, network.bus, { logger, engine: network.engine });
+}
+
+async function openNetworkBus(url: string, logger: Logger): Promise<{ bus: RelayTarget; engine: string }> {
   // A till starts (and takes orders) even when the broker is out of reach: the bus opens when
   // it can (deferred-bus.ts). Redis connects on its first command anyway. Each adapter (and
   // its client library) is loaded only when chosen.
   if (url.startsWith("nats://")) {
     const { NatsBus } = await import("../events/nats.ts");
-    return new DeferredBus(() => NatsBus.connect(url, { logger }), logger, "NATS");
+    return { bus: new DeferredBus(() => NatsBus.connect(url, { logger }), logger, "NATS"), engine: "NATS" };
   }
-  if (url.startsWith("redis://") || url.startsWith("rediss://")) return new (await import("../events/redis.ts")).RedisStreamsBus(url, { logger });
+  if (url.startsWith("redis://") || url.startsWith("rediss://")) return { bus: new (await import("../events/redis.ts")).RedisStreamsBus(url, { logger }), engine: "Redis" };
   if (url.startsWith("amqp://") || url.startsWith("amqps://")) {
     const { RabbitMqBus } = await import("../events/rabbitmq.ts");
-    return new DeferredBus(() => RabbitMqBus.connect(url, { logger }), logger, "RabbitMQ");
+    return { bus: new DeferredBus(() => RabbitMqBus.connect(url, { logger }), logger, "RabbitMQ"), engine: "RabbitMQ" };
   }
-  throw new UsageError(`--bus must be in-process, nats://…, redis://… or amqp://…, not "${url}"`);
+  if (url.startsWith("kafka://")) {
+    const { KafkaBus } = await import("../events/kafka.ts");
+    return { bus: new DeferredBus(() => KafkaBus.connect(url, { logger }), logger, "Kafka"), engine: "Kafka" };
+  }
+  throw new UsageError(`--bus must be in-process, nats://…, redis://…, amqp://… or kafka://…, not "${url}"`);
 }

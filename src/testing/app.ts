@@ -6,6 +6,7 @@ import { ManualClock } from "../clock.ts";
 import { openDatabase } from "../db/open.ts";
 import { SqliteQueue } from "../jobs/sqlite.ts";
 import type { JobState } from "../jobs/types.ts";
+import { inlineSandboxHandlers } from "../jobs/sandbox-inline.ts";
 import { Worker } from "../jobs/worker.ts";
 import { silentLogger, type Logger } from "../log.ts";
 import { buildApp } from "../runtime/build.ts";
@@ -70,7 +71,9 @@ export function createTestApp(definition: AppDefinition, options: TestAppOptions
     nextDueAt: queue.nextDueAt.bind(queue),
     onAvailable: () => () => {},
   };
-  const worker = new Worker({ source, handlers: built.handlers, clock, logger, concurrency: 1, prefetch: 0, pollIntervalMs: 3_600_000 }).start();
+  // Sandboxed types run in-process here (their module's export, called directly): no threads in a test.
+  const handlers = { ...built.handlers, ...inlineSandboxHandlers(built.sandboxes, db.sqlite) };
+  const worker = new Worker({ source, handlers, clock, logger, concurrency: 1, prefetch: 0, pollIntervalMs: 3_600_000 }).start();
   let users = 0;
   return {
     clock,

@@ -37,7 +37,8 @@ for (const [path, html] of [["/admin", ADMIN_PAGE], ["/docs", DOCS_PAGE]] as con
 }
 
 test("the dashboard authenticates its WebSocket by message, never with the token in the URL", () => {
-  expect(ADMIN_PAGE).toContain('"/api/realtime")');
-  expect(ADMIN_PAGE).toContain('type: "auth", token: token()');
+  // The page's script is bundled and minified at build time: look for the shapes, not the names.
+  expect(ADMIN_PAGE).toContain('/api/realtime`');
+  expect(ADMIN_PAGE).toMatch(/type:"auth",token:/);
   expect(ADMIN_PAGE).not.toMatch(/realtime\?token/);
 });

@@ -60,3 +60,20 @@ test("metrics: jobs by type and state, finished totals, run and wait histograms,
   expect(text).toMatch(/backroom_db_wal_size_bytes \d+/);
   for (const line of text.trim().split("\n")) expect(line).toMatch(/^(# (HELP|TYPE) \w+ .+|\w+(\{[^}]*\})? [-+\d.e]+|\w+(\{[^}]*\})? \+Inf)$/);
 });
+
+test("metrics count each request once, under the status it answered: 200, 201 by status(), 204 by a Response, 403 by an error", async () => {
+  const admin = store.users.admin.token;
+  const { ana } = store.users;
+  expect((await call("GET", "/api/books?limit=2")).status).toBe(200);
+  expect((await call("GET", "/api/books?limit=2")).status).toBe(200);
+  const issued = await call("POST", `/api/users/${ana.id}/tokens`, { token: admin });
+  expect(issued.status).toBe(201);
+  expect((await call("DELETE", `/api/tokens/${issued.body.data.id}`, { token: admin })).status).toBe(204);
+  expect((await call("GET", "/api/users", { token: ana.token })).status).toBe(403);
+  const text = await (await app.app.handle(new Request("http://localhost/metrics"))).text();
+  expect(text).toContain('backroom_http_requests_total{method="GET",route="/api/books",status="200"} 2');
+  expect(text).toContain('backroom_http_requests_total{method="POST",route="/api/users/:id/tokens",status="201"} 1');
+  expect(text).toContain('backroom_http_requests_total{method="DELETE",route="/api/tokens/:id",status="204"} 1');
+  expect(text).toContain('backroom_http_requests_total{method="GET",route="/api/users",status="403"} 1');
+  expect(text).toContain('backroom_http_request_duration_seconds_count{method="GET",route="/api/books"} 2');
+});

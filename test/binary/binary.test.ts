@@ -12,12 +12,17 @@ import { waitFor } from "../support/wait.ts";
 
 let tmp: ReturnType<typeof tempDir>;
 let binary: string;
+let sandboxBinary: string;
 beforeAll(() => {
   tmp = tempDir();
   binary = tmp.file("backroom");
+  sandboxBinary = tmp.file("sandbox-app");
   const build = Bun.spawnSync([process.execPath, "scripts/compile.ts", "--outfile", binary], { stdout: "pipe", stderr: "pipe" });
   if (build.exitCode !== 0) throw new Error(`compile failed: ${build.stderr}`);
-}, 120_000);
+  const sandboxed = ["--entry", "test/binary/fixtures/sandbox-app.ts", "--sandbox", "test/jobs/fixtures/sandboxed-handlers.ts", "--outfile", sandboxBinary];
+  const build2 = Bun.spawnSync([process.execPath, "scripts/compile.ts", ...sandboxed], { stdout: "pipe", stderr: "pipe" });
+  if (build2.exitCode !== 0) throw new Error(`compile failed: ${build2.stderr}`);
+}, 180_000);
 afterEach(killChildren); // a server left by a failed assertion must not outlive its test
 afterAll(() => tmp.remove());
 
@@ -91,3 +96,40 @@ test("kill -9 under load, then restart: every acknowledged order is there and ev
   second.proc.kill("SIGTERM");
   expect(await second.proc.exited).toBe(0);
 }, 90_000);
+
+test("sandboxed job types run from the binary's threads: results, database reads, a runaway terminated and retried", async () => {
+  const dir = tmp.file("sandboxed");
+  Bun.spawnSync(["mkdir", "-p", dir]);
+  const jobs = [{ type: "echo", payload: { a: 1 } }, { type: "spin", payload: { foreverOnAttempt: 1, ms: 1 } }, { type: "read_jobs" }];
+  const child = spawnCommand([sandboxBinary, "serve", "--port", "0", "--log-level", "warn", "--sandbox-threads", "2"], { cwd: dir, env: { SANDBOX_APP_JOBS: JSON.stringify(jobs) } });
+  const base = /(http:\/\/\S+)/.exec(await child.waitForLine(/listening on http:\/\//, 30_000))![1]!;
+  const rows = () => {
+    const db = openDatabase(join(dir, "sandbox-app.db"), { readonly: true });
+    const all = db.sqlite.query("SELECT type, status, attempts, output FROM job_statuses ORDER BY id").all() as { type: string; status: string; attempts: number; output: string }[];
+    db.close();
+    return all;
+  };
+  await waitFor(async () => {
+    expect((await fetch(`${base}/readyz`)).status).toBe(200); // answering all along
+    return rows().every((r) => r.status === "succeeded");
+  }, 20_000, "every sandboxed job to succeed");
+  const [echo, spin, read] = rows();
+  expect(JSON.parse(echo!.output)).toMatchObject({ payload: { a: 1 }, data: { from: "binary" } });
+  expect(spin).toMatchObject({ attempts: 2 });
+  expect(JSON.parse(read!.output)).toEqual({ jobs: 3 });
+  child.proc.kill("SIGTERM");
+  expect(await child.proc.exited).toBe(0);
+}, 60_000);
+
+test("the binary refuses to start with a wrong sandboxed export, or a module not compiled into it", () => {
+  const dir = tmp.file("refused");
+  Bun.spawnSync(["mkdir", "-p", dir]);
+  const serve = (env: Record<string, string>) => Bun.spawnSync([sandboxBinary, "serve", "--port", "0"], { cwd: dir, env: { ...process.env, ...env }, stdout: "pipe", stderr: "pipe" });
+  const wrong = serve({ SANDBOX_APP_EXPORT: "nope" });
+  expect(wrong.exitCode).toBe(1);
+  expect(wrong.stderr.toString()).toContain('sandbox-app: job type "echo": ');
+  expect(wrong.stderr.toString()).toContain('has no exported function "nope"');
+  const missing = serve({ SANDBOX_APP_MODULE: "uncompiled" });
+  expect(missing.exitCode).toBe(1);
+  expect(missing.stderr.toString()).toContain("its sandboxed module uncompiled-handlers.ts is not compiled into this binary; build it with scripts/compile.ts --sandbox");
+});

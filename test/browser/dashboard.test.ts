@@ -1,6 +1,9 @@
 // The dashboard in a real browser (Debian's chromium driven by playwright-core): sign in, see
 // an order's job appear and succeed without reloading, retry a dead job from its page, cancel
-// a queued one. Screenshots go to test/artifacts/.
+// a queued one, find a job by id prefix, retry exactly the selected dead jobs, see every
+// attempt of a failing job, pause and resume a queue, read and redeliver webhook deliveries,
+// move with the keyboard; every page at 1024×768 and 390×844, light and dark, without
+// sideways scrolling and without a CSP violation. Screenshots go to test/artifacts/.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync } from "node:fs";
 import { chromium, type Browser, type Page } from "playwright-core";
@@ -110,7 +113,7 @@ describe.skipIf(!executablePath)("dashboard", () => {
     const before = (await api(`/api/job_statuses/${job_id}`)).data.updated_at;
     await page.goto(`${base}/admin#/jobs/${job_id}`);
     await page.getByRole("heading", { name: `Job ${job_id}` }).waitFor();
-    await page.getByText("order no-such-order does not exist", { exact: false }).waitFor();
+    await page.getByText("order no-such-order does not exist", { exact: false }).first().waitFor();
     await page.screenshot({ path: `${ARTIFACTS}/dashboard-dead-job.png` });
     await page.getByRole("button", { name: "Retry" }).click();
     await page.getByRole("status").filter({ hasText: "Job retried" }).waitFor();
@@ -170,4 +173,193 @@ describe.skipIf(!executablePath)("dashboard", () => {
     await page.getByRole("heading", { name: "Schedules" }).waitFor();
     await page.screenshot({ path: `${ARTIFACTS}/dashboard-schedules.png` });
   }, 30_000);
+
+  test("search by job id prefix finds the job, and by part of its type", async () => {
+    const { job_id } = await order();
+    await page.goto(`${base}/admin#/jobs`);
+    await page.getByRole("heading", { name: "Jobs" }).waitFor();
+    await page.keyboard.press("/"); // focuses the search box
+    expect(await page.evaluate("document.activeElement?.id")).toBe("search");
+    const prefix = job_id.slice(0, 18).toLowerCase(); // typed in any case
+    await page.keyboard.type(prefix);
+    await page.keyboard.press("Enter");
+    await page.locator(`input#search[value="${prefix}"]`).waitFor(); // the list drawn for the search
+    const rows = page.locator("tbody tr[data-row]");
+    // Jobs enqueued in the same millisecond share a long prefix (ULIDs count up): the job is
+    // there, and every job listed starts with the prefix.
+    const found = await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-row")!));
+    expect(found).toContain(job_id);
+    for (const id of found) expect(id.startsWith(prefix.toUpperCase())).toBe(true);
+    expect(found.length).toBeLessThan(5);
+    // A prefix no job has: no row.
+    await page.goto(`${base}/admin#/jobs?id=${job_id.slice(0, 10)}ZZZZZZZZZZZZZZZZ`);
+    await page.getByText("No jobs match.").waitFor();
+    // Part of a type: every row listed has it.
+    await page.goto(`${base}/admin#/jobs?type=ceip`);
+    await page.locator(`tr[data-row="${job_id}"]`).waitFor();
+    for (const type of await page.locator("tbody td.type").allTextContents()) expect(type).toContain("ceip");
+  }, 30_000);
+
+  test("select 3 of 10 dead jobs, retry: exactly those 3 run again", async () => {
+    await api("/api/schedules", { method: "POST", body: JSON.stringify({ name: "orphans", schedule: "0 0 1 1 *", type: "send_receipt", payload: { order_id: "no-such-order" } }) });
+    const ids: string[] = [];
+    for (let i = 0; i < 10; i++) ids.push((await api("/api/schedules/orphans/run", { method: "POST" })).data.job_id);
+    const states = async () => Promise.all(ids.map(async (id) => (await api(`/api/job_statuses/${id}`)).data as { status: string; started_at: string; attempts: number }));
+    await waitFor(async () => (await states()).every((s) => s.status === "dead"), 15_000, "ten dead jobs");
+    const before = await states();
+    const chosen = [ids[1]!, ids[4]!, ids[8]!];
+    await page.goto(`${base}/admin#/jobs?status=dead&type=send_receipt`);
+    for (const id of ids) await page.locator(`tr[data-row="${id}"]`).waitFor();
+    for (const id of chosen) await page.getByLabel(`Select job ${id}`).check();
+    await page.getByText("3 selected").waitFor();
+    const confirmed: string[] = [];
+    page.once("dialog", (dialog) => (confirmed.push(dialog.message()), dialog.accept()));
+    await page.getByRole("button", { name: "Retry selected" }).click();
+    await page.getByRole("status").filter({ hasText: "3 job(s) retried" }).waitFor();
+    expect(confirmed[0]).toContain("3 selected job(s)");
+    // Each chosen job ran again (and died again: its order still does not exist).
+    await waitFor(async () => (await states()).every((s, i) => !chosen.includes(ids[i]!) || (s.status === "dead" && s.started_at !== before[i]!.started_at)), 15_000, "the three to run again");
+    const after = await states();
+    ids.forEach((id, i) => {
+      if (chosen.includes(id)) expect(after[i]!.started_at).not.toBe(before[i]!.started_at);
+      else expect(after[i]).toEqual(before[i]!);
+    });
+  }, 45_000);
+
+  test("j and k move between rows with a visible focus, Enter opens the row", async () => {
+    await page.goto(`${base}/admin#/jobs`);
+    await page.locator("tbody tr[data-row]").nth(1).waitFor();
+    const focused = () => page.evaluate("document.activeElement?.dataset.row ?? null");
+    const rows = await page.locator("tbody tr[data-row]").evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-row")!));
+    await page.keyboard.press("j");
+    expect(await focused()).toBe(rows[0]!);
+    await page.keyboard.press("j");
+    expect(await focused()).toBe(rows[1]!);
+    const outline = await page.evaluate("getComputedStyle(document.activeElement).outlineStyle");
+    expect(outline).toBe("solid");
+    await page.keyboard.press("k");
+    expect(await focused()).toBe(rows[0]!);
+    await page.keyboard.press("Enter");
+    await page.getByRole("heading", { name: `Job ${rows[0]}` }).waitFor();
+  }, 30_000);
+
+  test("webhooks: each delivery's event and last HTTP status, redeliver, disable and edit a subscription", async () => {
+    let hits = 0;
+    const receiver = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => (hits++, new Response("down for maintenance", { status: 503 })) });
+    try {
+      const sub = (await api("/api/webhook_subscriptions", { method: "POST", body: JSON.stringify({ url: `http://127.0.0.1:${receiver.port}/hook`, secret: "a-secret-of-sixteen+", pattern: "book.updated" }) })).data;
+      const book = (await api("/api/books?limit=1")).data[0];
+      await api(`/api/books/${book.id}`, { method: "PATCH", body: JSON.stringify({ title: book.title }) });
+      let delivery: { id: string } | undefined;
+      await waitFor(async () => {
+        delivery = (await api("/api/admin/webhook_deliveries?limit=20")).data.find((d: { event_type: string; attempts: number }) => d.event_type === "book.updated" && d.attempts >= 3);
+        return Boolean(delivery);
+      }, 20_000, "a delivery refused three times");
+      // Its page: three attempts, each with the receiver's refusal.
+      await page.goto(`${base}/admin#/jobs/${delivery!.id}`);
+      const attempts = page.locator("ol.timeline > li");
+      await attempts.nth(2).waitFor();
+      for (let i = 0; i < 3; i++) {
+        await expect(attempts.nth(i).textContent()).resolves.toContain(`Attempt ${i + 1}`);
+        await expect(attempts.nth(i).textContent()).resolves.toContain("receiver answered 503");
+      }
+      await page.goto(`${base}/admin#/webhooks`);
+      const row = page.locator(`tr[data-row="${delivery!.id}"]`).first();
+      await row.waitFor();
+      expect(await row.textContent()).toContain("book.updated");
+      expect(await row.locator("td.num").nth(1).textContent()).toBe("503");
+      await row.getByRole("button", { name: `Redeliver ${delivery!.id}` }).click();
+      await page.getByRole("status").filter({ hasText: "Redelivering as" }).waitFor();
+      const redelivered = (await page.getByRole("status").textContent())!.replace("Redelivering as ", "");
+      expect((await api(`/api/admin/jobs/${redelivered}`)).data.payload).toEqual((await api(`/api/admin/jobs/${delivery!.id}`)).data.payload);
+      // The subscription: disable, then edit its pattern; the secret stays as it was.
+      const subRow = page.locator(`tr[data-row="${sub.id}"]`);
+      await subRow.getByRole("button", { name: "Disable" }).click();
+      await subRow.getByText("disabled").waitFor();
+      expect((await api(`/api/webhook_subscriptions/${sub.id}`)).data.active).toBe(false);
+      await subRow.getByRole("button", { name: "Edit" }).click();
+      const form = page.getByRole("form", { name: `Edit subscription ${sub.url}` });
+      await form.getByLabel("Pattern").fill("book.*");
+      await form.getByRole("button", { name: "Save" }).click();
+      await page.getByRole("status").filter({ hasText: "Subscription saved" }).waitFor();
+      const saved = (await api(`/api/webhook_subscriptions/${sub.id}`)).data;
+      expect(saved).toMatchObject({ pattern: "book.*", active: false, secret_hint: sub.secret_hint });
+      await page.screenshot({ path: `${ARTIFACTS}/dashboard-webhooks.png` });
+      expect((await fetch(`${base}/api/webhook_subscriptions/${sub.id}`, { method: "DELETE", headers: admin })).status).toBe(204);
+    } finally {
+      receiver.stop(true);
+    }
+  }, 45_000);
+
+  test("pause a queue: its jobs wait while another queue's run; resume: they run", async () => {
+    // An app of two queues (the bookstore puts every job in "default").
+    const desk = spawnBun("test/browser/fixtures/queue-desk.ts", ["serve", "--port", "0", "--db", tmp.file("desk.db"), "--dev", "--log-level", "error"]);
+    const tab = await browser.newPage({ viewport: { width: 1024, height: 768 } });
+    tab.setDefaultTimeout(10_000);
+    const violations: string[] = [];
+    tab.on("console", (message) => /Content Security Policy/i.test(message.text()) && violations.push(message.text()));
+    try {
+      const deskBase = /(http:\/\/\S+)/.exec(await desk.waitForLine(/listening on /))![1]!;
+      const deskApi = async (path: string, body?: unknown) => (await fetch(`${deskBase}${path}`, { method: body ? "POST" : "GET", headers: admin, ...(body ? { body: JSON.stringify(body) } : {}) })).json() as Promise<any>;
+      const states = async (ids: string[]) => Promise.all(ids.map(async (id) => (await deskApi(`/api/job_statuses/${id}`)).data.status as string));
+      await tab.goto(`${deskBase}/admin#/queues`);
+      await tab.getByLabel("Admin API token").fill("dev-admin-token");
+      await tab.getByRole("button", { name: "Sign in" }).click();
+      const mail = tab.locator('tr[data-queue="mail"]');
+      await mail.waitFor();
+      expect(await tab.locator('tr[data-queue="reports"] td[data-label="In use / limit"]').textContent()).toBe("0 / 1");
+      await mail.getByRole("button", { name: "Pause queue mail" }).click();
+      await tab.getByRole("status").filter({ hasText: "Queue mail paused" }).waitFor();
+      await mail.getByText("paused", { exact: true }).waitFor();
+      expect((await deskApi("/api/queues")).data.find((q: { name: string }) => q.name === "mail").paused).toBe(true);
+      // Mail first, then reports: the reports run while the mail, enqueued before them, waits.
+      const mails = (await deskApi("/api/errands", { kind: "send_mail", count: 3 })).data.job_ids as string[];
+      const reports = (await deskApi("/api/errands", { kind: "build_report", count: 3 })).data.job_ids as string[];
+      await waitFor(async () => (await states(reports)).every((s) => s === "succeeded"), 15_000, "the reports to run");
+      expect(await states(mails)).toEqual(["enqueued", "enqueued", "enqueued"]);
+      await mail.locator('td[data-label="Enqueued"]').filter({ hasText: /^3$/ }).waitFor(); // shown live
+      await tab.screenshot({ path: `${ARTIFACTS}/dashboard-queue-paused.png` });
+      await mail.getByRole("button", { name: "Resume queue mail" }).click();
+      await tab.getByRole("status").filter({ hasText: "Queue mail resumed" }).waitFor();
+      await waitFor(async () => (await states(mails)).every((s) => s === "succeeded"), 15_000, "the mail to run once resumed");
+      await mail.locator('td[data-label="Succeeded"]').filter({ hasText: /^3$/ }).waitFor();
+      // The overview's throughput per queue over the last hour.
+      await tab.getByRole("link", { name: "Overview" }).click();
+      const hour = tab.getByRole("table", { name: "Queues now and over the last hour" });
+      for (const name of ["mail", "reports"]) {
+        await hour.getByRole("row").filter({ hasText: name }).locator('td[data-label="Succeeded (1 h)"]').filter({ hasText: /^3$/ }).waitFor();
+      }
+      expect(violations).toEqual([]);
+    } finally {
+      await tab.close();
+      desk.proc.kill("SIGTERM");
+      await desk.proc.exited;
+    }
+  }, 60_000);
+
+  test("every page fits 1024×768 and 390×844, light and dark, without sideways scrolling", async () => {
+    const someJob = (await api("/api/job_statuses?sort=-id&limit=1")).data[0].id as string;
+    const pages = [["overview", "#/", "Overview"], ["jobs", "#/jobs", "Jobs"], ["job", `#/jobs/${someJob}`, `Job ${someJob}`], ["queues", "#/queues", "Queues"], ["schedules", "#/schedules", "Schedules"], ["webhooks", "#/webhooks", "Webhooks"]] as const;
+    try {
+      for (const [width, height] of [[1024, 768], [390, 844]] as const) {
+        await page.setViewportSize({ width, height });
+        for (const colorScheme of ["light", "dark"] as const) {
+          await page.emulateMedia({ colorScheme });
+          for (const [name, hash, heading] of pages) {
+            await page.goto(`${base}/admin${hash}`);
+            await page.getByRole("heading", { name: heading, exact: true }).waitFor();
+            await page.locator("main table, main dl").first().waitFor();
+            const { scrollWidth, innerWidth } = (await page.evaluate("({ scrollWidth: document.documentElement.scrollWidth, innerWidth })")) as { scrollWidth: number; innerWidth: number };
+            if (scrollWidth > innerWidth) console.error(`${name} at ${width} px (${colorScheme}) is ${scrollWidth} px wide`);
+            expect(scrollWidth).toBeLessThanOrEqual(innerWidth);
+            await page.screenshot({ path: `${ARTIFACTS}/dashboard-${name}-${width}-${colorScheme}.png`, fullPage: true });
+          }
+        }
+      }
+      expect(cspViolations).toEqual([]);
+    } finally {
+      await page.setViewportSize({ width: 1024, height: 768 });
+      await page.emulateMedia({ colorScheme: "light" });
+    }
+  }, 120_000);
 });

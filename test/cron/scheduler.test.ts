@@ -63,6 +63,25 @@ describe("next fire times", () => {
   });
 });
 
+describe("declarations at start-up", () => {
+  test("declaring what is already stored writes nothing (no commit); a changed or new declaration is written, and a bad one refused", () => {
+    const s = scheduler();
+    s.declare([hourly({ payload: { store: 7 } })]);
+    const stored = s.find("sync")!;
+    const commits = () => (db.sqlite.query("SELECT total_changes() AS n").get() as { n: number }).n;
+    const before = commits();
+    clock.set(Date.parse("2026-03-01T12:30:00Z"));
+    scheduler().declare([hourly({ payload: { store: 7 } })]);
+    expect(commits()).toBe(before);
+    expect(scheduler().find("sync")).toEqual(stored);
+    scheduler().declare([hourly({ payload: { store: 8 } }), hourly({ name: "report", type: "daily_report", schedule: "0 21 * * *" })]);
+    expect(scheduler().find("sync")).toMatchObject({ payload: { store: 8 }, nextFireAt: stored.nextFireAt, updatedAt: Date.parse("2026-03-01T12:30:00Z") });
+    expect(scheduler().find("report")).toMatchObject({ declared: true, nextFireAt: Date.parse("2026-03-01T21:00:00Z") });
+    expect(() => scheduler().declare([hourly({ payload: { store: 8 } }), hourly({ name: "bad", schedule: "every hour" })])).toThrow(InvalidScheduleError);
+    expect(scheduler().find("bad")).toBeNull();
+  });
+});
+
 describe("ticks", () => {
   test("a tick enqueues the job and advances next_fire_at; nothing fires before it is due", () => {
     const s = scheduler();

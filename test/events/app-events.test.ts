@@ -109,8 +109,8 @@ test("a retried attempt publishes job.{type}.retrying; job.{type}.failed comes o
 
 test("a job event the bus refuses for good (a result too large for the broker) does not keep the rest of the worker's batch from going out", async () => {
   const limited: EventBus = {
-    publish: (type, data, meta) => (type === "job.huge.completed" ? Promise.reject(new EventTooLargeError(type, "id", 2_000, 1_000, "the test broker takes")) : bus.publish(type, data, meta)),
-    publishEvent: (event) => bus.publishEvent(event),
+    publish: (type, data, meta) => bus.publish(type, data, meta),
+    publishEvent: (event) => (event.type === "job.huge.completed" ? Promise.reject(new EventTooLargeError(event.type, event.id, 2_000, 1_000, "the test broker takes")) : bus.publishEvent(event)),
     subscribe: (pattern, handler) => bus.subscribe(pattern, handler),
     close: () => bus.close(),
   };

@@ -12,6 +12,7 @@ import { busOutageTest } from "./outage-conformance.ts";
 import { killChildren, spawnBun } from "../support/child.ts";
 import { tempDir } from "../support/temp.ts";
 import { engineUrl } from "../support/engines.ts";
+import { behindOutbox } from "../support/outbox-bus.ts";
 import { tcpProxy } from "../support/tcp-proxy.ts";
 
 /** An event whose JSON is exactly `bytes` long. */
@@ -166,9 +167,9 @@ if (url) {
     }
   });
 
-  test("nats: while the connection is down, an event over max_payload is still refused at once, not kept; the events kept meanwhile go out once it is back", async () => {
+  test("nats behind the outbox: while the connection is down, an event over max_payload is still refused at once, not kept; the events kept meanwhile go out once it is back", async () => {
     const proxy = tcpProxy(Number(new URL(url).port || 4222));
-    const bus = await NatsBus.connect(`nats://127.0.0.1:${proxy.port}`, { logger: silentLogger });
+    const bus = await behindOutbox(NatsBus.connect(`nats://127.0.0.1:${proxy.port}`, { logger: silentLogger }), "NATS");
     const listener = await NatsBus.connect(url, { logger: silentLogger });
     try {
       const got: string[] = [];
@@ -177,7 +178,7 @@ if (url) {
       proxy.down();
       await Bun.sleep(500); // the client notices the connection is gone
       const during = await bus.publish("cut.kept", {}); // kept, as in any outage
-      expect(await refusal(bus.publish("cut.large", { blob: "x".repeat(bus.maxEventBytes) }))).toBeInstanceOf(EventTooLargeError);
+      expect(await refusal(bus.publish("cut.large", { blob: "x".repeat(bus.maxEventBytes!) }))).toBeInstanceOf(EventTooLargeError);
       proxy.up();
       const after = await bus.publish("cut.after", {});
       await waitFor(() => got.length === 2, 20_000, "the kept event and the one after");
@@ -191,13 +192,14 @@ if (url) {
 
   busOutageTest("nats", {
     port: Number(new URL(url).port || 4222),
-    open: (port) => NatsBus.connect(`nats://127.0.0.1:${port}`, { logger: silentLogger }),
+    // Behind the durable outbox, as `serve` runs it: the events published meanwhile are kept there.
+    open: (port) => behindOutbox(NatsBus.connect(`nats://127.0.0.1:${port}`, { logger: silentLogger }), "NATS"),
     keepsEventsPublishedDuring: true,
   });
   const outageStream = `BACKROOM_OUTAGE_${process.pid}`;
   busOutageTest("nats jetstream", {
     port: Number(new URL(url).port || 4222),
-    open: (port) => NatsBus.connect(`nats://127.0.0.1:${port}`, { logger: silentLogger, stream: outageStream, subjectPrefix: `outage${process.pid}.` }),
+    open: (port) => behindOutbox(NatsBus.connect(`nats://127.0.0.1:${port}`, { logger: silentLogger, stream: outageStream, subjectPrefix: `outage${process.pid}.` }), "NATS"),
     keepsEventsPublishedDuring: true,
     subscribeDurable: (bus, pattern, handler) => void (bus as NatsBus).subscribe(pattern, handler, { durable: "outage" }),
     async cleanup() {

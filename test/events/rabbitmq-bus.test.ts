@@ -9,6 +9,7 @@ import { busConformance } from "./bus-conformance.ts";
 import { durableSubscriberTest } from "./durable-conformance.ts";
 import { busOutageTest } from "./outage-conformance.ts";
 import { engineUrl } from "../support/engines.ts";
+import { behindOutbox } from "../support/outbox-bus.ts";
 import { killChildren, spawnBun } from "../support/child.ts";
 import { tcpProxy } from "../support/tcp-proxy.ts";
 import { tempDir } from "../support/temp.ts";
@@ -40,7 +41,8 @@ if (url) {
     open: (port) => {
       const through = new URL(url);
       through.port = String(port);
-      return RabbitMqBus.connect(through.toString(), { logger: silentLogger, exchange: `backroom.outage.${process.pid}` });
+      // Behind the durable outbox, as `serve` runs it: the events published meanwhile are kept there.
+      return behindOutbox(RabbitMqBus.connect(through.toString(), { logger: silentLogger, exchange: `backroom.outage.${process.pid}` }), "RabbitMQ");
     },
     keepsEventsPublishedDuring: true,
     subscribeDurable: (bus, pattern, handler) => void (bus as RabbitMqBus).subscribe(pattern, handler, { durable: `backroom-outage-${process.pid}` }),

@@ -7,6 +7,7 @@ import { busConformance } from "./bus-conformance.ts";
 import { durableSubscriberTest } from "./durable-conformance.ts";
 import { busOutageTest } from "./outage-conformance.ts";
 import { engineUrl } from "../support/engines.ts";
+import { behindOutbox } from "../support/outbox-bus.ts";
 
 const url = engineUrl("REDIS_URL", "Redis event bus tests", "redis://127.0.0.1:6379");
 if (url) {
@@ -14,7 +15,8 @@ if (url) {
   busConformance("redis streams", () => new RedisStreamsBus(url, { logger: silentLogger, stream: `backroom:test:${process.pid}:${++n}` }));
   busOutageTest("redis streams", {
     port: Number(new URL(url).port || 6379),
-    open: async (port) => new RedisStreamsBus(`redis://127.0.0.1:${port}`, { logger: silentLogger, stream: `backroom:outage:${process.pid}` }),
+    // Behind the durable outbox, as `serve` runs it: the events published meanwhile are kept there.
+    open: (port) => behindOutbox(new RedisStreamsBus(`redis://127.0.0.1:${port}`, { logger: silentLogger, stream: `backroom:outage:${process.pid}` }), "Redis"),
     keepsEventsPublishedDuring: true,
     subscribeDurable: (bus, pattern, handler) => void (bus as RedisStreamsBus).subscribe(pattern, handler, { durable: "outage" }),
     async cleanup() {

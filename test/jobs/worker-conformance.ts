@@ -1,9 +1,10 @@
 // Worker behaviour over any adapter: the same handlers, retries, groups and shutdown rules
 // must hold whatever the queue engine is.
-import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { ManualClock } from "../../src/clock.ts";
 import { silentLogger } from "../../src/log.ts";
 import { MAX_REQUEUES, UNHANDLED_REQUEUE_DELAY_MS, type StatusChange } from "../../src/jobs/queue.ts";
+import { SandboxPool } from "../../src/jobs/sandbox-pool.ts";
 import { Worker, type Handler, type WorkerOptions } from "../../src/jobs/worker.ts";
 import { deferred, waitFor } from "../support/wait.ts";
 import type { QueueFactory, QueueFixture, TestQueue } from "./conformance.ts";
@@ -381,6 +382,40 @@ export function workerConformance(name: string, factory: QueueFactory): void {
       const id = await queue.enqueue({ type: "t" });
       await worker.whenIdle();
       expect((await queue.getStatus(id))!.attemptsHistory).toEqual([{ attempt: 1, startedAt: clock.now(), finishedAt: clock.now(), durationMs: 0, outcome: "succeeded", error: null, stack: null, worker: expect.any(String) }]);
+    });
+
+    describe("sandboxed handlers (a pool of threads)", () => {
+      let pool: SandboxPool;
+      const module = new URL("./fixtures/sandboxed-handlers.ts", import.meta.url);
+      beforeAll(async () => {
+        pool = await SandboxPool.open({ types: { echo: { module, export: "echo" }, fail: { module, export: "fail" }, spin: { module, export: "spin" } }, size: 2, logger: silentLogger });
+      });
+      afterAll(() => pool.close());
+
+      test("results and errors are stored; an endless loop is terminated at its timeout and its job retried", async () => {
+        const worker = start(pool.handlers());
+        const [ok, failed, looping] = await queue.enqueueMany([
+          { type: "echo", payload: { n: 1 } }, { type: "fail", payload: 2, maxRetry: 1 }, { type: "spin", payload: { foreverOnAttempt: 1, ms: 1 }, timeoutMs: 200, maxRetry: 2 },
+        ]);
+        await waitFor(async () => (await status(looping!)) === "failed", 10_000, "the loop to time out");
+        await worker.whenIdle();
+        expect(await queue.getStatus(ok!)).toMatchObject({ status: "succeeded", output: { payload: { n: 1 }, attempt: 1 } });
+        expect(await queue.getStatus(failed!)).toMatchObject({ status: "dead", error: "bad payload 2" });
+        expect(await queue.getStatus(looping!)).toMatchObject({ attempts: 1, error: "timed out after 200 ms" });
+        clock.advance(5_000);
+        worker.wake();
+        await waitFor(async () => (await status(looping!)) === "succeeded", 10_000, "the retry");
+        expect(await queue.getStatus(looping!)).toMatchObject({ attempts: 2, output: { spun: 1 } });
+      });
+
+      test("shutdown terminates a sandboxed attempt past its grace period and puts the job back without spending it", async () => {
+        const worker = start(pool.handlers());
+        const id = await queue.enqueue({ type: "spin", payload: { forever: true } });
+        await waitFor(() => pool.busyCount === 1, 5_000, "the job to run");
+        await worker.shutdown(50);
+        expect(await queue.getStatus(id)).toMatchObject({ status: "enqueued", attempts: 0 });
+        await waitFor(() => pool.busyCount === 0 && pool.readyCount === 2, 5_000, "the thread to be terminated and replaced");
+      });
     });
   });
 }

@@ -139,6 +139,9 @@ test("every bookstore route answers through treaty(app), typed by the real app",
   expect(overview.data?.data.counts.some((c) => c.type === "noop" && c.n === 1)).toBe(true); // the job the schedule ran (unfinished jobs only)
   expect((await admin.api.admin.jobs({ id: job_id }).get()).data?.data.maxRetry).toBeNumber();
   expect((await admin.api.admin.jobs.bulk.post({ action: "retry" })).data?.data.affected).toBe(0);
+  expect((await admin.api.admin.jobs.bulk.post({ action: "retry", ids: [job_id] })).data?.data.results?.[0]?.result).toBe("not_dead");
+  expect((await admin.api.admin.webhook_deliveries.get()).data?.data).toBeArray();
+  expect((await admin.api.admin.webhook_deliveries({ id: job_id }).redeliver.post()).status).toBe(404); // not a delivery
   expect((await admin.api.admin.jobs({ id: job_id }).get()).data?.data.attemptsHistory).toBeArray();
   expect((await admin.api.admin.jobs({ id: "01ARZ3NDEKTSV4RRFFQ69G5FAV" }).delete()).status).toBe(404);
 

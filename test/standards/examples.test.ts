@@ -19,7 +19,8 @@ afterEach(() => store.close());
 
 test("Eden: the example client checks a device in at the repair desk (an app of its own, started with startServer) and sees its job succeed", async () => {
   const outbox = store.tmp.file("desk-outbox");
-  const server = await startServer(repairDesk, { memory: true, port: 0, dev: true, outbox, logger: silentLogger });
+  // A file, not memory: its sandboxed export reads the database from a thread of its own.
+  const server = await startServer(repairDesk, { db: store.tmp.file("desk.db"), port: 0, dev: true, outbox, logger: silentLogger });
   try {
     expect(await checkInAndWait(server.url, "dev-ana-token")).toBe("succeeded");
   } finally {

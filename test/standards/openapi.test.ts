@@ -21,7 +21,7 @@ test("/openapi.json is a valid OpenAPI 3.1 document of every route, each with an
   expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining([
     "/api/books", "/api/books/{id}", "/api/orders", "/api/orders/{id}", "/api/job_statuses", "/api/job_statuses/{id}", "/api/job_statuses/{id}/cancel", "/api/job_statuses/{id}/retry",
     "/api/me", "/api/users/{id}/tokens", "/api/tokens/{id}", "/api/users", "/api/webhook_subscriptions", "/api/schedules", "/api/schedules/{name}/run",
-    "/api/admin/overview", "/api/admin/jobs/{id}", "/api/admin/jobs/bulk", "/healthz", "/readyz",
+    "/api/admin/overview", "/api/admin/jobs/{id}", "/api/admin/jobs/bulk", "/api/admin/webhook_deliveries", "/api/admin/webhook_deliveries/{id}/redeliver", "/healthz", "/readyz",
   ]));
   const ids = operations(doc).map(({ op }) => op.operationId);
   expect(ids.every((id) => typeof id === "string" && id.length > 0)).toBe(true);

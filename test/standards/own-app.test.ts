@@ -31,7 +31,7 @@ beforeAll(() => {
   const install = run(["npm", "install", "--prefer-offline", "--no-package-lock"], project);
   if (install.code !== 0) throw new Error(`npm install failed: ${install.err}`);
   binary = join(project, "dist/repair-desk");
-  const build = run([process.execPath, "node_modules/backroom/scripts/compile.ts", "--entry", "main.ts", "--outfile", binary], project);
+  const build = run([process.execPath, "node_modules/backroom/scripts/compile.ts", "--entry", "main.ts", "--sandbox", "export-tickets.ts", "--outfile", binary], project);
   if (build.code !== 0) throw new Error(`compile failed: ${build.err}${build.out}`);
 }, 240_000);
 
@@ -49,7 +49,7 @@ test("the installed package exposes its entry points and nothing under src/ is n
 
 test("its own tests, written with backroom/testing against the installed package, pass", () => {
   const tests = run([process.execPath, "test", "./app.test.ts"], tmp.file("repair-desk"));
-  expect(tests.err).toContain(" 3 pass");
+  expect(tests.err).toContain(" 4 pass");
   expect(tests.err).toContain(" 0 fail");
   expect(tests.code).toBe(0);
 }, 60_000);
@@ -68,6 +68,12 @@ test("its own compiled binary, started on an empty folder: check-in → 202 with
   await waitFor(async () => (await status()).status === "succeeded", 15_000, "the confirmation job to succeed");
   expect((await status()).max_retry).toBe(5); // the job type's own retry setting
   expect(readdirSync(join(cwd, "outbox")).some((f) => f.endsWith(".eml"))).toBe(true);
+  // Its sandboxed job type runs in a thread of the binary (its module compiled in with --sandbox).
+  const admin = { ...auth, authorization: "Bearer dev-admin-token" };
+  const exported = ((await (await fetch(`${url}/api/exports`, { method: "POST", headers: admin })).json()) as { data: { job_id: string } }).data.job_id;
+  const exportStatus = async () => ((await (await fetch(`${url}/api/job_statuses/${exported}`, { headers: admin })).json()) as { data: { status: string; output: unknown } }).data;
+  await waitFor(async () => (await exportStatus()).status === "succeeded", 15_000, "the sandboxed export to succeed");
+  expect((await exportStatus()).output).toMatchObject({ tickets: 1 });
   // The command line, while it serves: jobs are listed from the same file.
   const jobs = run([binary, "jobs", "list"], cwd);
   expect(jobs.code).toBe(0);

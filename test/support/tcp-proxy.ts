@@ -17,7 +17,8 @@ export interface TcpProxy {
   stop(): void;
 }
 
-export function tcpProxy(targetPort: number, targetHost = "127.0.0.1"): TcpProxy {
+/** `targetPort` may be a function: read at each new connection (a server restarted elsewhere). */
+export function tcpProxy(targetPort: number | (() => number), targetHost = "127.0.0.1"): TcpProxy {
   let accepting = true;
   const open = new Set<Socket<Side>>();
   const send = (to: Socket<Side>, bytes: Uint8Array) => {
@@ -57,7 +58,7 @@ export function tcpProxy(targetPort: number, targetHost = "127.0.0.1"): TcpProxy
         open.add(client);
         void Bun.connect<Side>({
           hostname: targetHost,
-          port: targetPort,
+          port: typeof targetPort === "function" ? targetPort() : targetPort,
           data: { peer: client, backlog: [], early: [] },
           socket: {
             open(upstream) {

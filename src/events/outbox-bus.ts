@@ -1,0 +1,270 @@
+// A network bus behind the durable outbox (outbox.ts): publishing writes the event to the
+// database file — in the caller's transaction when one is open — and the relay here hands the
+// events to the broker in order, retrying with backoff while it is away, and after a restart
+// goes on from whatever the file still holds. Subscriptions go straight to the network bus.
+//
+// At least once, never silently dropped: an event leaves the outbox only once the broker has
+// acknowledged it (the adapter's publish resolved, then its flush: a PONG from NATS, a
+// publisher confirm from RabbitMQ; Redis's XADD and Kafka's produce answer themselves). The
+// acknowledged rows are deleted lazily — once a second, or at close — so an order costs no
+// second commit; a crash re-sends at most that second's events, each with its CloudEvents `id`
+// for consumers to de-duplicate. The one event ever removed unsent is one the broker refuses
+// for good (EventTooLargeError), and that is logged as an error.
+//
+// The outbox is bounded by a warning, not by dropping: past `warnEvents` waiting events or a
+// `warnAgeMs` old oldest one, a warning is logged (again each minute while it lasts), and
+// /metrics shows backroom_event_outbox_events and …_oldest_age_seconds. The disk is the limit.
+import { errorMessage, type Logger } from "../log.ts";
+import { type EventBus, type EventHandler, EventTooLargeError } from "./bus.ts";
+import { createEvent, type Event, type EventMeta } from "./event.ts";
+import { EventOutbox } from "./outbox.ts";
+import type { Db } from "../db/open.ts";
+
+/** What the relay needs of a network bus beyond EventBus; all optional. */
+export interface RelayTarget extends EventBus {
+  subscribe(pattern: string, handler: EventHandler, options?: object): () => void;
+  /** Resolves once everything published so far has reached the broker; rejects if it may not have. */
+  flush?(): Promise<void>;
+  /** Publishes several events in order as one request (Kafka: one produce), all or nothing. */
+  publishEvents?(events: readonly Event[]): Promise<void>;
+  /** The most bytes an event's JSON may have, when the broker has said. */
+  readonly maxEventBytes?: number;
+}
+
+export interface OutboxBusOptions {
+  logger: Logger;
+  /** The broker's name, for the log ("NATS", "Kafka"). */
+  engine: string;
+  /** Events handed to the broker per pass. Default 500. */
+  batchSize?: number;
+  /** Warn when more events than this wait. Default 100,000. */
+  warnEvents?: number;
+  /** Warn when the oldest waiting event is older than this. Default 1 hour. */
+  warnAgeMs?: number;
+  /** How often acknowledged events are deleted from the file. Default 1 s. */
+  deleteEveryMs?: number;
+  now?: () => number;
+}
+
+const FLUSH_TIMEOUT_MS = 5_000;
+const MAX_RETRY_MS = 2_000;
+
+export class OutboxBus implements EventBus {
+  readonly outbox: EventOutbox;
+  private readonly logger: Logger;
+  private readonly engine: string;
+  private readonly batchSize: number;
+  private readonly now: () => number;
+  /** Events up to this seq reached the broker (in this process's life). */
+  private sentUpTo = 0;
+  /** …and up to this one are deleted from the file. */
+  private deletedUpTo = 0;
+  private closed = false;
+  private wake: (() => void) | null = null;
+  private readonly relay: Promise<void>;
+  private readonly deleteTimer: Timer;
+  private readonly stopListening: () => void;
+  private lastWarning = 0;
+  private away = false;
+
+  constructor(
+    db: Db,
+    private readonly inner: RelayTarget,
+    private readonly options: OutboxBusOptions,
+  ) {
+    this.logger = options.logger;
+    this.engine = options.engine;
+    this.batchSize = options.batchSize ?? 500;
+    this.now = options.now ?? Date.now;
+    this.outbox = new EventOutbox(db, this.now);
+    this.stopListening = this.outbox.onCommitted(() => this.wake?.());
+    this.deleteTimer = setInterval(() => this.deleteSent(), options.deleteEveryMs ?? 1_000);
+    this.deleteTimer.unref?.();
+    this.relay = this.relayLoop();
+  }
+
+  async publish<Data>(type: string, data: Data, meta?: EventMeta): Promise<Event<Data>> {
+    const event = createEvent(type, data, meta);
+    await this.publishEvent(event);
+    return event;
+  }
+
+  /** Writes the event to the outbox (joining an open transaction); resolves once it is durable.
+   * Rejects with EventTooLargeError for an event over the broker's known limit: never kept. */
+  publishEvent(event: Event): Promise<void> {
+    const json = JSON.stringify(event);
+    const tooLarge = this.tooLarge(event, json);
+    if (tooLarge) return Promise.reject(tooLarge);
+    return this.outbox.add(event, json);
+  }
+
+  /**
+   * For a write's own transaction: keeps the event with the write, synchronously. Never throws
+   * into that transaction — an order is not refused for its event's size; that event is logged
+   * instead, as the broker's refusal would have been.
+   */
+  keep(event: Event): void {
+    const json = JSON.stringify(event);
+    const tooLarge = this.tooLarge(event, json);
+    if (tooLarge) return this.logger.log("error", `${this.engine} would refuse this event: not kept`, { type: event.type, id: event.id, error: tooLarge.message });
+    this.outbox.add(event, json).catch((error) => this.logger.log("error", "could not keep an event in the outbox", { type: event.type, id: event.id, error: errorMessage(error) }));
+  }
+
+  subscribe(pattern: string, handler: EventHandler, options?: object): () => void {
+    return this.inner.subscribe(pattern, handler, options);
+  }
+
+  async ready(): Promise<void> {
+    await this.inner.ready?.();
+  }
+
+  get maxEventBytes(): number | undefined {
+    return this.inner.maxEventBytes;
+  }
+
+  /** Resolves once every event committed so far has reached the broker (tests, benchmarks). */
+  async drained(timeoutMs = 30_000): Promise<void> {
+    const deadline = this.now() + timeoutMs;
+    while (this.outbox.next(1, this.sentUpTo).length > 0) {
+      if (this.now() > deadline) throw new Error(`${this.engine}: the outbox did not drain in ${timeoutMs} ms`);
+      await Bun.sleep(5);
+    }
+  }
+
+  /** Stops the relay (what is unsent stays in the file for the next start) and closes the bus. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.wake?.();
+    this.stopListening();
+    clearInterval(this.deleteTimer);
+    await this.relay;
+    this.deleteSent();
+    await this.inner.close();
+  }
+
+  private tooLarge(event: Event, json: string): EventTooLargeError | null {
+    const limit = this.inner.maxEventBytes;
+    if (limit === undefined || !Number.isFinite(limit) || json.length * 3 <= limit) return null; // UTF-8 takes at most 3 bytes per UTF-16 unit
+    const bytes = Buffer.byteLength(json);
+    return bytes > limit ? new EventTooLargeError(event.type, event.id, bytes, limit, `${this.engine} takes in one message`) : null;
+  }
+
+  private deleteSent(): void {
+    const upTo = this.sentUpTo;
+    if (upTo <= this.deletedUpTo) return;
+    this.deletedUpTo = upTo;
+    this.outbox.deleteUpTo(upTo).catch((error) => this.logger.log("warn", "could not delete sent events from the outbox; they will be sent again after a restart", { error: errorMessage(error) }));
+  }
+
+  private async relayLoop(): Promise<void> {
+    let retryMs = 0;
+    while (!this.closed) {
+      const rows = this.outbox.next(this.batchSize, this.sentUpTo);
+      if (rows.length === 0) {
+        await this.pause(null);
+        continue;
+      }
+      const { done, error } = await this.send(rows.map((r) => r.event));
+      if (done > 0) this.sentUpTo = rows[done - 1]!.seq;
+      if (done === rows.length) {
+        if (this.away) this.logger.log("info", `${this.engine} back: events kept meanwhile are delivered`, {});
+        this.away = false;
+        retryMs = 0;
+        continue;
+      }
+      if (!this.away) this.logger.log("warn", `${this.engine} out of reach: events wait in the outbox until it is back`, { error: errorMessage(error) });
+      this.away = true;
+      this.warnIfBacklogged();
+      retryMs = Math.min(Math.max(retryMs * 2, 100), MAX_RETRY_MS);
+      await this.pause(retryMs);
+    }
+  }
+
+  /**
+   * Hands the events to the broker in order. `done`: how many of them, from the first, the
+   * broker acknowledged or refused for good (dropped, and logged); the rest are tried again.
+   */
+  private async send(events: readonly Event[]): Promise<{ done: number; error: unknown }> {
+    try {
+      if (this.inner.publishEvents) {
+        await this.inner.publishEvents(events);
+        return { done: events.length, error: null };
+      }
+      // Pipelined, in order on one connection; the first failure ends what counts as sent.
+      const results = await Promise.allSettled(events.map((event) => this.inner.publishEvent(event)));
+      let done = 0;
+      let error: unknown = null;
+      for (const result of results) {
+        if (result.status === "rejected") {
+          if (!(result.reason instanceof EventTooLargeError)) {
+            error = result.reason;
+            break;
+          }
+          this.dropTooLarge(result.reason);
+        }
+        done++;
+      }
+      if (done > 0 && this.inner.flush) await withTimeout(this.inner.flush(), FLUSH_TIMEOUT_MS, `${this.engine} did not confirm in ${FLUSH_TIMEOUT_MS} ms`);
+      return { done, error };
+    } catch (error) {
+      if (error instanceof EventTooLargeError && events.length === 1) {
+        this.dropTooLarge(error);
+        return { done: 1, error: null };
+      }
+      if (error instanceof EventTooLargeError) return this.sendOneByOne(events);
+      return { done: 0, error };
+    }
+  }
+
+  /** A batch the broker refused for one event's size: each on its own, to find and drop that one. */
+  private async sendOneByOne(events: readonly Event[]): Promise<{ done: number; error: unknown }> {
+    let done = 0;
+    for (const event of events) {
+      const { done: one, error } = await this.send([event]);
+      if (one === 0) return { done, error };
+      done++;
+    }
+    return { done, error: null };
+  }
+
+  /** Kept before the broker's limit was known: its publisher has long been answered, so the
+   * log is the only one left to tell. Removed, or it would hold back every event behind it. */
+  private dropTooLarge(error: EventTooLargeError): void {
+    this.logger.log("error", `${this.engine} refuses an event from the outbox: dropped`, { type: error.eventType, id: error.eventId, error: error.message });
+  }
+
+  private pause(ms: number | null): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = ms === null ? null : setTimeout(done, ms);
+      function done() {
+        if (timer) clearTimeout(timer);
+        resolve();
+      }
+      this.wake = () => ((this.wake = null), done());
+    });
+  }
+
+  private warnIfBacklogged(): void {
+    const now = this.now();
+    if (now - this.lastWarning < 60_000) return;
+    const { warnEvents = 100_000, warnAgeMs = 3_600_000 } = this.options;
+    const { n, oldestCreatedAt } = this.outbox.waitingAfter(this.sentUpTo);
+    const ageMs = oldestCreatedAt === null ? 0 : now - oldestCreatedAt;
+    if (n <= warnEvents && ageMs <= warnAgeMs) return;
+    this.lastWarning = now;
+    this.logger.log("warn", `${this.engine} away too long: the event outbox grows (nothing is dropped; it is bounded by the disk)`, { events: n, oldest_age_s: Math.round(ageMs / 1000), warn_events: warnEvents, warn_age_s: warnAgeMs / 1000 });
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: Timer | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms)));
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** A bus whose events may be kept in a write's own transaction (an OutboxBus). */
+export function keepsEvents(bus: EventBus | null | undefined): bus is OutboxBus {
+  return bus instanceof OutboxBus;
+}

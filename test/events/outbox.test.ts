@@ -1,0 +1,156 @@
+// The durable event outbox behind every network bus: events wait in the database file — in
+// order, unbounded but watched, across a restart — while the broker is away, and go out once it
+// is back; an event exists exactly when the write that caused it committed.
+import { afterEach, expect, test } from "bun:test";
+import { openDatabase, type Db } from "../../src/db/open.ts";
+import { EventTooLargeError } from "../../src/events/bus.ts";
+import { createEvent, type Event } from "../../src/events/event.ts";
+import { InProcessBus } from "../../src/events/memory-bus.ts";
+import { OutboxBus, type RelayTarget } from "../../src/events/outbox-bus.ts";
+import { outboxMigrations } from "../../src/events/outbox.ts";
+import { silentLogger, type Logger } from "../../src/log.ts";
+import { BackroomMetrics } from "../../src/ops/backroom-metrics.ts";
+import { tempDir } from "../support/temp.ts";
+import { waitFor } from "../support/wait.ts";
+
+/** A broker the test switches on and off, with an optional size limit. */
+function broker(options: { maxEventBytes?: number } = {}) {
+  const inner = new InProcessBus({ logger: silentLogger, maxQueued: 100_000 });
+  const state = { up: false, sent: 0 };
+  const bus: RelayTarget = {
+    publish: () => Promise.reject(new Error("the relay uses publishEvent")),
+    async publishEvent(event) {
+      if (!state.up) throw new Error("connection refused");
+      if (options.maxEventBytes !== undefined && JSON.stringify(event).length > options.maxEventBytes) throw new EventTooLargeError(event.type, event.id, JSON.stringify(event).length, options.maxEventBytes, "the test broker takes");
+      state.sent++;
+      await inner.publishEvent(event);
+    },
+    subscribe: (pattern, handler) => inner.subscribe(pattern, handler),
+    close: async () => {},
+  };
+  return { bus, state, inner };
+}
+
+let tmp = tempDir();
+let dbs: Db[] = [];
+const open = () => {
+  const db = openDatabase(tmp.file("till.db"), { migrations: outboxMigrations });
+  dbs.push(db);
+  return db;
+};
+afterEach(() => {
+  for (const db of dbs) db.close();
+  dbs = [];
+  tmp.remove();
+  tmp = tempDir();
+});
+const numbers = (events: Event[]) => events.map((e) => (e.data as { n: number }).n);
+const rows = (db: Db) => (db.sqlite.query("SELECT count(*) AS n FROM event_outbox").get() as { n: number }).n;
+
+test("while the broker refuses, events wait in the outbox in order; once it takes them they go out first, then the new ones, and leave the file", async () => {
+  const db = open();
+  const { bus: inner, state } = broker();
+  const bus = new OutboxBus(db, inner, { logger: silentLogger, engine: "test", deleteEveryMs: 20 });
+  const got: Event[] = [];
+  bus.subscribe("tick", (e) => void got.push(e));
+  await bus.publish("tick", { n: 1 }); // resolves: durable in the file, the broker is away
+  await bus.publish("tick", { n: 2 });
+  expect(rows(db)).toBe(2);
+  state.up = true;
+  await bus.publish("tick", { n: 3 });
+  await waitFor(() => got.length === 3, 5_000, "the kept events, then the new one");
+  expect(numbers(got)).toEqual([1, 2, 3]);
+  await waitFor(() => rows(db) === 0, 2_000, "the acknowledged events to leave the file");
+  await bus.close();
+});
+
+test("20,000 events while the broker is away: none dropped past the old in-memory limit of 10,000, all delivered in order", async () => {
+  const db = open();
+  const { bus: inner, state } = broker();
+  const bus = new OutboxBus(db, inner, { logger: silentLogger, engine: "test" });
+  const got: number[] = [];
+  bus.subscribe("tick", (e) => void got.push((e.data as { n: number }).n));
+  for (let from = 0; from < 20_000; from += 1_000) await Promise.all(Array.from({ length: 1_000 }, (_, k) => bus.publish("tick", { n: from + k })));
+  expect(rows(db)).toBe(20_000);
+  state.up = true;
+  await waitFor(() => got.length === 20_000, 20_000, "all 20,000 events");
+  expect(got).toEqual(Array.from({ length: 20_000 }, (_, i) => i));
+  await bus.close();
+}, 30_000);
+
+test("events still in the outbox when the process stops are sent by the next one on the same file, with their ids", async () => {
+  const first = open();
+  const down = broker();
+  const before = new OutboxBus(first, down.bus, { logger: silentLogger, engine: "test" });
+  const kept = [await before.publish("tick", { n: 1 }), await before.publish("tick", { n: 2 })];
+  await before.close();
+  first.close();
+  dbs = [];
+  const { bus: inner, state } = broker();
+  state.up = true;
+  const got: Event[] = [];
+  inner.subscribe("tick", (e) => void got.push(e));
+  const after = new OutboxBus(open(), inner, { logger: silentLogger, engine: "test" });
+  await waitFor(() => got.length === 2, 5_000, "the events kept by the previous process");
+  expect(got.map((e) => e.id)).toEqual(kept.map((e) => e.id));
+  await after.close();
+});
+
+test("an event kept in a write that rolls back never exists; one kept in a group-committed write is not relayed before its commit", async () => {
+  const db = open();
+  const { bus: inner, state } = broker();
+  state.up = true;
+  const bus = new OutboxBus(db, inner, { logger: silentLogger, engine: "test" });
+  const got: string[] = [];
+  bus.subscribe("order.*", (e) => void got.push(e.type));
+  expect(() => db.transaction(() => {
+    bus.keep(createEvent("order.rolled_back", {}));
+    throw new Error("the order failed");
+  })).toThrow("the order failed");
+  const written = db.write(() => bus.keep(createEvent("order.created", {})));
+  expect(bus.outbox.next(10)).toEqual([]); // written, not committed: invisible to the relay
+  await written;
+  await waitFor(() => got.length === 1, 2_000, "the committed event");
+  expect(got).toEqual(["order.created"]);
+  expect(rows(db) <= 1).toBe(true);
+  await bus.close();
+});
+
+test("an event over the broker's known limit is refused at publish and never kept; one kept before the limit was known is dropped with an error, and the events behind it go out", async () => {
+  const db = open();
+  const logged: { level: string; msg: string }[] = [];
+  const logger: Logger = { log: (level, msg) => void logged.push({ level, msg }) };
+  const { bus: inner, state } = broker({ maxEventBytes: 400 });
+  const bus = new OutboxBus(db, inner, { logger, engine: "test" });
+  const got: string[] = [];
+  bus.subscribe("till.*", (e) => void got.push(e.type));
+  await bus.publish("till.sale", {});
+  await bus.publish("till.huge", { blob: "x".repeat(1_000) }); // the limit is not known yet: kept
+  await bus.publish("till.refund", {});
+  state.up = true;
+  await waitFor(() => got.length === 2, 5_000, "the events around the huge one");
+  expect(got).toEqual(["till.sale", "till.refund"]);
+  expect(logged).toContainEqual({ level: "error", msg: "test refuses an event from the outbox: dropped" });
+  (inner as { maxEventBytes?: number }).maxEventBytes = 400; // now the broker has said
+  expect(await bus.publish("till.huge", { blob: "x".repeat(1_000) }).then(() => null, (e: unknown) => e)).toBeInstanceOf(EventTooLargeError);
+  bus.keep(createEvent("till.huge", { blob: "x".repeat(1_000) })); // in a write: logged, never thrown into it
+  expect(logged.filter((l) => l.msg === "test would refuse this event: not kept")).toHaveLength(1);
+  await bus.close();
+});
+
+test("a growing outbox is a metric and a warning, never a drop", async () => {
+  const db = open();
+  const warnings: Record<string, unknown>[] = [];
+  const logger: Logger = { log: (level, msg, fields) => void (level === "warn" && msg.includes("outbox grows") && warnings.push(fields ?? {})) };
+  const { bus: inner } = broker();
+  const bus = new OutboxBus(db, inner, { logger, engine: "test", warnEvents: 5 });
+  for (let n = 0; n < 8; n++) await bus.publish("tick", { n });
+  await waitFor(() => warnings.length === 1, 5_000, "the warning");
+  expect(warnings[0]).toMatchObject({ warn_events: 5 });
+  expect(warnings[0]!.events as number).toBeGreaterThan(5);
+  const metrics = await new BackroomMetrics(db).render();
+  expect(metrics).toContain("backroom_event_outbox_events 8");
+  expect(metrics).toMatch(/backroom_event_outbox_oldest_age_seconds \d/);
+  expect(rows(db)).toBe(8);
+  await bus.close();
+});
