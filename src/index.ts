@@ -30,6 +30,8 @@ export type { EventBus, EventHandler } from "./events/bus.ts";
 export { EventTooLargeError } from "./events/bus.ts";
 export { createEvent, type Event, type EventMeta, type Visibility } from "./events/event.ts";
 export { InProcessBus } from "./events/memory-bus.ts";
+export { OutboxBus, type OutboxBusOptions, type RelayTarget } from "./events/outbox-bus.ts";
+export { outboxMigrations } from "./events/outbox.ts";
 export { jobEventSink, type JobEventData } from "./events/job-events.ts";
 export { signWebhook, verifyWebhook, WebhookVerificationError, type SignedHeaders } from "./events/signature.ts";
 

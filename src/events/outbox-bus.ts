@@ -122,15 +122,6 @@ export class OutboxBus implements EventBus {
     return this.inner.maxEventBytes;
   }
 
-  /** Resolves once every event committed so far has reached the broker (tests, benchmarks). */
-  async drained(timeoutMs = 30_000): Promise<void> {
-    const deadline = this.now() + timeoutMs;
-    while (this.outbox.next(1, this.sentUpTo).length > 0) {
-      if (this.now() > deadline) throw new Error(`${this.engine}: the outbox did not drain in ${timeoutMs} ms`);
-      await Bun.sleep(5);
-    }
-  }
-
   /** Stops the relay (what is unsent stays in the file for the next start) and closes the bus. */
   async close(): Promise<void> {
     if (this.closed) return;

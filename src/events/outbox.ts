@@ -68,6 +68,7 @@ export class EventOutbox {
    * the cache starts again the moment a read reaches the last committed event.
    */
   private cache: OutboxRow[] | null = [];
+  private readonly insertRow: ReturnType<Db["sqlite"]["prepare"]>;
 
   constructor(
     private readonly db: Db,
@@ -77,6 +78,7 @@ export class EventOutbox {
     this.nextSeq = highest + 1;
     this.committed = highest;
     if (highest > 0) this.cache = null; // events left by the previous process: read them first
+    this.insertRow = db.sqlite.prepare(SQL.insert);
   }
 
   /**
@@ -93,7 +95,7 @@ export class EventOutbox {
 
   private insert(event: Event, json: string): void {
     const seq = this.nextSeq++;
-    this.db.sqlite.query(SQL.insert).run(seq, this.now(), json);
+    this.insertRow.run(seq, this.now(), json);
     this.db.afterCommit(() => {
       if (seq > this.committed) this.committed = seq;
       if (this.cache) {

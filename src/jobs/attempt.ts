@@ -29,19 +29,17 @@ export class Attempt {
   private controller: AbortController | null = null;
   private abortReason: Error | null = null;
 
+  /** performance.now() when the handler started: the attempt history's start is derived from it only when needed. */
+  readonly started = performance.now();
   readonly deadline: number;
-  /** When the handler started (the clock's epoch ms), for the attempt history. */
-  readonly startedAt: number;
 
   constructor(
     readonly job: Job,
     handler: Handler,
     readonly timeoutMs: number,
     logger: Logger,
-    startedAt: number = Date.now(),
   ) {
-    this.startedAt = startedAt;
-    this.deadline = performance.now() + timeoutMs;
+    this.deadline = this.started + timeoutMs;
     this.done = new Promise((resolve) => (this.finish = resolve));
     const attempt = this;
     const context: JobContext = {
@@ -63,6 +61,11 @@ export class Attempt {
     } catch (error) {
       this.fail(errorMessage(error), error instanceof PermanentJobError, stackOf(error));
     }
+  }
+
+  /** When the handler started on a clock that reads `now` at this moment (no clock read per attempt on the hot path). */
+  startedAt(now: number): number {
+    return Math.round(now - (performance.now() - this.started));
   }
 
   /** Ends the attempt as failed now (timeout, shutdown); a later result is ignored. */

@@ -247,7 +247,6 @@ export class MemoryQueue extends SyncQueue implements Source, Cancellable, Retry
     }
     const logged = attemptEntry(outcome, this.ownerId);
     if (logged) entry.log = appendEntry(entry.log, logged);
-    if (outcome.kind === "succeeded" && outcome.startedAt !== undefined) entry.state.startedAt = outcome.startedAt;
     switch (outcome.kind) {
       case "succeeded": {
         const { output, url, mime } = outcome.result;

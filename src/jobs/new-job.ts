@@ -46,7 +46,7 @@ export function toJobRecord(job: NewJob, id: string, now: number): JobRecord {
   const notBefore = job.notBefore instanceof Date ? job.notBefore.getTime() : job.notBefore;
   if (notBefore !== undefined && !Number.isFinite(notBefore)) throw new InvalidJobError("notBefore", "must be a valid time");
   const queue = job.queue ?? DEFAULT_QUEUE;
-  if (typeof queue !== "string" || !QUEUE_NAME.test(queue)) throw new InvalidJobError("queue", "must be 1–64 of a-z 0-9 _ . - starting with a letter or digit");
+  if (job.queue !== undefined && (typeof queue !== "string" || !QUEUE_NAME.test(queue))) throw new InvalidJobError("queue", "must be 1–64 of a-z 0-9 _ . - starting with a letter or digit");
   return {
     id,
     type: job.type,

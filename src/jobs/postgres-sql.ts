@@ -86,11 +86,10 @@ export function postgresStatements(t: string) {
 
     // An outcome counts its attempt if its start was not written yet (started and finished
     // between two writes: the worker sends no separate start for it).
-    // A succeeded job keeps claimed_by (the worker of its last attempt, for its history); $8:
-    // when its handler started.
+    // A succeeded job keeps claimed_by (the worker of its last attempt, for its history).
     markSucceeded: `
       UPDATE ${t} SET status = 'succeeded', error = NULL, attempts = attempts + 1 - attempt_started, attempt_started = 1, output = $3, result_url = $4, result_mime = $5, result_size = $6,
-        completed_at = $7, updated_at = $7, started_at = coalesce($8, started_at), lease_expires_at = NULL ${HELD}, queue`,
+        completed_at = $7, updated_at = $7, lease_expires_at = NULL ${HELD}, queue`,
     // $6 (markDead: $5): the attempt's history entry.
     markFailed: `UPDATE ${t} SET status = 'failed', error = $3, attempts = attempts + 1 - attempt_started, attempt_started = 1, run_at = $4, updated_at = $5, ${CLEAR_LEASE}, ${appendLog(6)} ${HELD}`,
     markDead: `UPDATE ${t} SET status = 'dead', error = $3, attempts = attempts + 1 - attempt_started, attempt_started = 1, completed_at = $4, updated_at = $4, ${CLEAR_LEASE}, ${appendLog(5)} ${HELD}`,

@@ -319,7 +319,7 @@ export class PostgresQueue implements Queue, Source, Cancellable, Retryable, Sta
     switch (outcome.kind) {
       case "succeeded": {
         const { output, url, mime, sizeBytes } = outcome.result;
-        rows = await tx.unsafe(this.q.markSucceeded, [job.id, this.ownerId, output === undefined ? null : JSON.stringify(output), url ?? null, mime ?? null, sizeBytes ?? null, outcome.at, outcome.startedAt ?? null]);
+        rows = await tx.unsafe(this.q.markSucceeded, [job.id, this.ownerId, output === undefined ? null : JSON.stringify(output), url ?? null, mime ?? null, sizeBytes ?? null, outcome.at]);
         for (const row of rows as { queue: string }[]) succeeded.set(row.queue, (succeeded.get(row.queue) ?? 0) + 1);
         break;
       }

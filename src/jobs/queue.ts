@@ -31,7 +31,7 @@ export interface Queue {
  * (attempt-history.ts).
  */
 export type Outcome =
-  | { kind: "succeeded"; job: Job; result: Result; at: number; startedAt?: number }
+  | { kind: "succeeded"; job: Job; result: Result; at: number }
   /** Retry scheduled at `retryAt`. */
   | { kind: "failed"; job: Job; error: string; retryAt: number; at: number; startedAt?: number; stack?: string | null; interrupted?: boolean }
   /** Terminal failure; when `deadLetterType` is set a job of that type is enqueued with it. */

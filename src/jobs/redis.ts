@@ -316,7 +316,7 @@ export class RedisQueue implements Queue, Source, Cancellable, Retryable, Status
         const results = { output: output === undefined ? null : JSON.stringify(output), result_url: url ?? null, result_mime: mime ?? null, result_size: sizeBytes ?? null };
         return {
           ...base,
-          set: flatten({ ...results, completed_at: at, updated_at: at, started_at: outcome.startedAt }),
+          set: flatten({ ...results, completed_at: at, updated_at: at }),
           del: ["error", ...Object.entries(results).filter(([, v]) => v === null).map(([name]) => name)],
         };
       }

@@ -131,8 +131,9 @@ const appendLog = (n: number) =>
   `attempts_log = CASE WHEN ?${n} IS NULL THEN attempts_log WHEN attempts_log IS NULL THEN '[' || ?${n} || ']'
                        ELSE substr(attempts_log, 1, length(attempts_log) - 1) || ',' || ?${n} || ']' END`;
 
-const JOB_COLUMNS = `id, type, payload, headers, actor_id, tenant_id, max_retry, group_key, trace_id,
-  priority, unique_key, timeout_ms, attempts, requeues, queue, created_at`;
+const CLAIM_COLUMNS = `id, type, payload, headers, actor_id, tenant_id, max_retry, group_key, trace_id,
+  priority, unique_key, timeout_ms, attempts, requeues, created_at`;
+const JOB_COLUMNS = `${CLAIM_COLUMNS}, queue`;
 
 export const SQL = {
   insert: `
@@ -174,8 +175,9 @@ export const SQL = {
   // The caller parks flagged rows (and all but the first row of each key in a batch): they
   // leave jobs_available, so a backlog of one busy key is stepped over once, not on every
   // claim. When the key is released, the first parked job of the key is unparked.
+  // The claimer knows the queue it reads (?3): it is not read back per row.
   selectCandidates: `
-    SELECT ${JOB_COLUMNS}, run_at,
+    SELECT ${CLAIM_COLUMNS}, run_at,
       (group_key IS NOT NULL AND EXISTS (
         SELECT 1 FROM jobs AS holder INDEXED BY jobs_active
         WHERE holder.${HOLDING} AND holder.group_key = jobs.group_key AND holder.id <> jobs.id)) AS held
@@ -216,13 +218,11 @@ export const SQL = {
   // started and finished between two writes): the worker sends no separate start for it,
   // which keeps fast jobs at one row update per transition.
   // A succeeded job keeps claimed_by: the worker that ran its last attempt, for its history
-  // (attempt-history.ts); only a running row's claimed_by means a lease. ?8: when the handler
-  // started (it may have started and finished between two writes).
+  // (attempt-history.ts); only a running row's claimed_by means a lease.
   markSucceeded: `
     UPDATE jobs SET status = 'succeeded', error = NULL, attempts = attempts + 1 - attempt_started, attempt_started = 1, output = ?3, result_url = ?4, result_mime = ?5,
-                    result_size = ?6, completed_at = ?7, updated_at = ?7, started_at = coalesce(?8, started_at), lease_expires_at = NULL
-    WHERE id = ?1 AND status = 'running' AND claimed_by = ?2
-    RETURNING queue`,
+                    result_size = ?6, completed_at = ?7, updated_at = ?7, lease_expires_at = NULL
+    WHERE id = ?1 AND status = 'running' AND claimed_by = ?2`,
   // ?6 (and markDead's ?5): the attempt's history entry.
   markFailed: `
     UPDATE jobs SET status = 'failed', error = ?3, attempts = attempts + 1 - attempt_started, attempt_started = 1, run_at = ?4, updated_at = ?5, lease_expires_at = NULL, claimed_by = NULL,

@@ -259,7 +259,10 @@ export class SqliteQueue extends SyncQueue implements Source, Cancellable, Retry
         const limit = (taken.get(queue) ?? 0) + Math.min(n, max - claimed.length) + 4;
         const page = select.all(now, limit, queue) as (JobRow & { held: number; queue: string })[];
         if (page.length === limit) full.add(queue);
-        rows.push(...page);
+        for (const row of page) {
+          row.queue = queue;
+          rows.push(row);
+        }
       }
       if (left.size > 1) rows.sort(inClaimOrder);
       for (const row of rows) {
@@ -307,9 +310,9 @@ export class SqliteQueue extends SyncQueue implements Source, Cancellable, Retry
       case "succeeded": {
         const { output, url, mime, sizeBytes } = outcome.result;
         const outputText = output === undefined ? null : JSON.stringify(output);
-        const row = this.statement(SQL.markSucceeded).get(job.id, owner, outputText, url ?? null, mime ?? null, sizeBytes ?? null, outcome.at, outcome.startedAt ?? null) as { queue: string } | null;
-        if (row) succeeded.set(row.queue, (succeeded.get(row.queue) ?? 0) + 1);
-        return row !== null;
+        const changed = this.statement(SQL.markSucceeded).run(job.id, owner, outputText, url ?? null, mime ?? null, sizeBytes ?? null, outcome.at).changes > 0;
+        if (changed) succeeded.set(job.queue, (succeeded.get(job.queue) ?? 0) + 1);
+        return changed;
       }
       case "failed":
         return this.statement(SQL.markFailed).run(job.id, owner, outcome.error, outcome.retryAt, outcome.at, attemptEntry(outcome, owner)).changes > 0;

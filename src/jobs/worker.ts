@@ -181,7 +181,8 @@ export class Worker {
       this.running.delete(attempt.job.id);
       this.unhold(attempt.job.id);
       attempt.abort(new Error("worker shutting down"));
-      this.pending.push({ kind: "released", job: attempt.job, at: this.clock.now(), startedAt: attempt.startedAt });
+      const at = this.clock.now();
+      this.pending.push({ kind: "released", job: attempt.job, at, startedAt: attempt.startedAt(at) });
       this.logger.log("warn", "attempt interrupted by shutdown; job put back", logFields(attempt.job));
     }
     this.deadlines.stop();
@@ -238,8 +239,8 @@ export class Worker {
         };
         const batch = await this.source.settleAndClaim(outcomes, free, this.leaseMs, { startNow, started, inTransaction, ...this.allowances() });
         claimed = batch.claimed;
-        for (const job of claimed) this.hold(job);
-        for (const job of claimed) this.rates.get(job.queue)?.record(claimedAt);
+        if (this.limits.size > 0) for (const job of claimed) this.hold(job);
+        if (this.rates.size > 0) for (const job of claimed) this.rates.get(job.queue)?.record(claimedAt);
         if (inTransaction && !recorded) this.reportTransactional(batch.applied, claimed);
         this.report(batch.applied, claimed);
       } catch (error) {
@@ -304,6 +305,7 @@ export class Worker {
 
   /** A held job was settled or put back: its queue may claim one more. */
   private unhold(id: string): void {
+    if (this.heldIds.size === 0) return;
     const queue = this.heldIds.get(id);
     if (queue === undefined) return;
     this.heldIds.delete(id);
@@ -323,7 +325,7 @@ export class Worker {
       } else this.finish(job, { kind: "dead", job, error: `${error} (put back ${MAX_REQUEUES} times)`, at, deadLetterType: this.options.deadLetterType });
       return;
     }
-    const attempt = new Attempt(job, handler, job.timeoutMs ?? this.defaultTimeoutMs, this.logger, this.clock.now());
+    const attempt = new Attempt(job, handler, job.timeoutMs ?? this.defaultTimeoutMs, this.logger);
     this.running.set(job.id, attempt);
     this.deadlines.watch(attempt);
     void attempt.done.then((ended) => {
@@ -331,8 +333,8 @@ export class Worker {
       if (this.running.get(job.id) !== attempt) return;
       this.running.delete(job.id);
       this.startBuffered();
-      const startedAt = attempt.startedAt;
-      this.finish(job, ended.ok ? { kind: "succeeded", job, result: ended.result, at: this.clock.now(), startedAt } : this.failure(job, ended.error, { permanent: ended.permanent, startedAt, stack: ended.stack }));
+      // A success's start is the row's own (written at claim or start); a failure's goes to its history entry.
+      this.finish(job, ended.ok ? { kind: "succeeded", job, result: ended.result, at: this.clock.now() } : this.failure(job, ended.error, { permanent: ended.permanent, startedAt: attempt.startedAt(this.clock.now()), stack: ended.stack }));
     });
   }
 

@@ -27,6 +27,12 @@ describe.skipIf(!executablePath)("dashboard", () => {
   const cspViolations: string[] = [];
   const admin = { authorization: "Bearer dev-admin-token", "content-type": "application/json" };
   const api = async (path: string, init: RequestInit = {}) => (await fetch(`${base}${path}`, { ...init, headers: { ...admin, ...init.headers } })).json() as Promise<any>;
+  /** Opens an address of the dashboard and waits until the page shows it (a hash change
+   * within the page draws after its data arrives; until then the last page is still there). */
+  const open = async (hash: string, tab: Page = page) => {
+    await tab.goto(`${base}/admin${hash}`);
+    await tab.locator(`main[data-view="${hash}"]`).waitFor();
+  };
   const order = async () => {
     const book = (await api("/api/books?limit=1")).data[0];
     return (await api("/api/orders", { method: "POST", headers: { authorization: "Bearer dev-ana-token" }, body: JSON.stringify({ lines: [{ book_id: book.id, quantity: 1 }] }) })).data as { order_id: string; job_id: string };
@@ -111,7 +117,7 @@ describe.skipIf(!executablePath)("dashboard", () => {
     const { job_id } = (await api("/api/schedules/orphan/run", { method: "POST" })).data;
     await waitFor(async () => (await api(`/api/job_statuses/${job_id}`)).data.status === "dead", 10_000, "the job to die");
     const before = (await api(`/api/job_statuses/${job_id}`)).data.updated_at;
-    await page.goto(`${base}/admin#/jobs/${job_id}`);
+    await open(`#/jobs/${job_id}`);
     await page.getByRole("heading", { name: `Job ${job_id}` }).waitFor();
     await page.getByText("order no-such-order does not exist", { exact: false }).first().waitFor();
     await page.screenshot({ path: `${ARTIFACTS}/dashboard-dead-job.png` });
@@ -164,19 +170,19 @@ describe.skipIf(!executablePath)("dashboard", () => {
       delivery = (await api("/api/job_statuses?type=webhook_delivery&status=failed")).data[0];
       return Boolean(delivery);
     }, 15_000, "a delivery waiting for its retry");
-    await page.goto(`${base}/admin#/jobs/${delivery!.id}`);
+    await open(`#/jobs/${delivery!.id}`);
     await page.getByRole("button", { name: "Cancel" }).click();
     await page.getByRole("status").filter({ hasText: "Job cancelled" }).waitFor();
     await page.getByText("cancelled", { exact: true }).waitFor();
     expect((await api(`/api/job_statuses/${delivery!.id}`)).data.status).toBe("cancelled");
-    await page.goto(`${base}/admin#/schedules`);
+    await open("#/schedules");
     await page.getByRole("heading", { name: "Schedules" }).waitFor();
     await page.screenshot({ path: `${ARTIFACTS}/dashboard-schedules.png` });
   }, 30_000);
 
   test("search by job id prefix finds the job, and by part of its type", async () => {
     const { job_id } = await order();
-    await page.goto(`${base}/admin#/jobs`);
+    await open("#/jobs");
     await page.getByRole("heading", { name: "Jobs" }).waitFor();
     await page.keyboard.press("/"); // focuses the search box
     expect(await page.evaluate("document.activeElement?.id")).toBe("search");
@@ -192,10 +198,10 @@ describe.skipIf(!executablePath)("dashboard", () => {
     for (const id of found) expect(id.startsWith(prefix.toUpperCase())).toBe(true);
     expect(found.length).toBeLessThan(5);
     // A prefix no job has: no row.
-    await page.goto(`${base}/admin#/jobs?id=${job_id.slice(0, 10)}ZZZZZZZZZZZZZZZZ`);
+    await open(`#/jobs?id=${job_id.slice(0, 10)}ZZZZZZZZZZZZZZZZ`);
     await page.getByText("No jobs match.").waitFor();
     // Part of a type: every row listed has it.
-    await page.goto(`${base}/admin#/jobs?type=ceip`);
+    await open("#/jobs?type=ceip");
     await page.locator(`tr[data-row="${job_id}"]`).waitFor();
     for (const type of await page.locator("tbody td.type").allTextContents()) expect(type).toContain("ceip");
   }, 30_000);
@@ -208,7 +214,7 @@ describe.skipIf(!executablePath)("dashboard", () => {
     await waitFor(async () => (await states()).every((s) => s.status === "dead"), 15_000, "ten dead jobs");
     const before = await states();
     const chosen = [ids[1]!, ids[4]!, ids[8]!];
-    await page.goto(`${base}/admin#/jobs?status=dead&type=send_receipt`);
+    await open("#/jobs?status=dead&type=send_receipt");
     for (const id of ids) await page.locator(`tr[data-row="${id}"]`).waitFor();
     for (const id of chosen) await page.getByLabel(`Select job ${id}`).check();
     await page.getByText("3 selected").waitFor();
@@ -227,7 +233,7 @@ describe.skipIf(!executablePath)("dashboard", () => {
   }, 45_000);
 
   test("j and k move between rows with a visible focus, Enter opens the row", async () => {
-    await page.goto(`${base}/admin#/jobs`);
+    await open("#/jobs");
     await page.locator("tbody tr[data-row]").nth(1).waitFor();
     const focused = () => page.evaluate("document.activeElement?.dataset.row ?? null");
     const rows = await page.locator("tbody tr[data-row]").evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-row")!));
@@ -256,14 +262,14 @@ describe.skipIf(!executablePath)("dashboard", () => {
         return Boolean(delivery);
       }, 20_000, "a delivery refused three times");
       // Its page: three attempts, each with the receiver's refusal.
-      await page.goto(`${base}/admin#/jobs/${delivery!.id}`);
+      await open(`#/jobs/${delivery!.id}`);
       const attempts = page.locator("ol.timeline > li");
       await attempts.nth(2).waitFor();
       for (let i = 0; i < 3; i++) {
         await expect(attempts.nth(i).textContent()).resolves.toContain(`Attempt ${i + 1}`);
         await expect(attempts.nth(i).textContent()).resolves.toContain("receiver answered 503");
       }
-      await page.goto(`${base}/admin#/webhooks`);
+      await open("#/webhooks");
       const row = page.locator(`tr[data-row="${delivery!.id}"]`).first();
       await row.waitFor();
       expect(await row.textContent()).toContain("book.updated");
@@ -346,7 +352,7 @@ describe.skipIf(!executablePath)("dashboard", () => {
         for (const colorScheme of ["light", "dark"] as const) {
           await page.emulateMedia({ colorScheme });
           for (const [name, hash, heading] of pages) {
-            await page.goto(`${base}/admin${hash}`);
+            await open(hash);
             await page.getByRole("heading", { name: heading, exact: true }).waitFor();
             await page.locator("main table, main dl").first().waitFor();
             const { scrollWidth, innerWidth } = (await page.evaluate("({ scrollWidth: document.documentElement.scrollWidth, innerWidth })")) as { scrollWidth: number; innerWidth: number };

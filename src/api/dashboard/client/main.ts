@@ -33,7 +33,8 @@ function view(path: string, params: URLSearchParams): Promise<Node[]> {
 }
 
 async function render(): Promise<void> {
-  const [path = "/", query] = (location.hash.slice(1) || "/").split("?");
+  const hash = location.hash || "#/";
+  const [path = "/", query] = hash.slice(1).split("?");
   const section = `/${path.split("/")[1] ?? ""}`;
   for (const a of document.querySelectorAll<HTMLAnchorElement>("nav a")) {
     if (a.getAttribute("href")!.slice(1) === section) a.setAttribute("aria-current", "page");
@@ -47,6 +48,7 @@ async function render(): Promise<void> {
     if (seq !== renders) return;
     const focused = (document.activeElement as HTMLElement | null)?.closest<HTMLElement>("[data-row]")?.dataset.row;
     main.replaceChildren(...nodes);
+    main.dataset.view = hash; // which address the page shows (tests wait for it after a hash change)
     // A live refresh keeps the row the keyboard was on.
     if (focused) main.querySelector<HTMLElement>(`[data-row="${CSS.escape(focused)}"]`)?.focus();
     if (searchAfterRender) (searchAfterRender = false), document.getElementById("search")?.focus();
