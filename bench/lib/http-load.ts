@@ -40,7 +40,7 @@ export async function start(argvFor: (port: number) => string[], probe: string, 
     try {
       return await startOn(argvFor, freePort(), probe, cwd);
     } catch (error) {
-      if (attempt === 3 || !/EADDRINUSE/.test(String(error))) throw error;
+      if (attempt === 3 || !/EADDRINUSE|already in use/.test(String(error))) throw error;
     }
   }
 }

@@ -87,18 +87,10 @@ export class SandboxPool {
     return pool;
   }
 
-  /** A worker Handler for each sandboxed type: each call runs the job in a thread. */
+  /** A worker Handler for each sandboxed type: each call runs the job in a thread. A thrown
+   * error comes back with the thread's stack, so the attempt's history keeps it. */
   handlers(): Record<string, Handler> {
-    return Object.fromEntries(
-      Object.keys(this.init.types).map((type) => [
-        type,
-        (job, context) =>
-          this.run(type, job, context.signal).catch((error: Error) => {
-            context.logger.log("warn", "sandboxed handler failed", { job_id: job.id, type, error: error.message, stack: error.stack });
-            throw error;
-          }),
-      ]),
-    );
+    return Object.fromEntries(Object.keys(this.init.types).map((type) => [type, (job, context) => this.run(type, job, context.signal)]));
   }
 
   /** Runs one job of `type` in a thread; rejects with the handler's error (its name, message and stack). */

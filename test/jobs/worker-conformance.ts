@@ -395,13 +395,13 @@ export function workerConformance(name: string, factory: QueueFactory): void {
       test("results and errors are stored; an endless loop is terminated at its timeout and its job retried", async () => {
         const worker = start(pool.handlers());
         const [ok, failed, looping] = await queue.enqueueMany([
-          { type: "echo", payload: { n: 1 } }, { type: "fail", payload: 2, maxRetry: 1 }, { type: "spin", payload: { foreverOnAttempt: 1, ms: 1 }, timeoutMs: 200, maxRetry: 2 },
+          { type: "echo", payload: { n: 1 } }, { type: "fail", payload: 2, maxRetry: 1 }, { type: "spin", payload: { foreverOnAttempt: 1, ms: 1 }, timeoutMs: 1_000, maxRetry: 2 },
         ]);
         await waitFor(async () => (await status(looping!)) === "failed", 10_000, "the loop to time out");
         await worker.whenIdle();
         expect(await queue.getStatus(ok!)).toMatchObject({ status: "succeeded", output: { payload: { n: 1 }, attempt: 1 } });
         expect(await queue.getStatus(failed!)).toMatchObject({ status: "dead", error: "bad payload 2" });
-        expect(await queue.getStatus(looping!)).toMatchObject({ attempts: 1, error: "timed out after 200 ms" });
+        expect(await queue.getStatus(looping!)).toMatchObject({ attempts: 1, error: "timed out after 1000 ms" });
         clock.advance(5_000);
         worker.wake();
         await waitFor(async () => (await status(looping!)) === "succeeded", 10_000, "the retry");
