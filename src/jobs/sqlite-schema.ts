@@ -144,25 +144,26 @@ export const SQL = {
   // Index: jobs_unique.
   findUnfinishedByUniqueKey: `SELECT id FROM jobs WHERE unique_key = ? AND ${UNFINISHED}`,
 
-  // The queues that have waiting jobs: a skip-scan of jobs_available's first column, one index
-  // seek per queue (not a read of every waiting job).
+  // The queues that have waiting jobs and are not paused: a skip-scan of jobs_available's
+  // first column, one index seek per queue (not a read of every waiting job), and a primary-key
+  // look-up of each in job_queues. Read from the file on every claim, in the claim's
+  // transaction, so a pause written by another process (the CLI) holds from its commit on.
   waitingQueues: `
     WITH RECURSIVE queues(name) AS (
       SELECT (SELECT min(queue) FROM jobs INDEXED BY jobs_available WHERE ${CLAIMABLE})
       UNION ALL
       SELECT (SELECT min(queue) FROM jobs INDEXED BY jobs_available WHERE ${CLAIMABLE} AND queue > queues.name)
       FROM queues WHERE queues.name IS NOT NULL)
-    SELECT name FROM queues WHERE name IS NOT NULL`,
-  // Index: none needed; the table holds a row per queue ever paused.
-  pausedQueues: `SELECT name FROM job_queues WHERE paused = 1`,
+    SELECT name FROM queues
+    WHERE name IS NOT NULL AND NOT EXISTS (SELECT 1 FROM job_queues WHERE job_queues.name = queues.name AND paused = 1)`,
   // Index: primary key of job_queues.
   setPaused: `
     INSERT INTO job_queues (name, paused, updated_at) VALUES (?1, ?2, ?3)
     ON CONFLICT (name) DO UPDATE SET paused = excluded.paused, updated_at = excluded.updated_at`,
   // A state declared in code: stored only if the queue has none yet.
   declarePaused: `INSERT INTO job_queues (name, paused, updated_at) VALUES (?1, ?2, ?3) ON CONFLICT (name) DO NOTHING`,
-  // Succeeded jobs per queue, kept up to date by the settle (one statement per queue per batch)
-  // and by the deletes. Index: primary key of job_queue_succeeded.
+  // Succeeded jobs per queue, kept up to date by the settle (one statement per queue per batch,
+  // and batches are nearly always of one queue) and by the deletes. Index: primary key of job_queue_succeeded.
   countSucceeded: `
     INSERT INTO job_queue_succeeded (queue, n) VALUES (?1, ?2)
     ON CONFLICT (queue) DO UPDATE SET n = n + excluded.n`,

@@ -51,10 +51,9 @@ export class SqliteQueue extends SyncQueue implements Source, Cancellable, Retry
     if (outcomes.length === 0 && max <= 0 && started.length === 0) return Promise.resolve({ claimed: [], applied: [] });
     return this.db.write(() => {
       if (started.length > 0) this.statement(SQL.markStarted).run(JSON.stringify(started), this.clock.now(), this.db.ownerId);
-      const succeeded = new Map<string, number>();
+      const succeeded: string[] = []; // the queue of each job that succeeded
       const applied = outcomes.filter((outcome) => this.settle(outcome, succeeded));
-      // One count per queue per batch, not per job.
-      for (const [queue, n] of succeeded) this.statement(SQL.countSucceeded).run(queue, n);
+      this.countSucceeded(succeeded, 1);
       const claimed = max > 0 ? this.claim(max, leaseMs, options.startNow ?? max, options.queueAllowances) : [];
       options.inTransaction?.(applied, claimed);
       return { claimed, applied };
@@ -199,19 +198,29 @@ export class SqliteQueue extends SyncQueue implements Source, Cancellable, Retry
 
   /** Deleted rows no longer count: the succeeded ones come off their queue's kept count. */
   private uncount(rows: readonly { queue: string; status: string }[]): void {
-    const succeeded = new Map<string, number>();
-    for (const row of rows) if (row.status === "succeeded") succeeded.set(row.queue, (succeeded.get(row.queue) ?? 0) + 1);
-    for (const [queue, n] of succeeded) this.statement(SQL.countSucceeded).run(queue, -n);
+    this.countSucceeded(rows.filter((row) => row.status === "succeeded").map((row) => row.queue), -1);
   }
 
-  /** Queues with waiting jobs that are not paused. */
+  /**
+   * Adds `sign` × (how many times each queue is listed) to the queues' kept succeeded counts:
+   * one statement per queue, not per job — a batch of one queue (the usual) needs no grouping.
+   */
+  private countSucceeded(queues: readonly string[], sign: 1 | -1): void {
+    if (queues.length === 0) return;
+    const count = this.statement(SQL.countSucceeded);
+    const first = queues[0]!;
+    if (queues.every((queue) => queue === first)) {
+      count.run(first, sign * queues.length);
+      return;
+    }
+    const byQueue = new Map<string, number>();
+    for (const queue of queues) byQueue.set(queue, (byQueue.get(queue) ?? 0) + 1);
+    for (const [queue, n] of byQueue) count.run(queue, sign * n);
+  }
+
+  /** Queues with waiting jobs that are not paused (the pauses read from the file: another process may set them). */
   private openQueues(): string[] {
-    const waiting = (this.statement(SQL.waitingQueues).all() as { name: string }[]).map((r) => r.name);
-    if (waiting.length === 0) return waiting;
-    const paused = this.statement(SQL.pausedQueues).all() as { name: string }[];
-    if (paused.length === 0) return waiting;
-    const skip = new Set(paused.map((r) => r.name));
-    return waiting.filter((name) => !skip.has(name));
+    return (this.statement(SQL.waitingQueues).all() as { name: string }[]).map((r) => r.name);
   }
 
   // One statement (or a unique-key read then an insert, with no await between): atomic as is,
@@ -239,11 +248,59 @@ export class SqliteQueue extends SyncQueue implements Source, Cancellable, Retry
    */
   private claim(max: number, leaseMs: number, startNow: number, allowances: Readonly<Record<string, number>> = {}): Job[] {
     const now = this.clock.now();
+    const open = this.openQueues();
+    if (open.length === 0) return [];
+    // The usual case, one open queue with no allowance below max: one range read, no merging
+    // and no per-queue bookkeeping per row.
+    const only = open.length === 1 ? open[0]! : undefined;
+    const claimed = only !== undefined && (allowances[only] ?? max) >= max ? this.claimFrom(only, max, now) : this.claimMerged(open, max, now, allowances);
+    this.mark(claimed, now, leaseMs, startNow);
+    return claimed;
+  }
+
+  /** Claims up to `max` due jobs of one queue, in claim order, at most one per group key. */
+  private claimFrom(queue: string, max: number, now: number): Job[] {
     const select = this.statement(SQL.selectCandidates);
-    const park = this.statement(SQL.park);
+    const keysInBatch = new Set<string>();
+    const claimed: Job[] = [];
+    for (;;) {
+      // Rows taken earlier in this claim are not marked yet, so they come back first: skip them.
+      const taken = claimed.length;
+      const limit = max + 4;
+      const rows = select.all(now, limit, queue) as (JobRow & { held: number; queue: string })[];
+      for (let i = taken; i < rows.length && claimed.length < max; i++) {
+        const row = rows[i]!;
+        if (this.parkedBehindItsKey(row, keysInBatch)) continue;
+        row.queue = queue;
+        row.attempts += 1; // the attempt it will be (counted now, or when it starts)
+        claimed.push(rowToJob(row));
+      }
+      // A full page is read again (past the rows parked meanwhile) while more may be taken.
+      if (claimed.length === max || rows.length < limit) return claimed;
+    }
+  }
+
+  /**
+   * A job waiting behind another of its key (held by a running or retrying job, or taken
+   * earlier in this batch) is parked: it leaves the claim index, so the next claims do not
+   * step over it again. False for a job that may be claimed (its key is then taken).
+   */
+  private parkedBehindItsKey(row: JobRow & { held: number }, keysInBatch: Set<string>): boolean {
+    if (row.group_key === null) return false;
+    if (row.held || keysInBatch.has(row.group_key)) {
+      this.statement(SQL.park).run(row.id);
+      return true;
+    }
+    keysInBatch.add(row.group_key);
+    return false;
+  }
+
+  /** Claims from several queues (or under allowances): each queue's page read, then merged in claim order. */
+  private claimMerged(open: readonly string[], max: number, now: number, allowances: Readonly<Record<string, number>>): Job[] {
+    const select = this.statement(SQL.selectCandidates);
     // queue → how many more of its jobs this claim may take
     const left = new Map<string, number>();
-    for (const queue of this.openQueues()) {
+    for (const queue of open) {
       const n = Math.min(max, allowances[queue] ?? max);
       if (n > 0) left.set(queue, n);
     }
@@ -269,15 +326,7 @@ export class SqliteQueue extends SyncQueue implements Source, Cancellable, Retry
         if (claimed.length === max) break;
         const n = left.get(row.queue) ?? 0;
         if (n === 0 || ids.has(row.id)) continue;
-        if (row.group_key !== null) {
-          // Waiting behind another job of its key: park it (it leaves the claim index) so the
-          // next claims do not step over it again.
-          if (row.held || keysInBatch.has(row.group_key)) {
-            park.run(row.id);
-            continue;
-          }
-          keysInBatch.add(row.group_key);
-        }
+        if (this.parkedBehindItsKey(row, keysInBatch)) continue;
         row.attempts += 1; // the attempt it will be (counted now, or when it starts)
         ids.add(row.id);
         claimed.push(rowToJob(row));
@@ -288,22 +337,26 @@ export class SqliteQueue extends SyncQueue implements Source, Cancellable, Retry
       // (past the rows parked meanwhile) while it may take more.
       for (const [queue, n] of [...left]) if (n === 0 || !full.has(queue)) left.delete(queue);
     }
+    return claimed;
+  }
+
+  /** Leases the claimed jobs: the first `startNow` start now (their attempt counts), the rest are claimed ahead. */
+  private mark(claimed: readonly Job[], now: number, leaseMs: number, startNow: number): void {
     const list = claimed.map((job) => job.id);
     const starting = Math.max(0, startNow);
     if (starting > 0 && list.length > 0) this.statement(SQL.markRunning).run(JSON.stringify(list.slice(0, starting)), now, now + leaseMs, this.db.ownerId);
     if (list.length > starting) this.statement(SQL.markClaimedAhead).run(JSON.stringify(list.slice(starting)), now, now + leaseMs, this.db.ownerId);
-    return claimed;
   }
 
   /** Applies one outcome; false when the job is no longer this owner's running attempt. */
-  private settle(outcome: Outcome, succeeded: Map<string, number>): boolean {
+  private settle(outcome: Outcome, succeeded: string[]): boolean {
     const applied = this.applyOutcome(outcome, succeeded);
     // A finished or put-back job releases its group key (a failed one keeps it for its retry).
     if (applied && outcome.kind !== "failed" && outcome.job.groupKey !== null) this.releaseGroup(outcome.job.groupKey);
     return applied;
   }
 
-  private applyOutcome(outcome: Outcome, succeeded: Map<string, number>): boolean {
+  private applyOutcome(outcome: Outcome, succeeded: string[]): boolean {
     const { job } = outcome;
     const owner = this.db.ownerId;
     switch (outcome.kind) {
@@ -311,7 +364,7 @@ export class SqliteQueue extends SyncQueue implements Source, Cancellable, Retry
         const { output, url, mime, sizeBytes } = outcome.result;
         const outputText = output === undefined ? null : JSON.stringify(output);
         const changed = this.statement(SQL.markSucceeded).run(job.id, owner, outputText, url ?? null, mime ?? null, sizeBytes ?? null, outcome.at).changes > 0;
-        if (changed) succeeded.set(job.queue, (succeeded.get(job.queue) ?? 0) + 1);
+        if (changed) succeeded.push(job.queue);
         return changed;
       }
       case "failed":

@@ -37,9 +37,10 @@ test("the forwarding outbox is read in claim order through jobs_available and em
   expect(plan(SQL.removeForwarded)).toMatch(/^SEARCH jobs USING (INDEX sqlite_autoindex_jobs_1|PRIMARY KEY) \(id=\?\)$/);
 });
 
-test("the open queues are found by a skip-scan of jobs_available, one seek per queue", () => {
+test("the open queues are found by a skip-scan of jobs_available, one seek per queue, each one's pause by primary key", () => {
   const p = plan(SQL.waitingQueues);
   expect(p).toContain("SEARCH jobs USING INDEX jobs_available (queue>?)");
+  expect(p).toContain("SEARCH job_queues USING PRIMARY KEY (name=?)");
   expect(p).not.toMatch(/SCAN jobs(?! USING INDEX jobs_available)/);
   expect(p).not.toContain("TEMP B-TREE");
 });

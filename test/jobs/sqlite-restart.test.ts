@@ -1,5 +1,6 @@
 // What a restart must get right: jobs left running by a dead owner, group holds, delays.
 import { afterEach, beforeEach, expect, test } from "bun:test";
+import { Database } from "bun:sqlite";
 import { openDatabase } from "../../src/db/index.ts";
 import { SqliteQueue, jobsMigrations } from "../../src/jobs/sqlite.ts";
 import { Worker } from "../../src/jobs/worker.ts";
@@ -75,4 +76,22 @@ test("jobs parked behind a busy group key are all carried out, in order, after a
   expect(order).toEqual([0, 1, 2, 3, 4, 5]);
   expect(ids.map((id) => second.queue.getStatus(id)?.status)).toEqual(ids.map(() => "succeeded"));
   second.db.close();
+});
+
+test("a pause or resume written to the file by another connection holds for the next claim (nothing is cached)", async () => {
+  const app = open();
+  const other = new Database(tmp.file("shop.db"));
+  const setPaused = (paused: number) => other.run("INSERT INTO job_queues (name, paused, updated_at) VALUES ('mail', ?1, 0) ON CONFLICT (name) DO UPDATE SET paused = ?1", [paused]);
+  try {
+    app.queue.enqueue({ type: "t", queue: "mail" });
+    app.queue.enqueue({ type: "t", queue: "mail" });
+    expect((await app.queue.settleAndClaim([], 1, 30_000)).claimed.map((j) => j.queue)).toEqual(["mail"]);
+    setPaused(1);
+    expect((await app.queue.settleAndClaim([], 1, 30_000)).claimed).toEqual([]);
+    setPaused(0);
+    expect((await app.queue.settleAndClaim([], 1, 30_000)).claimed.map((j) => j.queue)).toEqual(["mail"]);
+  } finally {
+    other.close();
+    app.db.close();
+  }
 });
