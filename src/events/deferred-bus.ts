@@ -46,9 +46,10 @@ export class DeferredBus implements RelayTarget {
     return this.open().publishEvent(event);
   }
 
-  publishEvents(events: readonly Event[]): Promise<void> {
+  publishEvents(events: readonly Event[], jsons?: readonly string[]): Promise<void> {
     const inner = this.open();
-    return inner.publishEvents ? inner.publishEvents(events) : Promise.all(events.map((e) => inner.publishEvent(e))).then(() => {});
+    if (inner.publishEvents) return inner.publishEvents(events, jsons);
+    return Promise.all(events.map((e, i) => (jsons && inner.publishEventJson ? inner.publishEventJson(e, jsons[i]!) : inner.publishEvent(e)))).then(() => {});
   }
 
   flush(): Promise<void> {

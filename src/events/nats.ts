@@ -43,6 +43,8 @@ interface Subscribed {
   ready: Promise<unknown>;
 }
 
+const UTF8 = new TextEncoder();
+
 export class NatsBus implements EventBus {
   private readonly subscriptions = new Set<Subscribed>();
   /** False from a disconnect until the client is back: the client's own buffer loses what is published then. */
@@ -96,8 +98,13 @@ export class NatsBus implements EventBus {
    * Rejects with EventTooLargeError, at once and even while NATS is away, for an event over the
    * server's max_payload (or the stream's max_msg_size).
    */
-  async publishEvent(event: Event): Promise<void> {
-    const body = new TextEncoder().encode(JSON.stringify(event));
+  publishEvent(event: Event): Promise<void> {
+    return this.publishEventJson(event, JSON.stringify(event));
+  }
+
+  /** publishEvent with the event's JSON already made (the outbox's stored row). */
+  async publishEventJson(event: Event, json: string): Promise<void> {
+    const body = UTF8.encode(json);
     this.checkSize(event, body);
     if (!this.connected) throw new Error("not connected to NATS");
     const subject = this.prefix + event.type;

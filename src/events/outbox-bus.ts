@@ -25,8 +25,11 @@ export interface RelayTarget extends EventBus {
   subscribe(pattern: string, handler: EventHandler, options?: object): () => void;
   /** Resolves once everything published so far has reached the broker; rejects if it may not have. */
   flush?(): Promise<void>;
-  /** Publishes several events in order as one request (Kafka: one produce), all or nothing. */
-  publishEvents?(events: readonly Event[]): Promise<void>;
+  /** Publishes several events in order as one request (Kafka: one produce), all or nothing;
+   * `jsons[i]`, when given, is events[i]'s JSON already made (the outbox's stored row). */
+  publishEvents?(events: readonly Event[], jsons?: readonly string[]): Promise<void>;
+  /** publishEvent with the event's JSON already made: the relay sends what it stored. */
+  publishEventJson?(event: Event, json: string): Promise<void>;
   /** The most bytes an event's JSON may have, when the broker has said. */
   readonly maxEventBytes?: number;
 }
@@ -156,7 +159,7 @@ export class OutboxBus implements EventBus {
         await this.pause(null);
         continue;
       }
-      const { done, error } = await this.send(rows.map((r) => r.event));
+      const { done, error } = await this.send(rows.map((r) => r.event), rows.map((r) => r.json));
       if (done > 0) this.sentUpTo = rows[done - 1]!.seq;
       if (done === rows.length) {
         if (this.away) this.logger.log("info", `${this.engine} back: events kept meanwhile are delivered`, {});
@@ -176,14 +179,19 @@ export class OutboxBus implements EventBus {
    * Hands the events to the broker in order. `done`: how many of them, from the first, the
    * broker acknowledged or refused for good (dropped, and logged); the rest are tried again.
    */
-  private async send(events: readonly Event[]): Promise<{ done: number; error: unknown }> {
+  private async send(events: readonly Event[], jsons?: readonly string[]): Promise<{ done: number; error: unknown }> {
     try {
       if (this.inner.publishEvents) {
-        await this.inner.publishEvents(events);
+        await this.inner.publishEvents(events, jsons);
+        // A bus that takes batches may still need its flush to know they arrived (NATS behind
+        // the DeferredBus that `serve` puts in front: its publish only fills a socket buffer).
+        if (this.inner.flush) await this.confirm();
         return { done: events.length, error: null };
       }
       // Pipelined, in order on one connection; the first failure ends what counts as sent.
-      const results = await Promise.allSettled(events.map((event) => this.inner.publishEvent(event)));
+      const inner = this.inner;
+      const publish = (event: Event, i: number) => (jsons && inner.publishEventJson ? inner.publishEventJson(event, jsons[i]!) : inner.publishEvent(event));
+      const results = await Promise.allSettled(events.map(publish));
       let done = 0;
       let error: unknown = null;
       for (const result of results) {
@@ -196,7 +204,7 @@ export class OutboxBus implements EventBus {
         }
         done++;
       }
-      if (done > 0 && this.inner.flush) await withTimeout(this.inner.flush(), FLUSH_TIMEOUT_MS, `${this.engine} did not confirm in ${FLUSH_TIMEOUT_MS} ms`);
+      if (done > 0 && this.inner.flush) await this.confirm();
       return { done, error };
     } catch (error) {
       if (error instanceof EventTooLargeError && events.length === 1) {
@@ -208,11 +216,16 @@ export class OutboxBus implements EventBus {
     }
   }
 
+  /** Everything published so far reached the broker (its flush), or rejects within FLUSH_TIMEOUT_MS. */
+  private confirm(): Promise<void> {
+    return withTimeout(this.inner.flush!(), FLUSH_TIMEOUT_MS, `${this.engine} did not confirm in ${FLUSH_TIMEOUT_MS} ms`);
+  }
+
   /** A batch the broker refused for one event's size: each on its own, to find and drop that one. */
   private async sendOneByOne(events: readonly Event[]): Promise<{ done: number; error: unknown }> {
     let done = 0;
     for (const event of events) {
-      const { done: one, error } = await this.send([event]);
+      const { done: one, error } = await this.send([event]); // serialized again: rare, and the sizes are what is in question
       if (one === 0) return { done, error };
       done++;
     }

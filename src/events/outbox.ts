@@ -43,6 +43,8 @@ const SQL = {
 export interface OutboxRow {
   seq: number;
   event: Event;
+  /** The event's JSON as stored: what goes to the broker, so it is not serialized twice. */
+  json: string;
 }
 
 export interface OutboxBacklog {
@@ -99,7 +101,7 @@ export class EventOutbox {
     this.db.afterCommit(() => {
       if (seq > this.committed) this.committed = seq;
       if (this.cache) {
-        if (this.cache.length < MAX_CACHED) this.cache.push({ seq, event });
+        if (this.cache.length < MAX_CACHED) this.cache.push({ seq, event, json });
         else this.cache = null; // the broker is away: the table has them; no need to hold them twice
       }
       for (const listener of this.listeners) listener();
@@ -122,7 +124,7 @@ export class EventOutbox {
       return cache.slice(0, limit);
     }
     const found = this.db.sqlite.query(SQL.next).all(after, this.committed, limit) as { seq: number; event: string }[];
-    const rows = found.map((row) => ({ seq: row.seq, event: JSON.parse(row.event) as Event }));
+    const rows = found.map((row) => ({ seq: row.seq, event: JSON.parse(row.event) as Event, json: row.event }));
     // Caught up with the table: from here on every commit is cached (nothing can commit
     // between this read and this line: both run in one synchronous turn).
     if (rows.length < limit) this.cache = rows;

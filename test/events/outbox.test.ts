@@ -4,6 +4,7 @@
 import { afterEach, expect, test } from "bun:test";
 import { openDatabase, type Db } from "../../src/db/open.ts";
 import { EventTooLargeError } from "../../src/events/bus.ts";
+import { DeferredBus } from "../../src/events/deferred-bus.ts";
 import { createEvent, type Event } from "../../src/events/event.ts";
 import { InProcessBus } from "../../src/events/memory-bus.ts";
 import { OutboxBus, type RelayTarget } from "../../src/events/outbox-bus.ts";
@@ -61,6 +62,32 @@ test("while the broker refuses, events wait in the outbox in order; once it take
   await waitFor(() => got.length === 3, 5_000, "the kept events, then the new one");
   expect(numbers(got)).toEqual([1, 2, 3]);
   await waitFor(() => rows(db) === 0, 2_000, "the acknowledged events to leave the file");
+  await bus.close();
+});
+
+test("behind the DeferredBus that serve puts in front, an event counts as sent only once the broker confirmed it (its flush): unconfirmed ones are sent again, as stored", async () => {
+  const db = open();
+  const published: string[] = [];
+  let flushes = 0;
+  // NATS-like: publish only fills a socket buffer; flush is the broker's confirmation. The first
+  // confirmation fails (the connection dropped with the buffer unsent).
+  const nats: RelayTarget = {
+    publish: () => Promise.reject(new Error("the relay uses publishEvent")),
+    publishEvent: async (event) => void published.push(event.id),
+    flush: async () => {
+      if (++flushes === 1) throw new Error("connection lost before the PONG");
+    },
+    subscribe: () => () => {},
+    close: async () => {},
+  };
+  const deferred = new DeferredBus(async () => nats, silentLogger, "test");
+  await deferred.opened;
+  const bus = new OutboxBus(db, deferred, { logger: silentLogger, engine: "test", deleteEveryMs: 20 });
+  const events = [await bus.publish("tick", { n: 1 }), await bus.publish("tick", { n: 2 })];
+  await waitFor(() => flushes >= 2 && rows(db) === 0, 5_000, "a confirmed resend, then the rows gone");
+  const times = (id: string) => published.filter((p) => p === id).length;
+  expect(times(events[0]!.id)).toBeGreaterThanOrEqual(2); // its first confirmation failed: sent again
+  for (const event of events) expect(times(event.id)).toBeGreaterThanOrEqual(1);
   await bus.close();
 });
 
