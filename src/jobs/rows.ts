@@ -1,6 +1,6 @@
 // The one boundary between snake_case storage rows and camelCase job objects.
 import { attemptHistory } from "./attempt-history.ts";
-import { DEFAULT_QUEUE, type Job, type JobState, type JobStatus } from "./types.ts";
+import { DEFAULT_QUEUE, type AttemptRecord, type Job, type JobState, type JobStatus } from "./types.ts";
 
 export interface JobRow {
   id: string;
@@ -85,9 +85,18 @@ export function rowToState(row: StateRow): JobState {
     startedAt: row.started_at,
     completedAt: row.completed_at,
     updatedAt: row.updated_at,
-    attemptsHistory: attemptHistory({
-      status: row.status, attempts: row.attempts, attemptStarted: Number(row.attempt_started ?? 1) === 1, startedAt: row.started_at,
-      completedAt: row.completed_at, worker: row.claimed_by ?? null, log: row.attempts_log,
-    }),
+    // Parsed when first read: only an admin's view shows it, and a point read is most often
+    // the job's own user polling (the log is JSON of every attempt).
+    get attemptsHistory() {
+      const history = attemptHistory({
+        status: row.status, attempts: row.attempts, attemptStarted: Number(row.attempt_started ?? 1) === 1, startedAt: row.started_at,
+        completedAt: row.completed_at, worker: row.claimed_by ?? null, log: row.attempts_log,
+      });
+      Object.defineProperty(this, "attemptsHistory", { value: history, writable: true, enumerable: true, configurable: true });
+      return history;
+    },
+    set attemptsHistory(history: AttemptRecord[]) {
+      Object.defineProperty(this, "attemptsHistory", { value: history, writable: true, enumerable: true, configurable: true });
+    },
   };
 }
