@@ -14,6 +14,20 @@ const UNFINISHED = `status IN ('enqueued', 'running', 'failed')`;
 // Parked: waiting behind another job of its group key (see selectCandidates).
 const CLAIMABLE = `${AVAILABLE} AND parked = 0`;
 
+// Waiting, parked, running and troubled jobs counted by `column` and status, each part read
+// through the partial index of its states: bounded by the jobs in those states, never a scan of
+// the finished ones.
+function countsBy(column: "type" | "queue"): string {
+  return `
+    SELECT ${column}, status, count(*) AS n FROM jobs INDEXED BY jobs_available WHERE ${CLAIMABLE} GROUP BY ${column}, status
+    UNION ALL
+    SELECT ${column}, status, count(*) FROM jobs INDEXED BY jobs_parked WHERE ${AVAILABLE} AND parked = 1 GROUP BY ${column}, status
+    UNION ALL
+    SELECT ${column}, status, count(*) FROM jobs INDEXED BY jobs_active WHERE ${HOLDING} AND status = 'running' GROUP BY ${column}, status
+    UNION ALL
+    SELECT ${column}, status, count(*) FROM jobs INDEXED BY jobs_troubled WHERE status IN ('dead', 'cancelled') GROUP BY ${column}, status`;
+}
+
 export const jobsMigrations: Migration[] = [
   {
     component: "jobs",
@@ -290,26 +304,11 @@ export const SQL = {
   // An operator deletes one finished job (and its history). Index: primary key.
   deleteFinished: `DELETE FROM jobs WHERE id = ?1 AND status IN ('succeeded', 'dead', 'cancelled') RETURNING queue, status`,
 
-  // Jobs by state and type for the dashboard, each part read through the partial index of its
-  // states — bounded by the jobs in those states, never a scan of the finished ones.
-  stateCounts: `
-    SELECT status, type, count(*) AS n FROM jobs INDEXED BY jobs_available WHERE ${CLAIMABLE} GROUP BY status, type
-    UNION ALL
-    SELECT status, type, count(*) FROM jobs INDEXED BY jobs_parked WHERE ${AVAILABLE} AND parked = 1 GROUP BY status, type
-    UNION ALL
-    SELECT status, type, count(*) FROM jobs INDEXED BY jobs_active WHERE ${HOLDING} AND status = 'running' GROUP BY status, type
-    UNION ALL
-    SELECT status, type, count(*) FROM jobs INDEXED BY jobs_troubled WHERE status IN ('dead', 'cancelled') GROUP BY status, type`,
+  // Jobs by state and type for the dashboard.
+  stateCounts: countsBy("type"),
 
   // The same by queue, and the succeeded ones from their kept count: the queues page.
-  queueCounts: `
-    SELECT queue, status, count(*) AS n FROM jobs INDEXED BY jobs_available WHERE ${CLAIMABLE} GROUP BY queue, status
-    UNION ALL
-    SELECT queue, status, count(*) FROM jobs INDEXED BY jobs_parked WHERE ${AVAILABLE} AND parked = 1 GROUP BY queue, status
-    UNION ALL
-    SELECT queue, status, count(*) FROM jobs INDEXED BY jobs_active WHERE ${HOLDING} AND status = 'running' GROUP BY queue, status
-    UNION ALL
-    SELECT queue, status, count(*) FROM jobs INDEXED BY jobs_troubled WHERE status IN ('dead', 'cancelled') GROUP BY queue, status
+  queueCounts: `${countsBy("queue")}
     UNION ALL
     SELECT queue, 'succeeded', n FROM job_queue_succeeded`,
   queueStates: `SELECT name, paused FROM job_queues`,

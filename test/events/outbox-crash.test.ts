@@ -6,7 +6,7 @@
 // cluster run by kcat: the Kafka protocol, not Apache Kafka). 20,000 kept events, past the old
 // in-memory limit of 10,000, are checked at the outbox level (outbox.test.ts): 20,000 real
 // orders would take minutes here.
-import { afterEach, describe, expect, test } from "bun:test";
+import { afterEach, expect, test } from "bun:test";
 import { openDatabase } from "../../src/db/open.ts";
 import { killChildren, spawnBun, spawnCommand, type Child } from "../support/child.ts";
 import { KCAT, startKafkaMock, type KafkaMock } from "../support/kafka-mock.ts";
@@ -14,6 +14,7 @@ import { listeningUrl } from "../support/serve-child.ts";
 import { tcpProxy } from "../support/tcp-proxy.ts";
 import { tempDir } from "../support/temp.ts";
 import { waitFor } from "../support/wait.ts";
+import { toolPresent } from "../support/engines.ts";
 
 afterEach(killChildren);
 
@@ -47,18 +48,6 @@ async function portOpen(port: number): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-function needs(tool: string | null, what: string, name: string): boolean {
-  if (tool) return true;
-  if (process.env.CI === "true") test(`${name}: needs ${what} (CI=true requires it; .ci/run installs it)`, () => {
-    throw new Error(`${what} is not installed`);
-  });
-  else {
-    console.warn(`SKIPPED: ${name} (needs ${what})`);
-    describe.skip(name, () => test(`needs ${what}`, () => {}));
-  }
-  return false;
 }
 
 async function placeOrders(base: string, bookId: string, n: number): Promise<string[]> {
@@ -124,7 +113,7 @@ function tillSurvives(name: string, broker: () => Broker) {
   }, 180_000);
 }
 
-if (needs(NATS_SERVER, "nats-server (/usr/sbin/nats-server)", "outbox crash test on NATS")) {
+if (toolPresent(NATS_SERVER, "nats-server (/usr/sbin/nats-server)", "outbox crash test on NATS")) {
   let port = 0;
   let server: Child | null = null;
   const dir = tempDir();
@@ -145,7 +134,7 @@ if (needs(NATS_SERVER, "nats-server (/usr/sbin/nats-server)", "outbox crash test
   }));
 }
 
-if (needs(KCAT, "kcat (librdkafka's mock Kafka cluster)", "outbox crash test on Kafka")) {
+if (toolPresent(KCAT, "kcat (librdkafka's mock Kafka cluster)", "outbox crash test on Kafka")) {
   let mock: KafkaMock | null = null;
   tillSurvives("kafka (mock cluster)", () => ({
     async start() {
