@@ -1,35 +1,19 @@
 // Per-app request helpers: who is calling (resolved once per request), and whether the
 // caller sees everything (admin) or only their own rows.
-import { monotonicFactory } from "ulid";
 import type { AuthUser } from "../models/users.ts";
 import { bearerToken, isAdmin } from "./auth.ts";
 import { unauthorized } from "../errors.ts";
 import { requestIdOf } from "./http-guards.ts";
 import type { Services } from "../models/services.ts";
 import { RouteDocs } from "./route-docs.ts";
-
-/**
- * Random numbers for request ids from a pool refilled 256 bytes at a time: ulid's own source
- * allocates a buffer and calls into crypto for each of an id's 16 random characters.
- */
-function pooledRandom(): () => number {
-  const pool = new Uint8Array(256);
-  let at = pool.length;
-  return () => {
-    if (at === pool.length) {
-      crypto.getRandomValues(pool);
-      at = 0;
-    }
-    return pool[at++]! / 256;
-  };
-}
+import { requestIdSource } from "./request-ids.ts";
 
 const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 
 export class AppContext {
   private readonly users = new WeakMap<Request, AuthUser | null>();
   private readonly ids = new WeakMap<Request, string>();
-  private readonly nextId = monotonicFactory(pooledRandom());
+  private readonly nextId = requestIdSource();
   /** Every route's declaration, in order: /openapi.json is rendered from it. */
   readonly docs = new RouteDocs();
 
@@ -41,7 +25,7 @@ export class AppContext {
   requestId(request: Request): string {
     let id = this.ids.get(request);
     if (!id) {
-      id = requestIdOf(request, () => this.nextId());
+      id = requestIdOf(request, this.nextId);
       this.ids.set(request, id);
     }
     return id;

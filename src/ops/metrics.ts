@@ -28,10 +28,14 @@ export class Counter implements Metric {
   private readonly values = new Map<string, { labels: Labels; value: number }>();
   constructor(readonly name: string, readonly help: string) {}
   inc(labels: Labels = {}, by = 1): void {
+    this.series(labels).value += by;
+  }
+  /** The series of these labels, to add to directly (a caller that keeps it skips the lookup). */
+  series(labels: Labels): { value: number } {
     const k = key(labels);
-    const entry = this.values.get(k);
-    if (entry) entry.value += by;
-    else this.values.set(k, { labels, value: by });
+    let entry = this.values.get(k);
+    if (!entry) this.values.set(k, (entry = { labels, value: 0 }));
+    return entry;
   }
   render(): string {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`];
@@ -82,12 +86,20 @@ export class Histogram implements Metric {
   private readonly series = new Map<string, { labels: Labels; counts: number[]; sum: number; count: number }>();
   constructor(readonly name: string, readonly help: string, private readonly buckets: readonly number[]) {}
   observe(labels: Labels, value: number): void {
+    this.observer(labels)(value);
+  }
+  /** Observes into the series of these labels (a caller that keeps it skips the lookup). */
+  observer(labels: Labels): (value: number) => void {
     const k = key(labels);
     let s = this.series.get(k);
     if (!s) this.series.set(k, (s = { labels, counts: this.buckets.map(() => 0), sum: 0, count: 0 }));
-    for (let i = 0; i < this.buckets.length; i++) if (value <= this.buckets[i]!) s.counts[i]!++;
-    s.sum += value;
-    s.count++;
+    const series = s;
+    const buckets = this.buckets;
+    return (value) => {
+      for (let i = 0; i < buckets.length; i++) if (value <= buckets[i]!) series.counts[i]!++;
+      series.sum += value;
+      series.count++;
+    };
   }
   render(): string {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];

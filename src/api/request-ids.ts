@@ -1,0 +1,35 @@
+// Request ids: ULID-shaped (26 Crockford base32 characters, the first 10 the time in ms), so
+// they sort by time and read like every other id here, but made without randomness per
+// request: ulid's own factory cost 0.7 µs of a 30 µs status read (its PRNG and base32 work).
+// A request id only has to tell one request's log lines from another's: the 80 bits after
+// the time are a random part drawn once per process (50 bits) and a counter (30 bits), so
+// two processes do not collide and one process never repeats an id within a millisecond.
+const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+const COUNTER_SPACE = 2 ** 30;
+
+function base32(value: number, length: number): string {
+  let text = "";
+  for (let i = 0; i < length; i++) {
+    text = CROCKFORD[value % 32]! + text;
+    value = Math.floor(value / 32);
+  }
+  return text;
+}
+
+/** Ids that increase within this process while its clock does (the counter wraps after 2^30 ids). */
+export function requestIdSource(now: () => number = Date.now): () => string {
+  const random = crypto.getRandomValues(new Uint8Array(10));
+  const processPart = Array.from(random, (byte) => CROCKFORD[byte % 32]).join("");
+  let counter = 0;
+  let lastMs = -1;
+  let timePart = "";
+  return () => {
+    const ms = now();
+    if (ms !== lastMs) {
+      lastMs = ms;
+      timePart = base32(ms, 10);
+    }
+    counter = (counter + 1) % COUNTER_SPACE;
+    return timePart + processPart + base32(counter, 6);
+  };
+}
