@@ -25,7 +25,7 @@ export interface SandboxPoolOptions {
   /** The database file, for types that read it (readDatabase); null when there is none (memory). */
   dbPath?: string | null;
   logger: Logger;
-  /** The threads' nice value: higher yields the CPU to the thread that answers HTTP. Default 10 (Linux: per thread). */
+  /** 0: threads at normal priority. Above (default 10): they yield the CPU to the thread that answers HTTP: SCHED_IDLE on Linux, else this nice value (thread-priority.ts). */
   nice?: number;
   /** How long an aborted handler may take to end on its own before its thread is terminated. Default 50 ms. */
   abortGraceMs?: number;

@@ -34,7 +34,7 @@ export type SandboxHandler = (job: Job, context: SandboxContext) => Result | voi
 export interface ThreadInit {
   types: Record<string, { module: string; exportName: string; readDatabase: boolean; data: unknown }>;
   dbPath: string | null;
-  /** The threads' CPU priority (nice value, 0–19). */
+  /** The threads' CPU priority: 0 leaves it; above, SCHED_IDLE on Linux, else this nice value (0–19). */
   nice: number;
 }
 

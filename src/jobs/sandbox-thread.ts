@@ -7,9 +7,9 @@
 // file (WAL: it reads committed data while the writer writes). This file is an entry point of
 // its own in a compiled binary (scripts/compile.ts), so it imports only what a thread needs.
 import { Database } from "bun:sqlite";
-import { setPriority } from "node:os";
 import { parentPort, workerData } from "node:worker_threads";
 import type { Job } from "./types.ts";
+import { yieldToOtherThreads } from "./thread-priority.ts";
 import type { SandboxContext, SandboxHandler, ThreadInit, ThreadReply, ThreadRequest } from "./sandbox-protocol.ts";
 
 const port = parentPort!;
@@ -18,13 +18,8 @@ const handlers = new Map<string, SandboxHandler>();
 const controllers = new Map<number, AbortController>();
 let db: Database | null = null;
 
-// Below the thread that answers HTTP: when they compete for a core, the API wins (Linux gives
-// each thread its own nice value; elsewhere this may apply to the process, or fail: ignored).
-if (init.nice > 0) {
-  try {
-    setPriority(init.nice);
-  } catch {}
-}
+// Below the thread that answers HTTP: when they compete for a core, the API wins (thread-priority.ts).
+yieldToOtherThreads(init.nice);
 
 try {
   for (const [type, spec] of Object.entries(init.types)) {

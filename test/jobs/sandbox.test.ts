@@ -17,7 +17,7 @@ import { waitFor } from "../support/wait.ts";
 import type { Job } from "../../src/jobs/types.ts";
 
 const MODULE = new URL("./fixtures/sandboxed-handlers.ts", import.meta.url);
-const EXPORTS = ["echo", "fail", "failPermanently", "returnFunction", "hang", "spin", "exitThread", "throwLater", "readJobs", "timestamps"] as const;
+const EXPORTS = ["echo", "fail", "failPermanently", "returnFunction", "hang", "spin", "exitThread", "throwLater", "readJobs", "timestamps", "schedulingOfThread"] as const;
 const types = (size = {}) => Object.fromEntries(EXPORTS.map((name) => [name, { module: MODULE, export: name, data: { shop: "books" }, ...size }]));
 
 const job = (payload: unknown = null, attempt = 1): Job => ({
@@ -37,6 +37,17 @@ describe("the pool", () => {
     expect(result.output).toMatchObject({ payload: { order: "o1" }, attempt: 2, data: { shop: "books" } });
     // …computed in a thread, not here.
     expect((result.output as { threadId: number }).threadId).toBeGreaterThan(0);
+  });
+
+  // SCHED_IDLE (5): a thread of any other policy waking on the core preempts it at once (thread-priority.ts).
+  test.skipIf(process.platform !== "linux")("a sandbox thread runs under SCHED_IDLE by default, and at its normal priority with nice 0", async () => {
+    expect((await pool.run("schedulingOfThread", job())).output).toMatchObject({ policy: 5 });
+    const normal = await SandboxPool.open({ types: types(), size: 1, nice: 0, logger: silentLogger });
+    try {
+      expect((await normal.run("schedulingOfThread", job())).output).toEqual({ policy: 0, nice: 0 });
+    } finally {
+      await normal.close();
+    }
   });
 
   test("an error comes back with its name, message and the stack from the handler's own file", async () => {
