@@ -80,29 +80,33 @@ if (url) {
   };
 
   test("a settle writes its jobs' events in its own transaction: they exist once it commits, and not when it rolls back", async () => {
-    const { table, store, queue, count } = await fresh();
+    const { table, store, count } = await fresh();
+    // The store as the queue sees it, made to fail the transaction after the events are written
+    // (as a failed commit would): the settle and its events must go together.
+    let failAfterWriting = true;
+    const eventOutbox: SettleOutbox = {
+      async keepDuring(during, tx) {
+        await store.keepDuring(during, tx);
+        if (failAfterWriting) await tx.unsafe(`SELECT 1/0`);
+      },
+    };
+    const queue = new PostgresQueue({ sql, table, eventOutbox });
     const id = await queue.enqueue({ type: "work", payload: {} });
     const [job] = (await queue.settleAndClaim([], 1, 30_000)).claimed;
+    let calls = 0;
     const keep = () => {
+      calls++;
       const event = createEvent("job.work.completed", { job_id: job!.id });
       void store.add(event, JSON.stringify(event)); // what the worker's job-event sink does
     };
     const outcome = { kind: "succeeded" as const, job: job!, result: { output: 1 }, at: Date.now() };
 
-    // The events are written, then the transaction fails before its commit: neither the
-    // transition nor its events are there.
-    const failing = new PostgresQueue({
-      sql, table,
-      eventOutbox: { keepDuring: async (during, tx) => (await store.keepDuring(during, tx), await tx.unsafe(`SELECT 1/0`)) } satisfies SettleOutbox,
-    });
-    Object.defineProperty(failing, "ownerId", { value: queue.ownerId }); // the claim is `queue`'s: settle as its owner
-    let inTransaction = 0;
-    await expect(failing.settleAndClaim([outcome], 0, 30_000, { inTransaction: () => (inTransaction++, keep()) })).rejects.toThrow(/division by zero/);
-    expect(inTransaction).toBe(1);
+    await expect(queue.settleAndClaim([outcome], 0, 30_000, { inTransaction: keep })).rejects.toThrow(/division by zero/);
+    expect(calls).toBe(1);
     expect(await count()).toBe(0);
     expect((await queue.getStatus(id))!.status).toBe("running");
 
-    // The same settle committing: the job and its event together.
+    failAfterWriting = false; // the same settle, committing: the job and its event together
     const { applied } = await queue.settleAndClaim([outcome], 0, 30_000, { inTransaction: keep });
     expect(applied.length).toBe(1);
     expect((await queue.getStatus(id))!.status).toBe("succeeded");
