@@ -10,7 +10,8 @@ import { errors } from "./route-docs.ts";
 import { JobAttempt, JobStatus, Many, One } from "./schemas.ts";
 import { publishJobStateEvent } from "../events/job-events.ts";
 import { hideJobInternals } from "../jobs/internals.ts";
-import { stateToStatusRow, STATUS_COLUMNS, type StatusRow } from "../jobs/status-columns.ts";
+import { attemptHistoryOf } from "../jobs/rows.ts";
+import { stateToStatusRow, STATUS_COLUMNS, type StatusRecord, type StatusRow } from "../jobs/status-columns.ts";
 import type { AttemptRecord, JobState } from "../jobs/types.ts";
 import { errorMessage } from "../log.ts";
 import type { AuthUser } from "../models/users.ts";
@@ -77,11 +78,22 @@ export function jobStatusRouteParts(ctx: AppContext, options: JobStatusRouteOpti
     if (ctx.isAdmin(user)) data.attempts_history = attemptsToJson(state.attemptsHistory);
     return { data };
   };
+  // The stored row straight to the wire: no JobState in between (whose payload would be parsed
+  // and output stringified back for the serializer, on every poll of a job's status).
+  const answerRecord = (user: AuthUser | null, record: StatusRecord | null) => {
+    if (!record || (user && !ctx.isAdmin(user) && record.actor_id !== user.id)) throw notFound("job");
+    const data = wire(record, user);
+    if (ctx.isAdmin(user)) data.attempts_history = attemptsToJson(attemptHistoryOf(record));
+    return { data };
+  };
   type ItemContext = { request: Request; params: Record<string, string> };
   // A queue that reads synchronously (SQLite) is answered without a promise (sync-route.ts).
-  const getOne = queue.synchronousReads
-    ? syncRoute(({ request, params }: ItemContext) => answer(reader(request), queue.getStatus(params.id!) as JobState | null))
-    : async ({ request, params }: ItemContext) => answer(reader(request), await queue.getStatus(params.id!));
+  const statusRecord = queue.getStatusRecord?.bind(queue);
+  const getOne = statusRecord
+    ? syncRoute(({ request, params }: ItemContext) => answerRecord(reader(request), statusRecord(params.id!)))
+    : queue.synchronousReads
+      ? syncRoute(({ request, params }: ItemContext) => answer(reader(request), queue.getStatus(params.id!) as JobState | null))
+      : async ({ request, params }: ItemContext) => answer(reader(request), await queue.getStatus(params.id!));
 
   const reads = new Elysia()
     .get(base, async ({ request }) => {

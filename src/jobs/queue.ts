@@ -4,7 +4,7 @@
 // Methods may answer synchronously (SQLite, memory) or with a promise (network engines);
 // callers that are generic over adapters always `await`.
 import type { ListQuery } from "../db/list-query.ts";
-import type { StatusRow } from "./status-columns.ts";
+import type { StatusRecord, StatusRow } from "./status-columns.ts";
 import type { Job, JobState, JobStatus, NewJob, Result } from "./types.ts";
 
 export type Awaitable<T> = T | Promise<T>;
@@ -177,6 +177,11 @@ export interface StatusReader {
   readonly synchronousReads?: boolean;
   stateCounts(): Awaitable<StateCount[]>;
   getStatus(id: string): Awaitable<JobState | null>;
+  /**
+   * The job's status row as stored, read at once (SQLite): a point read can serialize it for
+   * the wire without building a JobState (no payload parsed, output kept as its JSON text).
+   */
+  getStatusRecord?(id: string): StatusRecord | null;
   /** One page of status rows (storage form: see status-columns.ts) and the number matching. */
   listStatuses(query: ListQuery): Awaitable<{ rows: StatusRow[]; total: number }>;
 }

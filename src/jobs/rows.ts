@@ -88,10 +88,7 @@ export function rowToState(row: StateRow): JobState {
     // Parsed when first read: only an admin's view shows it, and a point read is most often
     // the job's own user polling (the log is JSON of every attempt).
     get attemptsHistory() {
-      const history = attemptHistory({
-        status: row.status, attempts: row.attempts, attemptStarted: Number(row.attempt_started ?? 1) === 1, startedAt: row.started_at,
-        completedAt: row.completed_at, worker: row.claimed_by ?? null, log: row.attempts_log,
-      });
+      const history = attemptHistoryOf(row);
       Object.defineProperty(this, "attemptsHistory", { value: history, writable: true, enumerable: true, configurable: true });
       return history;
     },
@@ -99,4 +96,14 @@ export function rowToState(row: StateRow): JobState {
       Object.defineProperty(this, "attemptsHistory", { value: history, writable: true, enumerable: true, configurable: true });
     },
   };
+}
+
+/** The columns of a job row its attempt history is read from (a status read selects them too). */
+export type HistoryColumns = Pick<StateRow, "status" | "attempts" | "started_at" | "completed_at" | "attempts_log" | "claimed_by" | "attempt_started">;
+
+export function attemptHistoryOf(row: HistoryColumns): AttemptRecord[] {
+  return attemptHistory({
+    status: row.status, attempts: row.attempts, attemptStarted: Number(row.attempt_started ?? 1) === 1, startedAt: row.started_at,
+    completedAt: row.completed_at, worker: row.claimed_by ?? null, log: row.attempts_log,
+  });
 }

@@ -352,4 +352,9 @@ export const SQL = {
   cancel: `UPDATE jobs SET status = 'cancelled', completed_at = ?2, updated_at = ?2 WHERE id = ?1 AND ${AVAILABLE} RETURNING group_key`,
   statusOf: `SELECT status FROM jobs WHERE id = ?`,
   state: `SELECT * FROM jobs WHERE id = ?`,
+  // The status columns (job_statuses) and those of the attempt history: not the payload, headers
+  // or lease columns, which a status read never shows (fewer values copied out per read).
+  statusRecord: `SELECT id, type, status, queue, priority, attempts, max_retry, actor_id, tenant_id, group_key, trace_id, error,
+    result_url, result_mime, output, run_at, created_at, started_at, completed_at, updated_at, attempts_log, claimed_by, attempt_started
+    FROM jobs WHERE id = ?`,
 } as const;

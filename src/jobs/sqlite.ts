@@ -14,7 +14,7 @@ import { listRows, type ListQuery, type ListSource } from "../db/list-query.ts";
 import { attemptEntry } from "./attempt-history.ts";
 import { MAX_REQUEUES, type CancelResult, type Cancellable, type ClaimOptions, type Deletable, type DeleteResult, type Outcome, type Prunable, type QueueControl, type QueueState, type Retryable, type RetryResult, type Source, type StateCount, type StatusReader } from "./queue.ts";
 import { mergeQueueStates } from "./queue-states.ts";
-import { STATUS_COLUMNS, type StatusRow } from "./status-columns.ts";
+import { STATUS_COLUMNS, type StatusRecord, type StatusRow } from "./status-columns.ts";
 import { rowToJob, rowToState, type JobRow, type StateRow } from "./rows.ts";
 import { SQL } from "./sqlite-schema.ts";
 import { mergeStateCounts } from "./state-counts.ts";
@@ -159,6 +159,10 @@ export class SqliteQueue extends SyncQueue implements Source, Cancellable, Retry
   getStatus(id: string): JobState | null {
     const row = this.statement(SQL.state).get(id) as StateRow | null;
     return row ? rowToState(row) : null;
+  }
+
+  getStatusRecord(id: string): StatusRecord | null {
+    return this.statement(SQL.statusRecord).get(id) as StatusRecord | null;
   }
 
   stateCounts(): StateCount[] {

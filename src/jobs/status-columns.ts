@@ -1,6 +1,7 @@
 // The status row as listed and filtered (REST `job_statuses`): its columns, and a JobState
 // as a storage-form row, so every queue back-end can be listed with the same ListQuery.
 import type { Column } from "../db/list-query.ts";
+import type { HistoryColumns } from "./rows.ts";
 import { JOB_STATUSES, type JobState } from "./types.ts";
 
 const filterable = (name: string, type: Column["type"] = "text"): Column => ({ name, type, filterable: true, sortable: true });
@@ -29,6 +30,9 @@ export const STATUS_COLUMNS: Column[] = [
 ];
 
 export type StatusRow = Record<string, string | number | null>;
+
+/** A status row with the columns its attempt history is read from: what a point read answers from. */
+export type StatusRecord = StatusRow & HistoryColumns;
 
 export function stateToStatusRow(s: JobState): StatusRow {
   return {

@@ -1,6 +1,7 @@
 // Rows to wire JSON, by column type: times (epoch ms in storage) become ISO-8601 UTC strings,
 // booleans (0/1) become true/false, JSON text becomes values. The one boundary for reads.
 import type { Column } from "../db/list-query.ts";
+import { isoTime } from "./iso-time.ts";
 
 type Serializer = (row: Record<string, unknown>) => Record<string, unknown>;
 
@@ -23,13 +24,13 @@ export function compileSerializer(columns: readonly Column[]): Serializer {
   const fields = columns.map((column) => {
     const name = JSON.stringify(column.name);
     const value = `row[${name}]`;
-    const converted = column.type === "time" ? `new Date(${value}).toISOString()` : column.type === "boolean" ? `(${value} === 1 || ${value} === true)` : column.type === "json" ? `json(${value})` : value;
+    const converted = column.type === "time" ? `iso(${value})` : column.type === "boolean" ? `(${value} === 1 || ${value} === true)` : column.type === "json" ? `json(${value})` : value;
     return `${name}: ${value} === null || ${value} === undefined ? null : ${converted}`;
   });
   const json = (value: unknown) => (typeof value === "string" ? JSON.parse(value) : value);
-  return new Function("json", `return (row) => ({ ${fields.join(", ")} });`)(json) as Serializer;
+  return new Function("json", "iso", `return (row) => ({ ${fields.join(", ")} });`)(json, isoTime) as Serializer;
 }
 
 export function isoOrNull(ms: number | null): string | null {
-  return ms === null ? null : new Date(ms).toISOString();
+  return ms === null ? null : isoTime(ms);
 }

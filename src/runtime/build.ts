@@ -82,6 +82,7 @@ function typeDefaultingQueue(queue: AppQueue, jobs: () => Record<string, JobDefi
     retry: (id) => queue.retry(id),
     stateCounts: () => queue.stateCounts(),
     getStatus: (id) => queue.getStatus(id),
+    ...(queue.getStatusRecord ? { getStatusRecord: (id: string) => queue.getStatusRecord!(id) } : {}),
     listStatuses: (query) => queue.listStatuses(query),
     pruneFinished: (statuses, before, limit) => queue.pruneFinished(statuses, before, limit),
     delete: (id) => queue.delete(id),
