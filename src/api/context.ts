@@ -33,7 +33,8 @@ export class AppContext {
 
   /** The caller, or null when anonymous. A token that is present but not valid is a 401. */
   auth(request: Request): AuthUser | null {
-    if (this.users.has(request)) return this.users.get(request)!;
+    const known = this.users.get(request); // null: resolved as anonymous
+    if (known !== undefined) return known;
     const token = bearerToken(request.headers.get("authorization"));
     const user = token === null ? null : this.services.tokens.authenticate(token);
     if (token !== null && !user) throw unauthorized("the bearer token is not valid (unknown or revoked)");

@@ -23,6 +23,8 @@ export function requestIdSource(now: () => number = Date.now): () => string {
   let counter = 0;
   let lastMs = -1;
   let timePart = "";
+  // The counter's first five digits change once per 32 ids: only its last one is looked up per id.
+  let counterHead = base32(0, 5);
   return () => {
     const ms = now();
     if (ms !== lastMs) {
@@ -30,6 +32,8 @@ export function requestIdSource(now: () => number = Date.now): () => string {
       timePart = base32(ms, 10);
     }
     counter = (counter + 1) % COUNTER_SPACE;
-    return timePart + processPart + base32(counter, 6);
+    const digit = counter % 32;
+    if (digit === 0) counterHead = base32(counter / 32, 5);
+    return timePart + processPart + counterHead + CROCKFORD[digit]!;
   };
 }
