@@ -4,7 +4,6 @@
 // script runs), requests to this origin only (fetch and the realtime WebSocket), no framing
 // (clickjacking), no MIME sniffing, no Referer, and no form submission (the sign-in form is
 // handled in script: a form that submitted would put the token in a URL).
-import { createHash } from "node:crypto";
 
 const INLINE = /<(script|style)(?:\s[^>]*)?>([\s\S]*?)<\/\1>/g;
 
@@ -12,7 +11,7 @@ const INLINE = /<(script|style)(?:\s[^>]*)?>([\s\S]*?)<\/\1>/g;
 export function pageSecurityHeaders(html: string): Record<string, string> {
   const hashes = { script: [] as string[], style: [] as string[] };
   for (const [, tag, body] of html.matchAll(INLINE)) {
-    hashes[tag as "script" | "style"].push(`'sha256-${createHash("sha256").update(body!).digest("base64")}'`);
+    hashes[tag as "script" | "style"].push(`'sha256-${new Bun.CryptoHasher("sha256").update(body!).digest("base64")}'`);
   }
   const policy = [
     "default-src 'none'",
