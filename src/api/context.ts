@@ -1,6 +1,6 @@
 // Per-app request helpers: who is calling (resolved once per request), and whether the
 // caller sees everything (admin) or only their own rows.
-import { monotonicFactory } from "ulid";
+import { monotonicFactory } from "../ulid.ts";
 import type { AuthUser } from "../models/users.ts";
 import { bearerToken, isAdmin } from "./auth.ts";
 import { unauthorized } from "../errors.ts";

@@ -6,7 +6,7 @@
 import { Database } from "bun:sqlite";
 import { accessSync, constants, existsSync } from "node:fs";
 import { dirname } from "node:path";
-import { monotonicFactory } from "ulid";
+import { monotonicFactory } from "../ulid.ts";
 import { DatabaseNotWritableError } from "./errors.ts";
 import { acquireOwnerLock, type OwnerLock } from "./owner-lock.ts";
 import { createPrivateFile } from "./private-files.ts";

@@ -2,7 +2,7 @@
 //
 // A token is 32 random bytes shown once ("brt_…"); only its SHA-256 is stored, so a copy of
 // the database file does not hand out working credentials. Tokens are revocable one by one.
-import { monotonicFactory } from "ulid";
+import { monotonicFactory } from "../ulid.ts";
 import type { Db } from "../db/open.ts";
 import type { AuthUser } from "./users.ts";
 
