@@ -18,7 +18,8 @@ import { errorMessage, type Logger } from "../log.ts";
 import { type EventBus, type EventHandler, EventTooLargeError } from "./bus.ts";
 import { createEvent, type Event, type EventMeta } from "./event.ts";
 import { EventOutbox } from "./outbox.ts";
-import type { Db } from "../db/open.ts";
+import type { OutboxStore } from "./outbox-store.ts";
+import { Db } from "../db/open.ts";
 
 /** What the relay needs of a network bus beyond EventBus; all optional. */
 export interface RelayTarget extends EventBus {
@@ -46,6 +47,8 @@ export interface OutboxBusOptions {
   warnAgeMs?: number;
   /** How often acknowledged events are deleted from the file. Default 1 s. */
   deleteEveryMs?: number;
+  /** The inner bus is another OutboxBus's too (serve's job events on PostgreSQL): close() leaves it open. */
+  keepInnerOpen?: boolean;
   now?: () => number;
 }
 
@@ -53,7 +56,7 @@ const FLUSH_TIMEOUT_MS = 5_000;
 const MAX_RETRY_MS = 2_000;
 
 export class OutboxBus implements EventBus {
-  readonly outbox: EventOutbox;
+  readonly outbox: OutboxStore;
   private readonly logger: Logger;
   private readonly engine: string;
   private readonly batchSize: number;
@@ -70,8 +73,9 @@ export class OutboxBus implements EventBus {
   private lastWarning = 0;
   private away = false;
 
+  /** `store`: the database file (its event_outbox table), or another OutboxStore (postgres-outbox.ts). */
   constructor(
-    db: Db,
+    store: Db | OutboxStore,
     private readonly inner: RelayTarget,
     private readonly options: OutboxBusOptions,
   ) {
@@ -79,7 +83,7 @@ export class OutboxBus implements EventBus {
     this.engine = options.engine;
     this.batchSize = options.batchSize ?? 500;
     this.now = options.now ?? Date.now;
-    this.outbox = new EventOutbox(db, this.now);
+    this.outbox = store instanceof Db ? new EventOutbox(store, this.now) : store;
     this.stopListening = this.outbox.onCommitted(() => this.wake?.());
     this.deleteTimer = setInterval(() => this.deleteSent(), options.deleteEveryMs ?? 1_000);
     this.deleteTimer.unref?.();
@@ -134,7 +138,8 @@ export class OutboxBus implements EventBus {
     clearInterval(this.deleteTimer);
     await this.relay;
     this.deleteSent();
-    await this.inner.close();
+    await this.outbox.close?.();
+    if (!this.options.keepInnerOpen) await this.inner.close();
   }
 
   private tooLarge(event: Event, json: string): EventTooLargeError | null {
@@ -153,8 +158,23 @@ export class OutboxBus implements EventBus {
 
   private async relayLoop(): Promise<void> {
     let retryMs = 0;
+    let unreadable = false;
     while (!this.closed) {
-      const rows = this.outbox.next(this.batchSize, this.sentUpTo);
+      let rows;
+      try {
+        // The file's store answers at once: no await, so no commit can slip in between its
+        // answer and the pause below (its wake-up would find no one waiting).
+        const found = this.outbox.next(this.batchSize, this.sentUpTo);
+        rows = found instanceof Promise ? await found : found;
+      } catch (error) {
+        // A store on a server (PostgreSQL) may be out of reach too: its events wait there.
+        if (!unreadable) this.logger.log("warn", "could not read the event outbox; retrying until it can", { error: errorMessage(error) });
+        unreadable = true;
+        retryMs = Math.min(Math.max(retryMs * 2, 100), MAX_RETRY_MS);
+        await this.pause(retryMs);
+        continue;
+      }
+      unreadable = false;
       if (rows.length === 0) {
         await this.pause(null);
         continue;
@@ -169,7 +189,7 @@ export class OutboxBus implements EventBus {
       }
       if (!this.away) this.logger.log("warn", `${this.engine} out of reach: events wait in the outbox until it is back`, { error: errorMessage(error) });
       this.away = true;
-      this.warnIfBacklogged();
+      await this.warnIfBacklogged().catch(() => {}); // only a warning: the outbox's server may be away too
       retryMs = Math.min(Math.max(retryMs * 2, 100), MAX_RETRY_MS);
       await this.pause(retryMs);
     }
@@ -250,11 +270,11 @@ export class OutboxBus implements EventBus {
     });
   }
 
-  private warnIfBacklogged(): void {
+  private async warnIfBacklogged(): Promise<void> {
     const now = this.now();
     if (now - this.lastWarning < 60_000) return;
     const { warnEvents = 100_000, warnAgeMs = 3_600_000 } = this.options;
-    const { n, oldestCreatedAt } = this.outbox.waitingAfter(this.sentUpTo);
+    const { n, oldestCreatedAt } = await this.outbox.waitingAfter(this.sentUpTo);
     const ageMs = oldestCreatedAt === null ? 0 : now - oldestCreatedAt;
     if (n <= warnEvents && ageMs <= warnAgeMs) return;
     this.lastWarning = now;
