@@ -12,7 +12,13 @@ const TIME_MAX = 2 ** 48 - 1;
  * crypto's bytes.
  */
 export function monotonicFactory(random?: () => number): (time?: number) => string {
-  const randomPart = random ? () => Array.from({ length: 16 }, () => ENCODING[Math.floor(random() * 32) % 32]).join("") : pooledRandomPart;
+  const randomPart = random
+    ? () => {
+        let out = "";
+        for (let i = 0; i < 16; i++) out += ENCODING[Math.floor(random() * 32) % 32];
+        return out;
+      }
+    : pooledRandomPart;
   let lastTime = 0;
   let lastRandom = "";
   return (time?: number) => {
