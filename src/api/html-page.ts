@@ -32,8 +32,11 @@ export function pageSecurityHeaders(html: string): Record<string, string> {
   };
 }
 
-/** Answers a fixed page: the headers are computed once, a fresh Response per request. */
+/**
+ * Answers a fixed page: the headers are computed once, when first asked for (hashing the
+ * dashboard's inline script is not a start's work), a fresh Response per request.
+ */
 export function htmlPage(html: string, headers: Record<string, string> = {}): () => Response {
-  const all = { "content-type": "text/html; charset=utf-8", ...pageSecurityHeaders(html), ...headers };
-  return () => new Response(html, { headers: all });
+  let all: Record<string, string> | null = null;
+  return () => new Response(html, { headers: (all ??= { "content-type": "text/html; charset=utf-8", ...pageSecurityHeaders(html), ...headers }) });
 }
