@@ -51,6 +51,10 @@ export class NatsBus implements EventBus {
   private connected = true;
   /** The server's max_payload, from its INFO; kept while disconnected (the client forgets it then). */
   private maxPayload: number;
+  /** Connections lost so far, and how many had been lost at the first publish no flush has
+   * covered yet (null: none): a PONG on a new connection says nothing of the old one's buffer. */
+  private disconnects = 0;
+  private unflushedSince: number | null = null;
 
   private constructor(
     private readonly nc: NatsConnection,
@@ -110,6 +114,7 @@ export class NatsBus implements EventBus {
     const subject = this.prefix + event.type;
     try {
       // JetStream de-duplicates by msgID: an event sent twice around a reconnect is stored once.
+      this.unflushedSince ??= this.disconnects;
       if (this.jetstream) await this.jetstream.js.publish(subject, body, { msgID: event.id });
       else this.nc.publish(subject, body);
     } catch (error) {
@@ -156,6 +161,7 @@ export class NatsBus implements EventBus {
     for await (const status of this.nc.status()) {
       if (status.type === "disconnect") {
         this.connected = false;
+        this.disconnects++;
         this.logger.log("warn", "lost the NATS connection; reconnecting", {});
       } else if (status.type === "reconnect") {
         this.connected = true;
@@ -186,10 +192,14 @@ export class NatsBus implements EventBus {
     await Promise.all([...this.subscriptions].map((s) => s.ready));
   }
 
-  /** Resolves once the server has read everything published so far (a PING answered). */
+  /** Resolves once the server has read everything published since the last flush (a PING
+   * answered on the connection they went out on); rejects if the connection was lost meanwhile. */
   async flush(): Promise<void> {
     if (!this.connected) throw new Error("not connected to NATS");
+    const since = this.unflushedSince;
+    this.unflushedSince = null;
     await this.nc.flush();
+    if (since !== null && since !== this.disconnects) throw new Error("the NATS connection was lost after events were published: they may not have reached the server");
   }
 
   async close(): Promise<void> {
