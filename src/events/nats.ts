@@ -106,20 +106,44 @@ export class NatsBus implements EventBus {
     return this.publishEventJson(event, JSON.stringify(event));
   }
 
+  /** Several events in order (the outbox relay's batch): on core NATS one loop into the client's
+   * buffer with no promise per event, stopping at the first that fails. */
+  async publishEvents(events: readonly Event[], jsons?: readonly string[]): Promise<void> {
+    if (this.jetstream) {
+      await Promise.all(events.map((event, i) => this.publishEventJson(event, jsons?.[i] ?? JSON.stringify(event))));
+      return;
+    }
+    for (const [i, event] of events.entries()) {
+      const body = this.outgoing(event, jsons?.[i] ?? JSON.stringify(event));
+      try {
+        this.nc.publish(this.prefix + event.type, body);
+      } catch (error) {
+        throw await this.tooLargeOr(error as NatsError, event, body);
+      }
+    }
+  }
+
   /** publishEvent with the event's JSON already made (the outbox's stored row). */
   async publishEventJson(event: Event, json: string): Promise<void> {
-    const body = UTF8.encode(json);
-    this.checkSize(event, body);
-    if (!this.connected) throw new Error("not connected to NATS");
+    const body = this.outgoing(event, json);
     const subject = this.prefix + event.type;
     try {
       // JetStream de-duplicates by msgID: an event sent twice around a reconnect is stored once.
-      this.unflushedSince ??= this.disconnects;
       if (this.jetstream) await this.jetstream.js.publish(subject, body, { msgID: event.id });
       else this.nc.publish(subject, body);
     } catch (error) {
       throw await this.tooLargeOr(error as NatsError, event, body);
     }
+  }
+
+  /** The event's bytes, once it is known to fit and the connection to be up; from here it counts
+   * as published for flush(). */
+  private outgoing(event: Event, json: string): Uint8Array {
+    const body = UTF8.encode(json);
+    this.checkSize(event, body);
+    if (!this.connected) throw new Error("not connected to NATS");
+    this.unflushedSince ??= this.disconnects;
+    return body;
   }
 
   /** What limits an event with this id, in the bytes of its JSON, and why. */
