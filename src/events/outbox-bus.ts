@@ -8,9 +8,10 @@
 // publisher confirm from RabbitMQ; Redis's XADD and Kafka's produce answer themselves). The
 // relay publishes each commit's events as soon as it is committed, but asks for that
 // confirmation lazily — one flush for everything published since the last one, before each
-// delete (once a second), at close, or once a batch's worth waits unconfirmed — because a
-// flush per commit was most of what the outbox cost an order. A failed publish or flush sends
-// the relay back to the last confirmed event: everything after it goes again, in order. The
+// delete (once a second), at close, or once a batch's worth waits unconfirmed — so that a
+// commit costs no round trip of its own. A failed publish or flush sends the relay back to the
+// last confirmed event: everything after it goes again, in order (a store that cannot be read
+// past unconfirmed rows — PostgreSQL's — is confirmed batch by batch instead). The
 // acknowledged rows are deleted lazily too — once a second, or at close — so an order costs no
 // second commit; a crash re-sends at most that second's events, each with its CloudEvents `id`
 // for consumers to de-duplicate. The one event ever removed unsent is one the broker refuses
@@ -23,7 +24,8 @@ import { errorMessage, type Logger } from "../log.ts";
 import { type EventBus, type EventHandler, EventTooLargeError } from "./bus.ts";
 import { createEvent, type Event, type EventMeta } from "./event.ts";
 import { EventOutbox } from "./outbox.ts";
-import type { Db } from "../db/open.ts";
+import type { OutboxStore } from "./outbox-store.ts";
+import { Db } from "../db/open.ts";
 
 /** What the relay needs of a network bus beyond EventBus; all optional. */
 export interface RelayTarget extends EventBus {
@@ -54,6 +56,8 @@ export interface OutboxBusOptions {
   warnAgeMs?: number;
   /** How often published events are confirmed and the acknowledged ones deleted from the file. Default 1 s. */
   deleteEveryMs?: number;
+  /** The inner bus is another OutboxBus's too (serve's job events on PostgreSQL): close() leaves it open. */
+  keepInnerOpen?: boolean;
   now?: () => number;
 }
 
@@ -61,7 +65,7 @@ const FLUSH_TIMEOUT_MS = 5_000;
 const MAX_RETRY_MS = 2_000;
 
 export class OutboxBus implements EventBus {
-  readonly outbox: EventOutbox;
+  readonly outbox: OutboxStore;
   private readonly logger: Logger;
   private readonly engine: string;
   private readonly batchSize: number;
@@ -75,7 +79,7 @@ export class OutboxBus implements EventBus {
   /** Counts the relay's returns to sentUpTo: a publish or flush begun before one no longer counts. */
   private rewinds = 0;
   private confirming: Promise<void> | null = null;
-  private deleting = false;
+  private deleting: Promise<void> | null = null;
   private closed = false;
   private wake: (() => void) | null = null;
   private readonly relay: Promise<void>;
@@ -84,8 +88,9 @@ export class OutboxBus implements EventBus {
   private lastWarning = 0;
   private away = false;
 
+  /** `store`: the database file (its event_outbox table), or another OutboxStore (postgres-outbox.ts). */
   constructor(
-    db: Db,
+    store: Db | OutboxStore,
     private readonly inner: RelayTarget,
     private readonly options: OutboxBusOptions,
   ) {
@@ -93,7 +98,7 @@ export class OutboxBus implements EventBus {
     this.engine = options.engine;
     this.batchSize = options.batchSize ?? 500;
     this.now = options.now ?? Date.now;
-    this.outbox = new EventOutbox(db, this.now);
+    this.outbox = store instanceof Db ? new EventOutbox(store, this.now) : store;
     this.stopListening = this.outbox.onCommitted(() => this.wake?.());
     this.deleteTimer = setInterval(() => void this.deleteSent(), options.deleteEveryMs ?? 1_000);
     this.deleteTimer.unref?.();
@@ -147,8 +152,10 @@ export class OutboxBus implements EventBus {
     this.stopListening();
     clearInterval(this.deleteTimer);
     await this.relay;
+    await this.deleting; // a timed one, which may have confirmed less than the relay published
     await this.deleteSent();
-    await this.inner.close();
+    await this.outbox.close?.();
+    if (!this.options.keepInnerOpen) await this.inner.close();
   }
 
   private tooLarge(event: Event, json: string): EventTooLargeError | null {
@@ -158,25 +165,39 @@ export class OutboxBus implements EventBus {
     return bytes > limit ? new EventTooLargeError(event.type, event.id, bytes, limit, `${this.engine} takes in one message`) : null;
   }
 
-  /** Confirms what was published, then deletes what the broker acknowledged (one range delete). */
-  private async deleteSent(): Promise<void> {
-    if (this.deleting) return;
-    this.deleting = true;
-    try {
-      await this.confirm();
-      const upTo = this.sentUpTo;
-      if (upTo <= this.deletedUpTo) return;
-      this.deletedUpTo = upTo;
-      await this.outbox.deleteUpTo(upTo).catch((error) => this.logger.log("warn", "could not delete sent events from the outbox; they will be sent again after a restart", { error: errorMessage(error) }));
-    } finally {
-      this.deleting = false;
-    }
+  /** Confirms what was published, then deletes what the broker acknowledged (one range delete); one at a time. */
+  private deleteSent(): Promise<void> {
+    this.deleting ??= this.confirmAndDelete().finally(() => (this.deleting = null));
+    return this.deleting;
+  }
+
+  private async confirmAndDelete(): Promise<void> {
+    await this.confirm();
+    const upTo = this.sentUpTo;
+    if (upTo <= this.deletedUpTo) return;
+    this.deletedUpTo = upTo;
+    await this.outbox.deleteUpTo(upTo).catch((error) => this.logger.log("warn", "could not delete sent events from the outbox; they will be sent again after a restart", { error: errorMessage(error) }));
   }
 
   private async relayLoop(): Promise<void> {
     let retryMs = 0;
+    let unreadable = false;
     while (!this.closed) {
-      const rows = this.outbox.next(this.batchSize, this.publishedUpTo);
+      let rows;
+      try {
+        // The file's store answers at once: no await, so no commit can slip in between its
+        // answer and the pause below (its wake-up would find no one waiting).
+        const found = this.outbox.next(this.batchSize, this.publishedUpTo);
+        rows = found instanceof Promise ? await found : found;
+      } catch (error) {
+        // A store on a server (PostgreSQL) may be out of reach too: its events wait there.
+        if (!unreadable) this.logger.log("warn", "could not read the event outbox; retrying until it can", { error: errorMessage(error) });
+        unreadable = true;
+        retryMs = Math.min(Math.max(retryMs * 2, 100), MAX_RETRY_MS);
+        await this.pause(retryMs);
+        continue;
+      }
+      unreadable = false;
       if (rows.length === 0) {
         await this.pause(null);
         continue;
@@ -188,12 +209,13 @@ export class OutboxBus implements EventBus {
       if (done === rows.length) {
         retryMs = 0;
         // Bounds what the broker holds unconfirmed (and what a lost connection sends again);
-        // a relay catching up after an outage confirms each batch, as it did before.
-        if (this.publishedUpTo - this.sentUpTo >= this.batchSize) await this.confirm();
+        // a relay catching up after an outage confirms each batch, as it did before. A store
+        // that cannot be read past unconfirmed rows is confirmed batch by batch.
+        if (!this.outbox.rewind || this.publishedUpTo - this.sentUpTo >= this.batchSize) await this.confirm();
         continue;
       }
       this.rewind(error);
-      this.warnIfBacklogged();
+      await this.warnIfBacklogged().catch(() => {}); // only a warning: the outbox's server may be away too
       retryMs = Math.min(Math.max(retryMs * 2, 100), MAX_RETRY_MS);
       await this.pause(retryMs);
     }
@@ -229,12 +251,12 @@ export class OutboxBus implements EventBus {
   }
 
   /** What was published after the last confirmed event may not have arrived: send it all again,
-   * in order, from the table (the outbox's cache no longer has it). */
+   * in order (the store reads it again: the file's outbox from its table, past its cache). */
   private rewind(error: unknown): void {
     if (!this.away) this.logger.log("warn", `${this.engine} out of reach: events wait in the outbox until it is back`, { error: errorMessage(error) });
     this.away = true;
     this.rewinds++;
-    if (this.publishedUpTo > this.sentUpTo) this.outbox.forgetCache();
+    if (this.publishedUpTo > this.sentUpTo) this.outbox.rewind?.();
     this.publishedUpTo = this.sentUpTo;
     this.wake?.();
   }
@@ -307,11 +329,11 @@ export class OutboxBus implements EventBus {
     });
   }
 
-  private warnIfBacklogged(): void {
+  private async warnIfBacklogged(): Promise<void> {
     const now = this.now();
     if (now - this.lastWarning < 60_000) return;
     const { warnEvents = 100_000, warnAgeMs = 3_600_000 } = this.options;
-    const { n, oldestCreatedAt } = this.outbox.waitingAfter(this.sentUpTo);
+    const { n, oldestCreatedAt } = await this.outbox.waitingAfter(this.sentUpTo);
     const ageMs = oldestCreatedAt === null ? 0 : now - oldestCreatedAt;
     if (n <= warnEvents && ageMs <= warnAgeMs) return;
     this.lastWarning = now;

@@ -133,7 +133,7 @@ export class EventOutbox {
 
   /** The relay goes back to events it already read (their publication was not confirmed): the
    * cache dropped them, so it reads the table until it has caught up again. */
-  forgetCache(): void {
+  rewind(): void {
     this.cache = null;
   }
 

@@ -69,5 +69,13 @@ export function postgresMigrationSql(table: string): string {
     CREATE INDEX IF NOT EXISTS ${table}_actor ON ${table} (actor_id, created_at) WHERE actor_id IS NOT NULL;
     -- Counts for the dashboard and each process's /metrics: read from the index alone, and
     -- never over the succeeded jobs, which may be millions.
-    CREATE INDEX IF NOT EXISTS ${table}_states2 ON ${table} (partition_key, status, type, queue) WHERE status <> 'succeeded';`;
+    CREATE INDEX IF NOT EXISTS ${table}_states2 ON ${table} (partition_key, status, type, queue) WHERE status <> 'succeeded';
+    -- The job events' outbox (src/events/postgres-outbox.ts): each settle writes its jobs' events
+    -- here in its own transaction; one relay at a time publishes them in seq order and deletes
+    -- what the broker acknowledged. Empty, and never read, when no network bus is configured.
+    CREATE TABLE IF NOT EXISTS ${table}_events (
+      seq        BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+      created_at DOUBLE PRECISION NOT NULL,
+      event      TEXT NOT NULL
+    );`;
 }

@@ -38,6 +38,17 @@ export interface PostgresQueueOptions {
    */
   partition?: string;
   clock?: Clock;
+  /**
+   * Where the job events go in each settle's own transaction (the events' outbox on this
+   * database, src/events/postgres-outbox.ts): the worker's ClaimOptions.inTransaction runs inside
+   * `keepDuring`. Without it the worker records those events after the settle commits.
+   */
+  eventOutbox?: SettleOutbox;
+}
+
+/** Writes that must commit with a settle: `during` runs synchronously, and what it kept is written on `tx`. */
+export interface SettleOutbox {
+  keepDuring(during: () => void, tx: SQL): Promise<void>;
 }
 
 export class PostgresQueue implements Queue, Source, Cancellable, Retryable, StatusReader, Prunable, Deletable, QueueControl {
@@ -49,6 +60,7 @@ export class PostgresQueue implements Queue, Source, Cancellable, Retryable, Sta
   private readonly partition: string;
   private readonly q: PostgresStatements;
   private readonly clock: Clock;
+  private readonly eventOutbox: SettleOutbox | null;
   private readonly nextId = monotonicFactory();
   private readonly available = new AvailabilitySignal();
   private unlisten: Promise<{ unlisten(): Promise<void> }> | null = null;
@@ -63,6 +75,7 @@ export class PostgresQueue implements Queue, Source, Cancellable, Retryable, Sta
     this.partition = options.partition ?? "";
     if (this.partition.length > 200) throw new Error("partition must be at most 200 characters");
     this.clock = options.clock ?? systemClock;
+    this.eventOutbox = options.eventOutbox ?? null;
   }
 
   /** Creates the table and indexes if missing (idempotent; serialised across processes). */
@@ -113,7 +126,12 @@ export class PostgresQueue implements Queue, Source, Cancellable, Retryable, Sta
       const succeeded = new Map<string, number>();
       for (const outcome of outcomes) if (await this.settle(tx, outcome, succeeded)) applied.push(outcome);
       for (const [queue, n] of succeeded) await tx.unsafe(this.q.countSucceeded, [queue, this.ownerId, n]);
-      return { applied, claimed: max > 0 ? await this.claim(tx, max, leaseMs, options.startNow ?? max, options.queueAllowances ?? {}) : [] };
+      const claimed = max > 0 ? await this.claim(tx, max, leaseMs, options.startNow ?? max, options.queueAllowances ?? {}) : [];
+      // The transitions' events commit with them (or roll back with them): a kill -9 after the
+      // commit cannot lose them, as it could if they were written anywhere after it.
+      const record = options.inTransaction;
+      if (record && this.eventOutbox) await this.eventOutbox.keepDuring(() => record(applied, claimed), tx);
+      return { applied, claimed };
     });
   }
 

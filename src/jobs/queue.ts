@@ -66,9 +66,10 @@ export interface ClaimOptions {
   queueAllowances?: Readonly<Record<string, number>>;
   /**
    * Called with what was applied and claimed INSIDE the transaction that writes them, by an
-   * engine whose transaction is on the app's file (SQLite): the event outbox joins it there.
-   * An engine that cannot (memory, PostgreSQL) does not call it; the worker then calls the
-   * same after the settle.
+   * engine whose transaction can hold the event outbox: SQLite (the app's file: the outbox
+   * joins it there) and PostgreSQL when given its own outbox (PostgresQueueOptions.eventOutbox).
+   * An engine that cannot (memory, PostgreSQL without one) does not call it; the worker then
+   * calls the same after the settle.
    */
   inTransaction?: (applied: readonly Outcome[], claimed: readonly Job[]) => void;
 }

@@ -388,7 +388,7 @@ export class Worker {
     for (const sink of this.transactionalSinks) void sink.record(changes);
   }
 
-  /** The source has no transaction to join (memory, PostgreSQL): right after its settle. */
+  /** The source has no transaction to join (memory, PostgreSQL without an event outbox): right after its settle. */
   private reportTransactional(applied: readonly Outcome[], claimed: readonly Job[]): void {
     try {
       this.recordInTransaction(applied, claimed);

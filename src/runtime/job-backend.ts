@@ -6,6 +6,8 @@ import { hostname } from "node:os";
 import { SQL } from "bun";
 import type { AppQueue } from "../models/services.ts";
 import type { Db } from "../db/open.ts";
+import type { OutboxStore } from "../events/outbox-store.ts";
+import { PostgresEventOutbox } from "../events/postgres-outbox.ts";
 import { Forwarder } from "../jobs/forwarder.ts";
 import { ForwardingQueue } from "../jobs/forwarding-queue.ts";
 import { MemoryQueue } from "../jobs/memory.ts";
@@ -27,6 +29,11 @@ export interface JobBackend {
   local: SyncEnqueue;
   /** Where /metrics reads job counts, when not from the file alone. */
   gauges?: JobGauges;
+  /**
+   * Where the job events go on a network bus when the queue is not the file's (PostgreSQL: in
+   * each settle's own transaction there). Absent: they go with the app's, to the file's outbox.
+   */
+  jobEventOutbox?: OutboxStore;
   /** Where the jobs run, for the start-up line. */
   describe: string;
   close(): Promise<void>;
@@ -47,7 +54,10 @@ export function openJobBackend(options: { db: Db; memory: boolean; url: string |
   const outbox = new SqliteQueue(db);
   // This till's partition: its worker claims only the jobs it enqueued, whose handlers read
   // its own file (a receipt needs the order); head office still sees and manages them all.
-  const remote = new PostgresQueue({ sql, partition: node });
+  // Job events are written with the settle that causes them, in PostgreSQL (a network bus only
+  // reads them: without one, the worker keeps no events there).
+  const jobEventOutbox = new PostgresEventOutbox({ sql });
+  const remote = new PostgresQueue({ sql, partition: node, eventOutbox: jobEventOutbox });
   const forwarder = new Forwarder({ outbox, remote, logger }).start();
   return {
     queue: new ForwardingQueue(outbox, remote),
@@ -58,6 +68,7 @@ export function openJobBackend(options: { db: Db; memory: boolean; url: string |
       counts: async () => mergeStateCounts([...(await remote.partitionStateCounts()), ...outbox.stateCounts()]),
       unforwarded: () => outbox.outboxBacklog(),
     },
+    jobEventOutbox,
     describe: `postgres (partition ${node})`,
     async close() {
       await forwarder.stop();

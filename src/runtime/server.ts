@@ -10,6 +10,7 @@ import { DeferredBus } from "../events/deferred-bus.ts";
 import { jobEventSink } from "../events/job-events.ts";
 import { InProcessBus } from "../events/memory-bus.ts";
 import { OutboxBus, type RelayTarget } from "../events/outbox-bus.ts";
+import type { OutboxStore } from "../events/outbox-store.ts";
 import { SandboxPool } from "../jobs/sandbox-pool.ts";
 import { Worker } from "../jobs/worker.ts";
 import { jsonLogger, type Level, type Logger } from "../log.ts";
@@ -90,7 +91,7 @@ export async function startServer(definition: AppDefinition, settings: ServerSet
   let built: BuiltApp | null = null;
   // Scheduled jobs get their type's defaults too; the definitions are known once built.
   const scheduler = new Scheduler({ db, queue: typeDefaultingEnqueue(jobs.local, () => built?.jobs ?? {}), logger });
-  const bus = await openBus(settings.bus, db, logger);
+  const { bus, jobEvents } = await openBus(settings.bus, db, logger, jobs.jobEventOutbox);
   const metrics = new BackroomMetrics(db, jobs.gauges);
   const activity = new Activity();
   let worker: Worker | null = null;
@@ -106,6 +107,7 @@ export async function startServer(definition: AppDefinition, settings: ServerSet
   metrics.watchQueues(() => jobs.queue.queueStates(), definition.queues ?? {});
 
   const closeOpened = async () => {
+    if (jobEvents !== bus) await jobEvents.close();
     await bus.close();
     await jobs.close();
     mailer.close();
@@ -155,7 +157,7 @@ export async function startServer(definition: AppDefinition, settings: ServerSet
     if (queue.paused !== undefined) await jobs.queue.setQueuePaused(name, queue.paused, true);
   }
   const handlers = sandbox ? { ...app.handlers, ...sandbox.handlers() } : app.handlers;
-  worker = new Worker({ source: jobs.source, handlers, concurrency: settings.concurrency, logger, status: [jobEventSink(bus), metrics.sink, activity.sink], queues: definition.queues }).start();
+  worker = new Worker({ source: jobs.source, handlers, concurrency: settings.concurrency, logger, status: [jobEventSink(jobEvents), metrics.sink, activity.sink], queues: definition.queues }).start();
   scheduler.start();
   app.scheduledFields.start();
   const server = app.app.server!;
@@ -169,6 +171,7 @@ export async function startServer(definition: AppDefinition, settings: ServerSet
       await server.stop();
       scheduler.stop();
       await app.scheduledFields.stop(); // its last batch commits and publishes before the bus and the file close
+      if (jobEvents !== bus) await jobEvents.close(); // its relay only: the network bus is the app's to close
       await bus.close();
       await worker?.shutdown(settings.graceMs ?? 10_000); // aborts what is still running: sandbox threads are terminated, their jobs put back
       await sandbox?.close();
@@ -180,13 +183,21 @@ export async function startServer(definition: AppDefinition, settings: ServerSet
   return { url, describe: { db: dbPath, queue: jobs.describe, mail }, firstAdmin, built: app, stop };
 }
 
-async function openBus(url: string | undefined, db: Db, logger: Logger): Promise<EventBus> {
-  if (!url || url === "memory" || url === "in-process") return new InProcessBus({ logger });
+/** The app's bus, and the one the worker's job events go to (the same one, but on a network bus with a PostgreSQL queue). */
+async function openBus(url: string | undefined, db: Db, logger: Logger, jobEventOutbox: OutboxStore | undefined): Promise<{ bus: EventBus; jobEvents: EventBus }> {
+  if (!url || url === "memory" || url === "in-process") {
+    const bus = new InProcessBus({ logger });
+    return { bus, jobEvents: bus };
+  }
   const network = await openNetworkBus(url, logger);
-  // Every network bus publishes from the durable outbox in the database file: events are
-  // written with the writes that caused them and survive the broker being away, a restart, a
-  // kill -9 (outbox-bus.ts). The in-process bus needs none: its subscribers live and die with it.
-  return new OutboxBus(db, network.bus, { logger, engine: network.engine });
+  // Every network bus publishes from a durable outbox: events are written with the writes that
+  // caused them and survive the broker being away, a restart, a kill -9 (outbox-bus.ts). The
+  // app's go to the database file's; job events on a PostgreSQL queue to PostgreSQL's, in the
+  // settle's transaction (postgres-outbox.ts), relayed to the same broker. The in-process bus
+  // needs none: its subscribers live and die with it.
+  const bus = new OutboxBus(db, network.bus, { logger, engine: network.engine });
+  if (!jobEventOutbox) return { bus, jobEvents: bus };
+  return { bus, jobEvents: new OutboxBus(jobEventOutbox, network.bus, { logger, engine: network.engine, keepInnerOpen: true }) };
 }
 
 async function openNetworkBus(url: string, logger: Logger): Promise<{ bus: RelayTarget; engine: string }> {

@@ -5,11 +5,13 @@ import { SQL } from "bun";
 import { Database } from "bun:sqlite";
 import { existsSync } from "node:fs";
 import { PostgresQueue } from "../../src/jobs/postgres.ts";
-import { killChildren, spawnBun, type Child } from "../support/child.ts";
-import { engineUrl } from "../support/engines.ts";
+import { killChildren, spawnBun, spawnCommand, type Child } from "../support/child.ts";
+import { engineUrl, toolPresent } from "../support/engines.ts";
+import { freePort, portOpen } from "../support/ports.ts";
 import { tempDir } from "../support/temp.ts";
 import { waitFor } from "../support/wait.ts";
 
+const NATS_SERVER = ["/usr/sbin/nats-server", Bun.which("nats-server")].find((p) => p && Bun.file(p).size > 0) ?? null;
 const url = engineUrl("DATABASE_URL", "serve --queue postgres://", "postgres://postgres@127.0.0.1:5432/test");
 if (url) {
   const sql = new SQL(url, { max: 2 });
@@ -69,6 +71,30 @@ if (url) {
     expect(file.query("SELECT count(*) AS n FROM jobs WHERE type = 'send_receipt'").get()).toEqual({ n: 0 }); // the outbox is empty
     file.close();
   });
+
+  if (toolPresent(NATS_SERVER, "nats-server (/usr/sbin/nats-server)", "serve --queue postgres:// --bus nats://")) test("on a network bus, a job's events are written to PostgreSQL with its settle (the till's file keeps the order's), and relayed from there once the broker is up", async () => {
+    const port = await freePort(); // the broker is down: nothing listens here yet
+    const natsUrl = `nats://127.0.0.1:${port}`;
+    const { child, url: base } = await start("--queue", url, "--node", node, "--bus", natsUrl);
+    const jobId = await placeOrder(base);
+    await waitFor(async () => (await jobStatus(base, jobId)) === "succeeded", 10_000, "the receipt job to succeed");
+    const kept = async () => ((await sql.unsafe(`SELECT event FROM backroom_jobs_events WHERE event LIKE $1 ORDER BY seq`, [`%"job_id":"${jobId}"%`])) as { event: string }[]).map((r) => (JSON.parse(r.event) as { type: string }).type);
+    expect(await kept()).toEqual(["job.send_receipt.started", "job.send_receipt.completed"]);
+    const file = new Database(tmp.file("till.db"), { readonly: true });
+    const fileEvents = (file.query("SELECT event FROM event_outbox").all() as { event: string }[]).map((r) => (JSON.parse(r.event) as { type: string }).type);
+    file.close();
+    expect(fileEvents).toContain("order.created");
+    expect(fileEvents.filter((type) => type.startsWith("job."))).toEqual([]);
+
+    spawnCommand([NATS_SERVER!, "-a", "127.0.0.1", "-p", String(port)]);
+    await waitFor(() => portOpen(port), 10_000, "nats-server to listen");
+    const listener = spawnBun("test/support/fixtures/event-listener.ts", [natsUrl, "job.send_receipt.completed"]);
+    await listener.waitForLine(/^ready$/, 30_000);
+    await waitFor(() => listener.output().includes(` ${jobId}\n`), 20_000, "the completed event, relayed from PostgreSQL");
+    await waitFor(async () => (await kept()).length === 0, 10_000, "the relayed events to leave PostgreSQL");
+    child.proc.kill("SIGTERM");
+    expect(await child.proc.exited).toBe(0);
+  }, 60_000);
 
   test("with PostgreSQL out of reach the till still takes orders; their jobs run once it can forward them", async () => {
     // A port nothing listens on: every forward fails, the orders commit regardless.

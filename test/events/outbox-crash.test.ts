@@ -10,6 +10,7 @@ import { afterEach, expect, test } from "bun:test";
 import { openDatabase } from "../../src/db/open.ts";
 import { killChildren, spawnBun, spawnCommand, type Child } from "../support/child.ts";
 import { KCAT, startKafkaMock, type KafkaMock } from "../support/kafka-mock.ts";
+import { freePort, portOpen } from "../support/ports.ts";
 import { listeningUrl } from "../support/serve-child.ts";
 import { tcpProxy } from "../support/tcp-proxy.ts";
 import { tempDir } from "../support/temp.ts";
@@ -31,23 +32,6 @@ interface Broker {
   /** The bus URL for the subscriber, straight to the broker. */
   listenerUrl(): string;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = listener.port;
-  listener.stop(true);
-  return port;
-}
-
-async function portOpen(port: number): Promise<boolean> {
-  try {
-    const socket = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
-    socket.end();
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function placeOrders(base: string, bookId: string, n: number): Promise<string[]> {
