@@ -5,10 +5,10 @@
 // changed since the checkout compared against. Never for a real till.
 import { plugin } from "bun";
 
-const WITH_OUTBOX = "return new OutboxBus(db, network.bus, { logger, engine: network.engine });";
+const WITH_OUTBOX = "const bus = new OutboxBus(db, network.bus, { logger, engine: network.engine });";
 
 // Connected before serving, so that the seeding's events are not refused for "not connected yet".
-const WITHOUT = "await (network.bus as { opened?: Promise<void> }).opened; return network.bus;";
+const WITHOUT = "await (network.bus as { opened?: Promise<void> }).opened; const bus = network.bus;";
 
 plugin({
   name: "without-outbox",
