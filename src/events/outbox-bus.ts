@@ -54,10 +54,7 @@ export interface OutboxBusOptions {
   warnEvents?: number;
   /** Warn when the oldest waiting event is older than this. Default 1 hour. */
   warnAgeMs?: number;
-  /** How long after a publish the relay asks the broker to confirm it (one flush for all that
-   * went out meanwhile). Default 5 ms. */
-  confirmAfterMs?: number;
-  /** How often acknowledged events not yet taken along by a write are deleted from the file. Default 1 s. */
+  /** How often published events are confirmed and the acknowledged ones deleted from the file. Default 1 s. */
   deleteEveryMs?: number;
   /** The inner bus is another OutboxBus's too (serve's job events on PostgreSQL): close() leaves it open. */
   keepInnerOpen?: boolean;
@@ -83,8 +80,6 @@ export class OutboxBus implements EventBus {
   private rewinds = 0;
   private confirming: Promise<void> | null = null;
   private deleting: Promise<void> | null = null;
-  private confirmTimer: Timer | null = null;
-  private readonly confirmAfterMs: number;
   private closed = false;
   private wake: (() => void) | null = null;
   private readonly relay: Promise<void>;
@@ -102,7 +97,6 @@ export class OutboxBus implements EventBus {
     this.logger = options.logger;
     this.engine = options.engine;
     this.batchSize = options.batchSize ?? 500;
-    this.confirmAfterMs = options.confirmAfterMs ?? 5;
     this.now = options.now ?? Date.now;
     this.outbox = store instanceof Db ? new EventOutbox(store, this.now) : store;
     this.stopListening = this.outbox.onCommitted(() => this.wake?.());
@@ -157,7 +151,6 @@ export class OutboxBus implements EventBus {
     this.wake?.();
     this.stopListening();
     clearInterval(this.deleteTimer);
-    if (this.confirmTimer) clearTimeout(this.confirmTimer);
     await this.relay;
     await this.deleting; // a timed one, which may have confirmed less than the relay published
     await this.deleteSent();
@@ -219,7 +212,6 @@ export class OutboxBus implements EventBus {
         // a relay catching up after an outage confirms each batch, as it did before. A store
         // that cannot be read past unconfirmed rows is confirmed batch by batch.
         if (!this.outbox.rewind || this.publishedUpTo - this.sentUpTo >= this.batchSize) await this.confirm();
-        else this.confirmSoon();
         continue;
       }
       this.rewind(error);
@@ -237,19 +229,8 @@ export class OutboxBus implements EventBus {
 
   private acknowledged(seq: number): void {
     if (seq > this.sentUpTo) this.sentUpTo = seq;
-    this.outbox.acknowledge?.(seq);
     if (this.away) this.logger.log("info", `${this.engine} back: events kept meanwhile are delivered`, {});
     this.away = false;
-  }
-
-  /** One confirmation for whatever the next `confirmAfterMs` publish too: the acknowledged rows
-   * then leave the file with the next write (EventOutbox.acknowledge) while they are few. */
-  private confirmSoon(): void {
-    if (this.confirmTimer || !this.inner.flush) return;
-    this.confirmTimer = setTimeout(() => {
-      this.confirmTimer = null;
-      void this.confirm();
-    }, this.confirmAfterMs);
   }
 
   /**

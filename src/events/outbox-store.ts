@@ -23,9 +23,6 @@ export interface OutboxStore {
    * published and not yet confirmed, and its relay confirms lazily (one flush for many
    * commits); without it, the relay confirms each batch before it reads on. */
   rewind?(): void;
-  /** The broker acknowledged every row up to `seq` (told at each confirmation; deleteUpTo, below,
-   * comes once a second): a store may delete them alongside its next write. */
-  acknowledge?(seq: number): void;
   /** The broker acknowledged every row up to `seq`: they go. */
   deleteUpTo(seq: number): Promise<void>;
   /** What waits after `after`, for the relay's warning. */

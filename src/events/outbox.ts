@@ -71,11 +71,6 @@ export class EventOutbox {
    */
   private cache: OutboxRow[] | null = [];
   private readonly insertRow: ReturnType<Db["sqlite"]["prepare"]>;
-  private readonly deleteRows: ReturnType<Db["sqlite"]["prepare"]>;
-  /** The broker acknowledged every row up to here (the relay said so)… */
-  private acknowledgedUpTo = 0;
-  /** …and every row up to here is deleted, committed. */
-  private deletedUpTo = 0;
 
   constructor(
     private readonly db: Db,
@@ -86,7 +81,6 @@ export class EventOutbox {
     this.committed = highest;
     if (highest > 0) this.cache = null; // events left by the previous process: read them first
     this.insertRow = db.sqlite.prepare(SQL.insert);
-    this.deleteRows = db.sqlite.prepare(SQL.deleteUpTo);
   }
 
   /**
@@ -104,7 +98,6 @@ export class EventOutbox {
   private insert(event: Event, json: string): void {
     const seq = this.nextSeq++;
     this.insertRow.run(seq, this.now(), json);
-    if (this.acknowledgedUpTo > this.deletedUpTo) this.deleteAcknowledged();
     this.db.afterCommit(() => {
       if (seq > this.committed) this.committed = seq;
       if (this.cache) {
@@ -144,33 +137,10 @@ export class EventOutbox {
     this.cache = null;
   }
 
-  /**
-   * The broker acknowledged every event up to `seq`: they go with the next write that keeps an
-   * event, in its transaction (it commits anyway: no commit of their own). Deleted within
-   * milliseconds, the table stays a few pages that are written over and over, instead of a
-   * second's worth of new pages that each checkpoint would copy into the file only for them to
-   * be freed (that copying was most of what the outbox cost an order).
-   */
-  acknowledge(seq: number): void {
-    if (seq > this.acknowledgedUpTo) this.acknowledgedUpTo = seq;
-  }
-
-  /** The broker acknowledged every event up to `seq`: gone now, in a group-committed unit of their
-   * own unless a write took them along already (when no write comes: the relay's timer). A
-   * crash before it commits only sends them again: at least once. */
+  /** The broker acknowledged every event up to `seq`: gone. Joins the next group commit (a crash
+   * before it commits only sends them again: at least once). */
   deleteUpTo(seq: number): Promise<void> {
-    this.acknowledge(seq);
-    if (this.acknowledgedUpTo <= this.deletedUpTo) return Promise.resolve();
-    return this.db.write(() => this.deleteAcknowledged());
-  }
-
-  /** In the transaction open now; counted as done once it commits (a rollback keeps the rows for the next try). */
-  private deleteAcknowledged(): void {
-    const upTo = this.acknowledgedUpTo;
-    this.deleteRows.run(upTo);
-    this.db.afterCommit(() => {
-      if (upTo > this.deletedUpTo) this.deletedUpTo = upTo;
-    });
+    return this.db.write(() => void this.db.sqlite.query(SQL.deleteUpTo).run(seq));
   }
 
   /** What waits to be sent after `after`, cheaply (no count over the table): the number is an

@@ -112,7 +112,7 @@ async function confirmingBroker() {
 test("events of many commits are published as each commits and confirmed by one flush, not one per commit; the rows leave the file once confirmed", async () => {
   const db = open();
   const { bus: inner, state } = await confirmingBroker();
-  const bus = new OutboxBus(db, inner, { logger: silentLogger, engine: "test", deleteEveryMs: 60_000, confirmAfterMs: 60_000 });
+  const bus = new OutboxBus(db, inner, { logger: silentLogger, engine: "test", deleteEveryMs: 60_000 });
   const ids: string[] = [];
   for (let n = 0; n < 50; n++) {
     ids.push((await bus.publish("tick", { n })).id); // 50 commits, one after another
@@ -126,30 +126,10 @@ test("events of many commits are published as each commits and confirmed by one 
   expect(rows(db)).toBe(0);
 });
 
-test("confirmed events leave the file with the next write that keeps an event, in its transaction; one rolled back keeps them for the next", async () => {
-  const db = open();
-  const { bus: inner, state } = await confirmingBroker();
-  const bus = new OutboxBus(db, inner, { logger: silentLogger, engine: "test", deleteEveryMs: 60_000, confirmAfterMs: 1 });
-  await bus.publish("tick", { n: 1 });
-  await bus.publish("tick", { n: 2 });
-  await waitFor(() => state.flushes >= 1 && state.publishedAtFlush.at(-1) === 2, 2_000, "both confirmed");
-  expect(rows(db)).toBe(2); // no write since: no commit of their own
-  expect(() => db.transaction(() => {
-    bus.keep(createEvent("tick", { n: 3 }));
-    throw new Error("rolled back");
-  })).toThrow("rolled back");
-  expect(rows(db)).toBe(2); // the delete went with the rollback
-  db.transaction(() => bus.keep(createEvent("tick", { n: 4 })));
-  expect((db.sqlite.query("SELECT event FROM event_outbox").all() as { event: string }[]).map((r) => (JSON.parse(r.event) as Event<{ n: number }>).data.n)).toEqual([4]);
-  await waitFor(() => state.published.length === 3, 2_000, "the last one published");
-  await bus.close();
-  expect(rows(db)).toBe(0);
-});
-
 test("at most a batch's worth waits unconfirmed: past it the relay flushes before publishing more", async () => {
   const db = open();
   const { bus: inner, state } = await confirmingBroker();
-  const bus = new OutboxBus(db, inner, { logger: silentLogger, engine: "test", batchSize: 10, deleteEveryMs: 60_000, confirmAfterMs: 60_000 });
+  const bus = new OutboxBus(db, inner, { logger: silentLogger, engine: "test", batchSize: 10, deleteEveryMs: 60_000 });
   await Promise.all(Array.from({ length: 35 }, (_, n) => bus.publish("tick", { n })));
   await waitFor(() => state.published.length === 35, 5_000, "all 35 published");
   expect(state.flushes).toBeGreaterThanOrEqual(3);
