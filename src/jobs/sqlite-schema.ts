@@ -137,6 +137,22 @@ export const jobsMigrations: Migration[] = [
       INSERT INTO job_queue_succeeded (queue, n) SELECT 'default', count(*) FROM jobs WHERE status = 'succeeded' HAVING count(*) > 0;
     `,
   },
+  {
+    component: "jobs",
+    version: 4,
+    name: "succeeded counts written in batches, with a mark while behind",
+    // Under a backlog the succeeded counts are added up in memory and written about once a
+    // second, not in every settle's commit (src/jobs/succeeded-tally.ts). behind = 1 while
+    // committed successes may be missing from job_queue_succeeded: a start that finds it so
+    // (the process died mid-backlog) counts them again.
+    up: `
+      CREATE TABLE job_queue_succeeded_behind (
+        id     INTEGER PRIMARY KEY CHECK (id = 1),
+        behind INTEGER NOT NULL
+      );
+      INSERT INTO job_queue_succeeded_behind (id, behind) VALUES (1, 0);
+    `,
+  },
 ];
 
 // Appends the attempt-history entry bound at ?N (JSON text, or NULL for none) to attempts_log:
@@ -176,11 +192,16 @@ export const SQL = {
     ON CONFLICT (name) DO UPDATE SET paused = excluded.paused, updated_at = excluded.updated_at`,
   // A state declared in code: stored only if the queue has none yet.
   declarePaused: `INSERT INTO job_queues (name, paused, updated_at) VALUES (?1, ?2, ?3) ON CONFLICT (name) DO NOTHING`,
-  // Succeeded jobs per queue, kept up to date by the settle (one statement per queue per batch,
-  // and batches are nearly always of one queue) and by the deletes. Index: primary key of job_queue_succeeded.
+  // Succeeded jobs per queue, kept up to date by the settles (in batches: succeeded-tally.ts)
+  // and by the deletes. Index: primary key of job_queue_succeeded.
   countSucceeded: `
     INSERT INTO job_queue_succeeded (queue, n) VALUES (?1, ?2)
     ON CONFLICT (queue) DO UPDATE SET n = n + excluded.n`,
+  succeededBehind: `SELECT behind FROM job_queue_succeeded_behind`,
+  setSucceededBehind: `UPDATE job_queue_succeeded_behind SET behind = ?1`,
+  // After a crash mid-backlog only: a scan of every succeeded row, once, at start.
+  clearSucceeded: `DELETE FROM job_queue_succeeded`,
+  recountSucceeded: `INSERT INTO job_queue_succeeded (queue, n) SELECT queue, count(*) FROM jobs WHERE status = 'succeeded' GROUP BY queue`,
 
   // The claim query, one queue's range (?3). Index: jobs_available, walked in order (no sort step), stopping at LIMIT.
   // A job whose group key is held by ANOTHER job comes back flagged `held` — held means

@@ -18,6 +18,7 @@ import { STATUS_COLUMNS, type StatusRow } from "./status-columns.ts";
 import { rowToJob, rowToState, type JobRow, type StateRow } from "./rows.ts";
 import { SQL } from "./sqlite-schema.ts";
 import { mergeStateCounts } from "./state-counts.ts";
+import { SucceededTally } from "./succeeded-tally.ts";
 import { SyncQueue } from "./sync-queue.ts";
 import type { Job, JobState, NewJob } from "./types.ts";
 
@@ -33,6 +34,7 @@ export class SqliteQueue extends SyncQueue implements Source, Cancellable, Retry
   private readonly clock: Clock;
   private readonly nextId = monotonicFactory();
   private readonly statements = new Map<string, Statement>();
+  private readonly succeededTally: SucceededTally;
 
   constructor(
     private readonly db: Db,
@@ -41,6 +43,7 @@ export class SqliteQueue extends SyncQueue implements Source, Cancellable, Retry
     super();
     this.clock = options.clock ?? systemClock;
     if (!db.readonly) this.statement(SQL.unparkAll).run();
+    this.succeededTally = SucceededTally.of(db);
   }
 
   // ── Source ──────────────────────────────────────────────────────────────────────────────
@@ -53,9 +56,11 @@ export class SqliteQueue extends SyncQueue implements Source, Cancellable, Retry
       if (started.length > 0) this.statement(SQL.markStarted).run(JSON.stringify(started), this.clock.now(), this.db.ownerId);
       const succeeded: string[] = []; // the queue of each job that succeeded
       const applied = outcomes.filter((outcome) => this.settle(outcome, succeeded));
-      this.countSucceeded(succeeded, 1);
       const claimed = max > 0 ? this.claim(max, leaseMs, options.startNow ?? max, options.queueAllowances) : [];
       options.inTransaction?.(applied, claimed);
+      // Last in the unit, so nothing after it can roll the unit back. A claim that took all it
+      // could means a backlog: the counts may wait in memory.
+      this.succeededTally.settled(succeeded, claimed.length < max, this.clock.now());
       return { claimed, applied };
     });
   }
@@ -147,7 +152,7 @@ export class SqliteQueue extends SyncQueue implements Source, Cancellable, Retry
   queueStates(): QueueState[] {
     return mergeQueueStates(
       this.statement(SQL.queueStates).all() as { name: string; paused: boolean }[],
-      this.statement(SQL.queueCounts).all() as { queue: string; status: string; n: number }[],
+      [...(this.statement(SQL.queueCounts).all() as { queue: string; status: string; n: number }[]), ...this.succeededTally.unwrittenCounts()],
     );
   }
 
@@ -198,24 +203,7 @@ export class SqliteQueue extends SyncQueue implements Source, Cancellable, Retry
 
   /** Deleted rows no longer count: the succeeded ones come off their queue's kept count. */
   private uncount(rows: readonly { queue: string; status: string }[]): void {
-    this.countSucceeded(rows.filter((row) => row.status === "succeeded").map((row) => row.queue), -1);
-  }
-
-  /**
-   * Adds `sign` × (how many times each queue is listed) to the queues' kept succeeded counts:
-   * one statement per queue, not per job — a batch of one queue (the usual) needs no grouping.
-   */
-  private countSucceeded(queues: readonly string[], sign: 1 | -1): void {
-    if (queues.length === 0) return;
-    const count = this.statement(SQL.countSucceeded);
-    const first = queues[0]!;
-    if (queues.every((queue) => queue === first)) {
-      count.run(first, sign * queues.length);
-      return;
-    }
-    const byQueue = new Map<string, number>();
-    for (const queue of queues) byQueue.set(queue, (byQueue.get(queue) ?? 0) + 1);
-    for (const [queue, n] of byQueue) count.run(queue, sign * n);
+    this.succeededTally.deleted(rows.filter((row) => row.status === "succeeded").map((row) => row.queue));
   }
 
   /** Queues with waiting jobs that are not paused (the pauses read from the file: another process may set them). */
