@@ -192,6 +192,25 @@ if (url) {
     }
   }, 40_000);
 
+  test("nats flush rejects when the connection was lost after events were published, even once it is back: a PONG on the new connection does not cover the old one's buffer", async () => {
+    const proxy = tcpProxy(Number(new URL(url).port || 4222));
+    const bus = await NatsBus.connect(`nats://127.0.0.1:${proxy.port}`, { logger: silentLogger });
+    try {
+      await bus.flush(); // nothing published: confirmed
+      await bus.publishEvent(createEvent("cut.before", {}));
+      proxy.down();
+      await waitFor(() => bus.publishEvent(createEvent("cut.probe", {})).then(() => false, () => true), 10_000, "the client to notice the cut");
+      proxy.up();
+      await waitFor(() => bus.publishEvent(createEvent("cut.probe", {})).then(() => true, () => false), 20_000, "the client to reconnect");
+      expect(await refusal(bus.flush())).toBeInstanceOf(Error);
+      await bus.publishEvent(createEvent("cut.after", {}));
+      await bus.flush(); // published on the new connection and confirmed there
+    } finally {
+      await bus.close();
+      proxy.stop();
+    }
+  }, 40_000);
+
   busOutageTest("nats", {
     port: Number(new URL(url).port || 4222),
     // Behind the durable outbox, as `serve` runs it: the events published meanwhile are kept there.
