@@ -8,10 +8,14 @@
 //   git worktree add /tmp/before 4b8cada && ln -s "$PWD/node_modules" /tmp/before/node_modules
 //   NATS_URL=nats://127.0.0.1:4222 bun bench/outbox.ts --before /tmp/before [--duration 5] [--rounds 3]
 //
-// Rounds alternate (before, after, before, after…) and the medians are compared, because the
-// machine is shared and noisy. Prints ONE JSON line: requests/s, p50/p99 (ms) and the server's
-// CPU time per order per side and case, the ratios after/before, and whether the cost stays
-// under 10% on both.
+// A third side, "off", is this checkout with the outbox taken out (bench/lib/without-outbox.ts:
+// the network bus used directly, events published after commit as before): after/off is the
+// outbox's own cost, off/before what everything else since that commit changed.
+//
+// Rounds alternate (before, off, after, before, off, after…) and the medians are compared,
+// because the machine is shared and noisy. Prints ONE JSON line: requests/s, p50/p99 (ms) and
+// the server's CPU time per order per side and case, the ratios after/before and after/off,
+// and whether the outbox's own cost (after/off) stays under 10% on both.
 import { createRequire } from "node:module";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -46,9 +50,9 @@ function cpuMicros(pid: number): number {
 }
 
 /** `serve` from a checkout on a fresh file, a well-stocked book made by the admin; stopped after `use`. */
-async function withServer<T>(checkout: string, use: (url: string, bookId: string, pid: number) => Promise<T>): Promise<T> {
+async function withServer<T>(checkout: string, preload: string[], use: (url: string, bookId: string, pid: number) => Promise<T>): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), "backroom-bench-outbox-"));
-  const proc = Bun.spawn([process.execPath, join(checkout, "src/main.ts"), "serve", "--port", "0", "--db", join(dir, "shop.db"), "--dev", "--bus", NATS, "--sync", "full", "--log-level", "error"], { cwd: checkout, stdout: "pipe", stderr: "inherit" });
+  const proc = Bun.spawn([process.execPath, ...preload, join(checkout, "src/main.ts"), "serve", "--port", "0", "--db", join(dir, "shop.db"), "--dev", "--bus", NATS, "--sync", "full", "--log-level", "error"], { cwd: checkout, stdout: "pipe", stderr: "inherit" });
   try {
     const reader = proc.stdout.getReader();
     let text = "";
@@ -82,10 +86,15 @@ async function orders(url: string, bookId: string, connections: number, pid: num
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const runs: Record<"before" | "after", Record<string, Figures[]>> = { before: {}, after: {} };
+const SIDES = [
+  { side: "before", checkout: BEFORE, preload: [] },
+  { side: "off", checkout: AFTER, preload: ["--preload", join(import.meta.dir, "lib/without-outbox.ts")] },
+  { side: "after", checkout: AFTER, preload: [] },
+] as const;
+const runs: Record<(typeof SIDES)[number]["side"], Record<string, Figures[]>> = { before: {}, off: {}, after: {} };
 for (let round = 0; round < ROUNDS; round++) {
-  for (const [side, checkout] of [["before", BEFORE], ["after", AFTER]] as const) {
-    await withServer(checkout, async (url, bookId, pid) => {
+  for (const { side, checkout, preload } of SIDES) {
+    await withServer(checkout, [...preload], async (url, bookId, pid) => {
       for (const c of CASES) (runs[side][c.name] ??= []).push(await orders(url, bookId, c.connections, pid));
     });
   }
@@ -98,11 +107,22 @@ const summary = (figures: Figures[]) => ({
   cpu_us_per_order: median(figures.map((f) => f.cpu_us_per_order)),
 });
 const result: Record<string, unknown> = { duration_s: DURATION, rounds: ROUNDS, bus: NATS, sync: "full", before: BEFORE };
+const ratio = (a: number, b: number) => Math.round((a / b) * 1000) / 1000;
 for (const c of CASES) {
-  const before = summary(runs.before[c.name]!);
-  const after = summary(runs.after[c.name]!);
-  const ratio = Math.round((after.requests_per_s / before.requests_per_s) * 1000) / 1000;
-  const cpuRatio = Math.round((after.cpu_us_per_order / before.cpu_us_per_order) * 1000) / 1000;
-  result[c.name] = { before, after, ratio_after_over_before: ratio, cpu_per_order_after_over_before: cpuRatio, cost_under_10_percent: ratio >= 0.9 && cpuRatio <= 1.1 };
+  const [before, off, after] = [summary(runs.before[c.name]!), summary(runs.off[c.name]!), summary(runs.after[c.name]!)];
+  const rounds = runs.after[c.name]!.map((a, i) => ({
+    after_over_before: ratio(a.requests_per_s, runs.before[c.name]![i]!.requests_per_s),
+    after_over_off: ratio(a.requests_per_s, runs.off[c.name]![i]!.requests_per_s),
+  }));
+  const ownRatio = ratio(after.requests_per_s, off.requests_per_s);
+  const ownCpuRatio = ratio(after.cpu_us_per_order, off.cpu_us_per_order);
+  result[c.name] = {
+    before, off, after, rounds,
+    ratio_after_over_before: ratio(after.requests_per_s, before.requests_per_s),
+    cpu_per_order_after_over_before: ratio(after.cpu_us_per_order, before.cpu_us_per_order),
+    ratio_after_over_off: ownRatio,
+    cpu_per_order_after_over_off: ownCpuRatio,
+    outbox_cost_under_10_percent: ownRatio >= 0.9 && ownCpuRatio <= 1.1,
+  };
 }
 console.log(JSON.stringify(result));

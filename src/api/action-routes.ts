@@ -1,12 +1,11 @@
 // An action's route: its method and path under /api, the caller authorized against its access,
 // the body validated against its schema, then its handler; the answer in our envelope.
-import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { Elysia } from "elysia";
 import { Type, type TObject, type TSchema } from "@sinclair/typebox";
 import { accessErrors, BODY_ERRORS, errors } from "./route-docs.ts";
 import { One } from "./schemas.ts";
 import type { Action, ActionMethod } from "../models/action.ts";
-import { validateBody } from "../models/validate.ts";
+import { lazyCheck, validateBody } from "../models/validate.ts";
 import { authorize } from "./auth.ts";
 import type { AppContext } from "./context.ts";
 
@@ -22,7 +21,7 @@ const operationName = (method: string, path: string) =>
 export function actionRoute<A extends AnyAction>(action: A, ctx: AppContext) {
   type P = Parts<A>;
   const path = `/api${action.path}` as `/api${P["path"]}`;
-  const check = action.body ? TypeCompiler.Compile(action.body) : null;
+  const check = action.body ? lazyCheck(action.body) : null;
   const status = (action.status ?? 200) as P["status"];
   const authErrors = accessErrors(action.access ?? "user");
   type Responses = { [S in P["status"]]: TObject<{ data: P["data"] }> } & ReturnType<typeof errors<400 | 401 | 403 | 404 | 409 | 413 | 415 | 422>>; // (422: see RouteTypes)

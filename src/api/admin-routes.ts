@@ -3,7 +3,6 @@
 // selected jobs (or retry/cancel by filter; at most 500 jobs per call), and webhook deliveries
 // with their receiver's last answer, and redelivery. The page itself is GET /admin (admin-page.ts).
 import type { Static } from "@sinclair/typebox";
-import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { Elysia } from "elysia";
 import { BODY_ERRORS, errors } from "./route-docs.ts";
 import { AdminJob, AdminOverview, BULK_LIMIT, BulkAction, BulkResult, JobAccepted, All, One, WebhookDelivery } from "./schemas.ts";
@@ -15,11 +14,11 @@ import type { AppContext } from "./context.ts";
 import { invalidQuery, notFound, validationError } from "../errors.ts";
 import { htmlPage } from "./html-page.ts";
 import { isoOrNull } from "../models/serialize.ts";
-import { validateBody } from "../models/validate.ts";
+import { lazyCheck, validateBody } from "../models/validate.ts";
 import { deliveryHttpStatus, WEBHOOK_JOB } from "../models/webhooks.ts";
 import { JOB_STATUSES, type JobStatus } from "../jobs/types.ts";
 
-const bulkCheck = TypeCompiler.Compile(BulkAction);
+const bulkCheck = lazyCheck(BulkAction);
 type Bulk = Static<typeof BulkAction>;
 type BulkOutcome = NonNullable<Static<typeof BulkResult>["results"]>[number]["result"];
 /** Deliveries listed per call: each is read in full (its payload names the event). */

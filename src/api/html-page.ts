@@ -4,7 +4,6 @@
 // script runs), requests to this origin only (fetch and the realtime WebSocket), no framing
 // (clickjacking), no MIME sniffing, no Referer, and no form submission (the sign-in form is
 // handled in script: a form that submitted would put the token in a URL).
-import { createHash } from "node:crypto";
 
 const INLINE = /<(script|style)(?:\s[^>]*)?>([\s\S]*?)<\/\1>/g;
 
@@ -12,7 +11,7 @@ const INLINE = /<(script|style)(?:\s[^>]*)?>([\s\S]*?)<\/\1>/g;
 export function pageSecurityHeaders(html: string): Record<string, string> {
   const hashes = { script: [] as string[], style: [] as string[] };
   for (const [, tag, body] of html.matchAll(INLINE)) {
-    hashes[tag as "script" | "style"].push(`'sha256-${createHash("sha256").update(body!).digest("base64")}'`);
+    hashes[tag as "script" | "style"].push(`'sha256-${new Bun.CryptoHasher("sha256").update(body!).digest("base64")}'`);
   }
   const policy = [
     "default-src 'none'",
@@ -33,8 +32,11 @@ export function pageSecurityHeaders(html: string): Record<string, string> {
   };
 }
 
-/** Answers a fixed page: the headers are computed once, a fresh Response per request. */
+/**
+ * Answers a fixed page: the headers are computed once, when first asked for (hashing the
+ * dashboard's inline script is not a start's work), a fresh Response per request.
+ */
 export function htmlPage(html: string, headers: Record<string, string> = {}): () => Response {
-  const all = { "content-type": "text/html; charset=utf-8", ...pageSecurityHeaders(html), ...headers };
-  return () => new Response(html, { headers: all });
+  let all: Record<string, string> | null = null;
+  return () => new Response(html, { headers: (all ??= { "content-type": "text/html; charset=utf-8", ...pageSecurityHeaders(html), ...headers }) });
 }

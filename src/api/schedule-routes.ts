@@ -2,7 +2,6 @@
 // GET /api/schedules, POST /api/schedules, GET|PATCH|DELETE /api/schedules/:name,
 // POST /api/schedules/:name/pause|resume|run. An invalid expression or timezone is a 400.
 import type { Static } from "@sinclair/typebox";
-import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { Elysia } from "elysia";
 import { BODY_ERRORS, errors, NoContent } from "./route-docs.ts";
 import { JobAccepted, Many, One, Schedule, ScheduleCreate, ScheduleUpdate } from "./schemas.ts";
@@ -12,10 +11,10 @@ import { authorize } from "./auth.ts";
 import type { AppContext } from "./context.ts";
 import { notFound } from "../errors.ts";
 import { isoOrNull } from "../models/serialize.ts";
-import { validateBody } from "../models/validate.ts";
+import { lazyCheck, validateBody } from "../models/validate.ts";
 
-const createCheck = TypeCompiler.Compile(ScheduleCreate);
-const updateCheck = TypeCompiler.Compile(ScheduleUpdate);
+const createCheck = lazyCheck(ScheduleCreate);
+const updateCheck = lazyCheck(ScheduleUpdate);
 
 type Body = { name?: string; schedule?: string; type?: string; payload?: unknown; timezone?: string | null; catch_up?: "skip" | "all" | "none" };
 

@@ -1,7 +1,7 @@
 // The event envelope: CloudEvents 1.0 field names, JSON data. Extensions (lower-case, as
 // CloudEvents requires): traceparent (W3C trace context), actorid and tenantid (whose event it
 // is), visibility (who may see it over realtime: "all", "owner" — the actor — or "admin").
-import { monotonicFactory } from "ulid";
+import { monotonicFactory } from "../ulid.ts";
 
 export type Visibility = "all" | "owner" | "admin";
 

@@ -51,6 +51,10 @@ export class NatsBus implements EventBus {
   private connected = true;
   /** The server's max_payload, from its INFO; kept while disconnected (the client forgets it then). */
   private maxPayload: number;
+  /** Connections lost so far, and how many had been lost at the first publish no flush has
+   * covered yet (null: none): a PONG on a new connection says nothing of the old one's buffer. */
+  private disconnects = 0;
+  private unflushedSince: number | null = null;
 
   private constructor(
     private readonly nc: NatsConnection,
@@ -102,11 +106,26 @@ export class NatsBus implements EventBus {
     return this.publishEventJson(event, JSON.stringify(event));
   }
 
+  /** Several events in order (the outbox relay's batch): on core NATS one loop into the client's
+   * buffer with no promise per event, stopping at the first that fails. */
+  async publishEvents(events: readonly Event[], jsons?: readonly string[]): Promise<void> {
+    if (this.jetstream) {
+      await Promise.all(events.map((event, i) => this.publishEventJson(event, jsons?.[i] ?? JSON.stringify(event))));
+      return;
+    }
+    for (const [i, event] of events.entries()) {
+      const body = this.outgoing(event, jsons?.[i] ?? JSON.stringify(event));
+      try {
+        this.nc.publish(this.prefix + event.type, body);
+      } catch (error) {
+        throw await this.tooLargeOr(error as NatsError, event, body);
+      }
+    }
+  }
+
   /** publishEvent with the event's JSON already made (the outbox's stored row). */
   async publishEventJson(event: Event, json: string): Promise<void> {
-    const body = UTF8.encode(json);
-    this.checkSize(event, body);
-    if (!this.connected) throw new Error("not connected to NATS");
+    const body = this.outgoing(event, json);
     const subject = this.prefix + event.type;
     try {
       // JetStream de-duplicates by msgID: an event sent twice around a reconnect is stored once.
@@ -115,6 +134,16 @@ export class NatsBus implements EventBus {
     } catch (error) {
       throw await this.tooLargeOr(error as NatsError, event, body);
     }
+  }
+
+  /** The event's bytes, once it is known to fit and the connection to be up; from here it counts
+   * as published for flush(). */
+  private outgoing(event: Event, json: string): Uint8Array {
+    const body = UTF8.encode(json);
+    this.checkSize(event, body);
+    if (!this.connected) throw new Error("not connected to NATS");
+    this.unflushedSince ??= this.disconnects;
+    return body;
   }
 
   /** What limits an event with this id, in the bytes of its JSON, and why. */
@@ -156,6 +185,7 @@ export class NatsBus implements EventBus {
     for await (const status of this.nc.status()) {
       if (status.type === "disconnect") {
         this.connected = false;
+        this.disconnects++;
         this.logger.log("warn", "lost the NATS connection; reconnecting", {});
       } else if (status.type === "reconnect") {
         this.connected = true;
@@ -186,10 +216,14 @@ export class NatsBus implements EventBus {
     await Promise.all([...this.subscriptions].map((s) => s.ready));
   }
 
-  /** Resolves once the server has read everything published so far (a PING answered). */
+  /** Resolves once the server has read everything published since the last flush (a PING
+   * answered on the connection they went out on); rejects if the connection was lost meanwhile. */
   async flush(): Promise<void> {
     if (!this.connected) throw new Error("not connected to NATS");
+    const since = this.unflushedSince;
+    this.unflushedSince = null;
     await this.nc.flush();
+    if (since !== null && since !== this.disconnects) throw new Error("the NATS connection was lost after events were published: they may not have reached the server");
   }
 
   async close(): Promise<void> {

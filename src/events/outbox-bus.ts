@@ -6,7 +6,13 @@
 // At least once, never silently dropped: an event leaves the outbox only once the broker has
 // acknowledged it (the adapter's publish resolved, then its flush: a PONG from NATS, a
 // publisher confirm from RabbitMQ; Redis's XADD and Kafka's produce answer themselves). The
-// acknowledged rows are deleted lazily — once a second, or at close — so an order costs no
+// relay publishes each commit's events as soon as it is committed, but asks for that
+// confirmation lazily — one flush for everything published since the last one, before each
+// delete (once a second), at close, or once a batch's worth waits unconfirmed — so that a
+// commit costs no round trip of its own. A failed publish or flush sends the relay back to the
+// last confirmed event: everything after it goes again, in order (a store that cannot be read
+// past unconfirmed rows — PostgreSQL's — is confirmed batch by batch instead). The
+// acknowledged rows are deleted lazily too — once a second, or at close — so an order costs no
 // second commit; a crash re-sends at most that second's events, each with its CloudEvents `id`
 // for consumers to de-duplicate. The one event ever removed unsent is one the broker refuses
 // for good (EventTooLargeError), and that is logged as an error.
@@ -24,7 +30,9 @@ import { Db } from "../db/open.ts";
 /** What the relay needs of a network bus beyond EventBus; all optional. */
 export interface RelayTarget extends EventBus {
   subscribe(pattern: string, handler: EventHandler, options?: object): () => void;
-  /** Resolves once everything published so far has reached the broker; rejects if it may not have. */
+  /** Resolves once everything published so far has reached the broker; rejects if it may not
+   * have — also when the connection was lost and made again since the last flush, since what
+   * was published on the lost one is not covered by a confirmation on the new one. */
   flush?(): Promise<void>;
   /** Publishes several events in order as one request (Kafka: one produce), all or nothing;
    * `jsons[i]`, when given, is events[i]'s JSON already made (the outbox's stored row). */
@@ -39,13 +47,14 @@ export interface OutboxBusOptions {
   logger: Logger;
   /** The broker's name, for the log ("NATS", "Kafka"). */
   engine: string;
-  /** Events handed to the broker per pass. Default 500. */
+  /** Events handed to the broker per pass, and the most published before a confirmation is
+   * awaited. Default 500. */
   batchSize?: number;
   /** Warn when more events than this wait. Default 100,000. */
   warnEvents?: number;
   /** Warn when the oldest waiting event is older than this. Default 1 hour. */
   warnAgeMs?: number;
-  /** How often acknowledged events are deleted from the file. Default 1 s. */
+  /** How often published events are confirmed and the acknowledged ones deleted from the file. Default 1 s. */
   deleteEveryMs?: number;
   /** The inner bus is another OutboxBus's too (serve's job events on PostgreSQL): close() leaves it open. */
   keepInnerOpen?: boolean;
@@ -61,10 +70,16 @@ export class OutboxBus implements EventBus {
   private readonly engine: string;
   private readonly batchSize: number;
   private readonly now: () => number;
+  /** Events up to this seq were handed to the broker; those after sentUpTo are not confirmed yet. */
+  private publishedUpTo = 0;
   /** Events up to this seq reached the broker (in this process's life). */
   private sentUpTo = 0;
   /** …and up to this one are deleted from the file. */
   private deletedUpTo = 0;
+  /** Counts the relay's returns to sentUpTo: a publish or flush begun before one no longer counts. */
+  private rewinds = 0;
+  private confirming: Promise<void> | null = null;
+  private deleting: Promise<void> | null = null;
   private closed = false;
   private wake: (() => void) | null = null;
   private readonly relay: Promise<void>;
@@ -85,7 +100,7 @@ export class OutboxBus implements EventBus {
     this.now = options.now ?? Date.now;
     this.outbox = store instanceof Db ? new EventOutbox(store, this.now) : store;
     this.stopListening = this.outbox.onCommitted(() => this.wake?.());
-    this.deleteTimer = setInterval(() => this.deleteSent(), options.deleteEveryMs ?? 1_000);
+    this.deleteTimer = setInterval(() => void this.deleteSent(), options.deleteEveryMs ?? 1_000);
     this.deleteTimer.unref?.();
     this.relay = this.relayLoop();
   }
@@ -137,7 +152,8 @@ export class OutboxBus implements EventBus {
     this.stopListening();
     clearInterval(this.deleteTimer);
     await this.relay;
-    this.deleteSent();
+    await this.deleting; // a timed one, which may have confirmed less than the relay published
+    await this.deleteSent();
     await this.outbox.close?.();
     if (!this.options.keepInnerOpen) await this.inner.close();
   }
@@ -149,11 +165,18 @@ export class OutboxBus implements EventBus {
     return bytes > limit ? new EventTooLargeError(event.type, event.id, bytes, limit, `${this.engine} takes in one message`) : null;
   }
 
-  private deleteSent(): void {
+  /** Confirms what was published, then deletes what the broker acknowledged (one range delete); one at a time. */
+  private deleteSent(): Promise<void> {
+    this.deleting ??= this.confirmAndDelete().finally(() => (this.deleting = null));
+    return this.deleting;
+  }
+
+  private async confirmAndDelete(): Promise<void> {
+    await this.confirm();
     const upTo = this.sentUpTo;
     if (upTo <= this.deletedUpTo) return;
     this.deletedUpTo = upTo;
-    this.outbox.deleteUpTo(upTo).catch((error) => this.logger.log("warn", "could not delete sent events from the outbox; they will be sent again after a restart", { error: errorMessage(error) }));
+    await this.outbox.deleteUpTo(upTo).catch((error) => this.logger.log("warn", "could not delete sent events from the outbox; they will be sent again after a restart", { error: errorMessage(error) }));
   }
 
   private async relayLoop(): Promise<void> {
@@ -164,7 +187,7 @@ export class OutboxBus implements EventBus {
       try {
         // The file's store answers at once: no await, so no commit can slip in between its
         // answer and the pause below (its wake-up would find no one waiting).
-        const found = this.outbox.next(this.batchSize, this.sentUpTo);
+        const found = this.outbox.next(this.batchSize, this.publishedUpTo);
         rows = found instanceof Promise ? await found : found;
       } catch (error) {
         // A store on a server (PostgreSQL) may be out of reach too: its events wait there.
@@ -179,20 +202,63 @@ export class OutboxBus implements EventBus {
         await this.pause(null);
         continue;
       }
+      const rewinds = this.rewinds;
       const { done, error } = await this.send(rows.map((r) => r.event), rows.map((r) => r.json));
-      if (done > 0) this.sentUpTo = rows[done - 1]!.seq;
+      if (rewinds !== this.rewinds) continue; // a failed confirmation sent the relay back meanwhile
+      if (done > 0) this.published(rows[done - 1]!.seq);
       if (done === rows.length) {
-        if (this.away) this.logger.log("info", `${this.engine} back: events kept meanwhile are delivered`, {});
-        this.away = false;
         retryMs = 0;
+        // Bounds what the broker holds unconfirmed (and what a lost connection sends again);
+        // a relay catching up after an outage confirms each batch, as it did before. A store
+        // that cannot be read past unconfirmed rows is confirmed batch by batch.
+        if (!this.outbox.rewind || this.publishedUpTo - this.sentUpTo >= this.batchSize) await this.confirm();
         continue;
       }
-      if (!this.away) this.logger.log("warn", `${this.engine} out of reach: events wait in the outbox until it is back`, { error: errorMessage(error) });
-      this.away = true;
+      this.rewind(error);
       await this.warnIfBacklogged().catch(() => {}); // only a warning: the outbox's server may be away too
       retryMs = Math.min(Math.max(retryMs * 2, 100), MAX_RETRY_MS);
       await this.pause(retryMs);
     }
+  }
+
+  /** The broker took the events up to `seq`; without a flush, its answer was the acknowledgement. */
+  private published(seq: number): void {
+    this.publishedUpTo = seq;
+    if (!this.inner.flush) this.acknowledged(seq);
+  }
+
+  private acknowledged(seq: number): void {
+    if (seq > this.sentUpTo) this.sentUpTo = seq;
+    if (this.away) this.logger.log("info", `${this.engine} back: events kept meanwhile are delivered`, {});
+    this.away = false;
+  }
+
+  /**
+   * Waits for the broker to confirm everything published so far: one flush covers it all, and
+   * one runs at a time. A failure sends the relay back to the last confirmed event.
+   */
+  private async confirm(): Promise<void> {
+    while (this.confirming) await this.confirming;
+    if (!this.inner.flush || this.publishedUpTo <= this.sentUpTo) return;
+    const upTo = this.publishedUpTo;
+    const rewinds = this.rewinds;
+    this.confirming = withTimeout(this.inner.flush(), FLUSH_TIMEOUT_MS, `${this.engine} did not confirm in ${FLUSH_TIMEOUT_MS} ms`).then(
+      () => void (rewinds === this.rewinds && this.acknowledged(upTo)),
+      (error: unknown) => void (rewinds === this.rewinds && this.rewind(error)),
+    );
+    await this.confirming;
+    this.confirming = null;
+  }
+
+  /** What was published after the last confirmed event may not have arrived: send it all again,
+   * in order (the store reads it again: the file's outbox from its table, past its cache). */
+  private rewind(error: unknown): void {
+    if (!this.away) this.logger.log("warn", `${this.engine} out of reach: events wait in the outbox until it is back`, { error: errorMessage(error) });
+    this.away = true;
+    this.rewinds++;
+    if (this.publishedUpTo > this.sentUpTo) this.outbox.rewind?.();
+    this.publishedUpTo = this.sentUpTo;
+    this.wake?.();
   }
 
   /**
@@ -202,10 +268,9 @@ export class OutboxBus implements EventBus {
   private async send(events: readonly Event[], jsons?: readonly string[]): Promise<{ done: number; error: unknown }> {
     try {
       if (this.inner.publishEvents) {
+        // Behind the DeferredBus that `serve` puts in front, NATS's publish only fills a socket
+        // buffer: these count as sent once a later flush confirms them (confirm()).
         await this.inner.publishEvents(events, jsons);
-        // A bus that takes batches may still need its flush to know they arrived (NATS behind
-        // the DeferredBus that `serve` puts in front: its publish only fills a socket buffer).
-        if (this.inner.flush) await this.confirm();
         return { done: events.length, error: null };
       }
       // Pipelined, in order on one connection; the first failure ends what counts as sent.
@@ -224,7 +289,6 @@ export class OutboxBus implements EventBus {
         }
         done++;
       }
-      if (done > 0 && this.inner.flush) await this.confirm();
       return { done, error };
     } catch (error) {
       if (error instanceof EventTooLargeError && events.length === 1) {
@@ -234,11 +298,6 @@ export class OutboxBus implements EventBus {
       if (error instanceof EventTooLargeError) return this.sendOneByOne(events);
       return { done: 0, error };
     }
-  }
-
-  /** Everything published so far reached the broker (its flush), or rejects within FLUSH_TIMEOUT_MS. */
-  private confirm(): Promise<void> {
-    return withTimeout(this.inner.flush!(), FLUSH_TIMEOUT_MS, `${this.engine} did not confirm in ${FLUSH_TIMEOUT_MS} ms`);
   }
 
   /** A batch the broker refused for one event's size: each on its own, to find and drop that one. */

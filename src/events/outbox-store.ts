@@ -18,6 +18,11 @@ export interface OutboxStore {
   onCommitted(listener: () => void): () => void;
   /** Up to `limit` committed events after the relay's `after`, in publish order; [] when none (or none for this relay now). */
   next(limit: number, after?: number): Awaitable<OutboxRow[]>;
+  /** The relay goes back to the last row the broker confirmed and reads on from there (what it
+   * published after that was not confirmed). A store that has this answers next() past rows
+   * published and not yet confirmed, and its relay confirms lazily (one flush for many
+   * commits); without it, the relay confirms each batch before it reads on. */
+  rewind?(): void;
   /** The broker acknowledged every row up to `seq`: they go. */
   deleteUpTo(seq: number): Promise<void>;
   /** What waits after `after`, for the relay's warning. */

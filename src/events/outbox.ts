@@ -131,6 +131,12 @@ export class EventOutbox {
     return rows;
   }
 
+  /** The relay goes back to events it already read (their publication was not confirmed): the
+   * cache dropped them, so it reads the table until it has caught up again. */
+  rewind(): void {
+    this.cache = null;
+  }
+
   /** The broker acknowledged every event up to `seq`: gone. Joins the next group commit (a crash
    * before it commits only sends them again: at least once). */
   deleteUpTo(seq: number): Promise<void> {

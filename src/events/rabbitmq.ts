@@ -81,6 +81,9 @@ export class RabbitMqBus implements EventBus {
   private readonly subscriptions = new Set<Subscription>();
   private connection: ChannelModel | null = null;
   private channel: ConfirmChannel | null = null;
+  /** The channel of the first publish no flush has covered yet: a confirmation on a newer one
+   * (after a reconnect) says nothing of what went out on it. */
+  private unflushedOn: ConfirmChannel | null = null;
   private closing = false;
   /** One reconnect loop at a time, even if a new connection drops while it is being set up. */
   private reconnecting = false;
@@ -114,9 +117,13 @@ export class RabbitMqBus implements EventBus {
     this.send(event);
   }
 
-  /** Resolves once RabbitMQ has confirmed every event published so far on this connection. */
+  /** Resolves once RabbitMQ has confirmed every event published since the last flush; rejects
+   * if the connection they went out on was lost meanwhile. */
   async flush(): Promise<void> {
+    const since = this.unflushedOn;
+    this.unflushedOn = null;
     if (!this.channel) throw new Error("not connected to RabbitMQ");
+    if (since && since !== this.channel) throw new Error("the RabbitMQ connection was lost after events were published: they may not have been confirmed");
     await this.channel.waitForConfirms();
   }
 
@@ -208,6 +215,7 @@ export class RabbitMqBus implements EventBus {
   /** Throws while there is no channel (the outbox keeps the event for the next connection). */
   private send(event: Event): void {
     if (!this.channel) throw new Error("not connected to RabbitMQ");
+    this.unflushedOn ??= this.channel;
     this.channel.publish(this.exchange, event.type, Buffer.from(JSON.stringify(event)), { persistent: true, messageId: event.id, contentType: "application/cloudevents+json" });
   }
 

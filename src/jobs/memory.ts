@@ -1,7 +1,7 @@
 // The in-memory queue: the same semantics as the SQLite queue, kept in a Map. For tests and
 // for `--memory` mode. Nothing survives the process, and there is no transactional enqueue:
 // an enqueue is visible at once and is not undone by a caller's rollback.
-import { monotonicFactory } from "ulid";
+import { monotonicFactory } from "../ulid.ts";
 import { systemClock, type Clock } from "../clock.ts";
 import { deadLetterFor } from "./dead-letter.ts";
 import { toJobRecord, type JobRecord } from "./new-job.ts";

@@ -11,7 +11,7 @@
 //   read its own file), while reads, cancel and retry see them all.
 // Every statement, with the index that serves it, is in postgres-sql.ts.
 import type { SQL } from "bun";
-import { monotonicFactory } from "ulid";
+import { monotonicFactory } from "../ulid.ts";
 import { systemClock, type Clock } from "../clock.ts";
 import type { ListQuery } from "../db/list-query.ts";
 import { AvailabilitySignal } from "./availability.ts";

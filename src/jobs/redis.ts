@@ -26,7 +26,7 @@
 //   retries, and the next call reconnects. Redis ≥ 7.0, not Redis Cluster (the scripts name
 //   keys at run time).
 import { RedisClient, type RedisOptions } from "bun";
-import { monotonicFactory } from "ulid";
+import { monotonicFactory } from "../ulid.ts";
 import { systemClock, type Clock } from "../clock.ts";
 import { listInMemory, type ListQuery } from "../db/list-query.ts";
 import { AvailabilitySignal } from "./availability.ts";

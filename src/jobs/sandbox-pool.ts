@@ -10,7 +10,7 @@
 //   and is replaced. Nothing here ever blocks the main thread.
 // - Every module and export is loaded and checked by each thread before open() resolves, so a
 //   wrong path or export stops the start, not the first job.
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import { errorMessage, type Logger } from "../log.ts";
 import { PermanentJobError, type Handler } from "./attempt.ts";
 import { compiledSandboxes, moduleHref, threadEntry } from "./sandbox-modules.ts";
@@ -65,6 +65,7 @@ export class SandboxPool {
   private constructor(
     private readonly init: ThreadInit,
     private readonly options: SandboxPoolOptions,
+    private readonly Thread: typeof Worker,
   ) {
     this.size = Math.max(1, options.size ?? Math.max(1, (navigator.hardwareConcurrency ?? 2) - 1));
     this.abortGraceMs = options.abortGraceMs ?? 50;
@@ -77,7 +78,9 @@ export class SandboxPool {
       if (spec.readDatabase && !options.dbPath) throw new SandboxStartError(`job type "${type}" reads the database from its thread, which needs a database file (not memory)`);
       types[type] = { module: resolveModule(type, spec.module), exportName: spec.export ?? "default", readDatabase: spec.readDatabase === true, data: spec.data };
     }
-    const pool = new SandboxPool({ types, dbPath: options.dbPath ?? null, nice: Math.min(19, Math.max(0, options.nice ?? 10)) }, options);
+    // Loaded here, not at the top: node:worker_threads costs every start ~5 ms, and most apps have no sandboxed type.
+    const { Worker } = await import("node:worker_threads");
+    const pool = new SandboxPool({ types, dbPath: options.dbPath ?? null, nice: Math.min(19, Math.max(0, options.nice ?? 10)) }, options, Worker);
     try {
       await Promise.all(Array.from({ length: pool.size }, () => pool.spawn()));
     } catch (error) {
@@ -140,7 +143,7 @@ export class SandboxPool {
   // ── threads ────────────────────────────────────────────────────────────────────────────
 
   private spawn(): Promise<void> {
-    const worker = new Worker(threadEntry(), { workerData: this.init });
+    const worker = new this.Thread(threadEntry(), { workerData: this.init });
     const thread: Thread = { worker, task: null, ready: false, ending: false, killTimer: null };
     this.threads.add(thread);
     return new Promise<void>((resolve, reject) => {

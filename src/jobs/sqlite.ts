@@ -5,7 +5,7 @@
 // call batches: one transaction settles many outcomes and claims many jobs, because SQLite
 // pays per commit (an fsync under synchronous=FULL), not per row.
 import type { Statement } from "bun:sqlite";
-import { monotonicFactory } from "ulid";
+import { monotonicFactory } from "../ulid.ts";
 import type { Db } from "../db/open.ts";
 import { systemClock, type Clock } from "../clock.ts";
 import { deadLetterFor } from "./dead-letter.ts";

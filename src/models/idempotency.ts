@@ -4,7 +4,6 @@
 // The answer is stored in the SAME transaction as the work it describes, so "work done but
 // answer not stored" cannot happen; a retry that arrives while the first is running waits
 // for it (one writer) and then replays it.
-import { createHash } from "node:crypto";
 import type { Migration } from "../db/migrations.ts";
 import type { Db } from "../db/open.ts";
 import { CodedError, invalidQuery } from "../errors.ts";
@@ -41,7 +40,7 @@ export function once<Answer extends { status: number; data: unknown }>(
   if (request.key === null) return { ...db.transaction(work), replayed: false };
   if (request.key.length === 0 || request.key.length > 255) throw invalidQuery("Idempotency-Key must be 1 to 255 characters", "Idempotency-Key");
   const userId = request.userId ?? "";
-  const hash = createHash("sha256").update(JSON.stringify(request.fingerprint)).digest("hex");
+  const hash = new Bun.CryptoHasher("sha256").update(JSON.stringify(request.fingerprint)).digest("hex");
   return db.transaction(() => {
     const previous = db.sqlite
       .query("SELECT request_hash, status, response FROM idempotency_keys WHERE user_id = ? AND key = ?")

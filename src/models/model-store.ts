@@ -1,7 +1,7 @@
 // Reads and writes of one model's table. Every write is one transaction holding the write and
 // its pipeline hooks; records come back in wire form (ISO times, JSON values).
 import type { Statement } from "bun:sqlite";
-import { monotonicFactory } from "ulid";
+import { monotonicFactory } from "../ulid.ts";
 import { keyOf, listRows, type Condition, type ListQuery, type Scalar } from "../db/list-query.ts";
 import { notFound } from "../errors.ts";
 import type { Model } from "./model.ts";

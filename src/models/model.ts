@@ -3,11 +3,11 @@
 // the wire and in the database alike: declare them in snake_case. A field declared
 // `t.String({ format: "date-time" })` is a time (ISO-8601 on the wire, epoch ms stored).
 import { Kind, OptionalKind, Type, type Static, type TObject, type TOptional, type TSchema } from "@sinclair/typebox";
-import { TypeCompiler, type TypeCheck } from "@sinclair/typebox/compiler";
 import type { Migration } from "../db/migrations.ts";
 import type { Column, ColumnType } from "../db/list-query.ts";
 import { compileScheduled, type ScheduledDeclaration, type ScheduledTransition } from "./scheduled.ts";
 import { validationSchema } from "./time-field.ts";
+import { lazyCheck, type Checker } from "./validate.ts";
 
 /** Who may do something: anyone, any signed-in user, a role (admins always may), or nobody (no route). */
 export type Access = "public" | "user" | { role: string } | false;
@@ -95,8 +95,8 @@ export interface Model<Table extends string = string, Rec = { [key: string]: unk
   ownerField: string | null;
   visible: Record<string, string | number> | null;
   writeOnly: string[];
-  validateCreate: TypeCheck<TSchema>;
-  validateUpdate: TypeCheck<TSchema>;
+  validateCreate: Checker;
+  validateUpdate: Checker;
   migrations: Migration[];
   scheduled: ScheduledTransition[];
 }
@@ -143,7 +143,7 @@ export function defineModel<
   const input = Type.Omit(checked, ownerField ? [ownerField] : ([] as string[]), { additionalProperties: false });
   const columns = [SYSTEM_COLUMNS[0]!, ...fields, ...SYSTEM_COLUMNS.slice(1)];
   const patch = Type.Partial(input, { additionalProperties: false, minProperties: 1 });
-  const validateUpdate = TypeCompiler.Compile(patch);
+  const validateUpdate = lazyCheck(patch);
   const generic = definition as unknown as ModelDefinition;
   const addedIn = fieldsAddedLater(generic, fieldNames);
   const scheduled = compileScheduled(generic.scheduled ?? [], {
@@ -151,7 +151,7 @@ export function defineModel<
     table: definition.table,
     columns,
     properties,
-    validateUpdate,
+    updateSchema: patch,
     migrationVersions: (generic.migrations ?? []).map((m) => m.version),
     addedIn,
   });
@@ -174,7 +174,7 @@ export function defineModel<
     ownerField,
     visible: definition.visible ?? null,
     writeOnly,
-    validateCreate: TypeCompiler.Compile(input),
+    validateCreate: lazyCheck(input),
     validateUpdate,
     migrations: modelMigrations(generic, properties, addedIn, scheduled),
     scheduled,

@@ -7,7 +7,6 @@
 // only when the query's WHERE visibly implies the index's, and a `?` proves nothing. The values
 // come from the code's own declaration, are checked against the field's schema, and are quoted.
 import { OptionalKind, type TSchema } from "@sinclair/typebox";
-import type { TypeCheck } from "@sinclair/typebox/compiler";
 import { Value } from "@sinclair/typebox/value";
 import type { Column } from "../db/list-query.ts";
 
@@ -49,7 +48,8 @@ export interface ScheduledContext {
   table: string;
   columns: readonly Column[];
   properties: Record<string, TSchema>;
-  validateUpdate: TypeCheck<TSchema>;
+  /** The schema of a partial update (what `set` must satisfy): checked uncompiled, once per declaration. */
+  updateSchema: TSchema;
   /** Versions of the model's later migrations (2, 3, …). */
   migrationVersions: readonly number[];
   /** The version whose migration adds a field's column (absent: version 1). */
@@ -79,8 +79,8 @@ export function compileScheduled(declarations: readonly ScheduledDeclaration[], 
     for (const [name, value] of where) checkStateValue(name, value, context, fail);
 
     if (!d.set || Object.keys(d.set).length === 0) fail("set must name at least one field");
-    if (!context.validateUpdate.Check(d.set)) {
-      const error = context.validateUpdate.Errors(d.set).First();
+    if (!Value.Check(context.updateSchema, d.set)) {
+      const error = Value.Errors(context.updateSchema, d.set).First();
       fail(`set is not a valid change: ${error ? `${error.path.replace(/^\//, "") || "(set)"} ${error.message}` : "invalid"}`);
     }
     // Otherwise the row stays in the from-state, due for ever, and is rewritten at every pass.

@@ -3,7 +3,6 @@
 // forward (src/jobs/forwarding-queue.ts): orders and their jobs still commit together in the
 // till's file, and keep doing so while PostgreSQL is out of reach.
 import { hostname } from "node:os";
-import { SQL } from "bun";
 import type { AppQueue } from "../models/services.ts";
 import type { Db } from "../db/open.ts";
 import type { OutboxStore } from "../events/outbox-store.ts";
@@ -50,7 +49,8 @@ export function openJobBackend(options: { db: Db; memory: boolean; url: string |
   const node = options.node || hostname();
   // A till must not hang on a server that stopped answering: requests that need it fail (503)
   // and shutdown ends within seconds; the forwarder and worker retry on their own.
-  const sql = new SQL(url, { max: 8, connectionTimeout: 5 });
+  // Bun.SQL, not `import { SQL } from "bun"`: that import loads the SQL client (~6 ms) on every start.
+  const sql = new Bun.SQL(url, { max: 8, connectionTimeout: 5 });
   const outbox = new SqliteQueue(db);
   // This till's partition: its worker claims only the jobs it enqueued, whose handlers read
   // its own file (a receipt needs the order); head office still sees and manages them all.

@@ -38,7 +38,8 @@ if (url) {
   const probe = await NatsBus.connect(url, { logger: silentLogger });
   const maxEventBytes = probe.maxEventBytes;
   await probe.close();
-  busConformance("nats", () => NatsBus.connect(url, { logger: silentLogger }), { maxEventBytes });
+  // Its own subjects: other processes on this broker (a server under load, another run) publish order.* too.
+  busConformance("nats", () => NatsBus.connect(url, { logger: silentLogger, subjectPrefix: `conformance${process.pid}.` }), { maxEventBytes });
 
   test("events cross processes: a bus in another connection receives them, with NATS's own wildcards", async () => {
     const [a, b] = await Promise.all([NatsBus.connect(url, { logger: silentLogger }), NatsBus.connect(url, { logger: silentLogger })]);
@@ -187,6 +188,25 @@ if (url) {
       expect([during.type, after.type]).toEqual(got);
     } finally {
       await Promise.all([bus.close(), listener.close()]);
+      proxy.stop();
+    }
+  }, 40_000);
+
+  test("nats flush rejects when the connection was lost after events were published, even once it is back: a PONG on the new connection does not cover the old one's buffer", async () => {
+    const proxy = tcpProxy(Number(new URL(url).port || 4222));
+    const bus = await NatsBus.connect(`nats://127.0.0.1:${proxy.port}`, { logger: silentLogger });
+    try {
+      await bus.flush(); // nothing published: confirmed
+      await bus.publishEvent(createEvent("cut.before", {}));
+      proxy.down();
+      await waitFor(() => bus.publishEvent(createEvent("cut.probe", {})).then(() => false, () => true), 10_000, "the client to notice the cut");
+      proxy.up();
+      await waitFor(() => bus.publishEvent(createEvent("cut.probe", {})).then(() => true, () => false), 20_000, "the client to reconnect");
+      expect(await refusal(bus.flush())).toBeInstanceOf(Error);
+      await bus.publishEvent(createEvent("cut.after", {}));
+      await bus.flush(); // published on the new connection and confirmed there
+    } finally {
+      await bus.close();
       proxy.stop();
     }
   }, 40_000);

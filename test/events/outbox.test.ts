@@ -91,6 +91,75 @@ test("behind the DeferredBus that serve puts in front, an event counts as sent o
   await bus.close();
 });
 
+/** NATS-like behind the DeferredBus: publish only fills a buffer, flush is the confirmation. */
+async function confirmingBroker() {
+  const state = { published: [] as string[], flushes: 0, publishedAtFlush: [] as number[] };
+  const nats: RelayTarget = {
+    publish: () => Promise.reject(new Error("the relay uses publishEvent")),
+    publishEvent: async (event) => void state.published.push(event.id),
+    flush: async () => {
+      state.flushes++;
+      state.publishedAtFlush.push(state.published.length);
+    },
+    subscribe: () => () => {},
+    close: async () => {},
+  };
+  const deferred = new DeferredBus(async () => nats, silentLogger, "test");
+  await deferred.opened;
+  return { bus: deferred, state };
+}
+
+test("events of many commits are published as each commits and confirmed by one flush, not one per commit; the rows leave the file once confirmed", async () => {
+  const db = open();
+  const { bus: inner, state } = await confirmingBroker();
+  const bus = new OutboxBus(db, inner, { logger: silentLogger, engine: "test", deleteEveryMs: 60_000 });
+  const ids: string[] = [];
+  for (let n = 0; n < 50; n++) {
+    ids.push((await bus.publish("tick", { n })).id); // 50 commits, one after another
+    await waitFor(() => state.published.length === n + 1, 2_000, `event ${n} published after its commit`);
+  }
+  expect(state.flushes).toBe(0); // published, not yet confirmed: the rows stay
+  expect(rows(db)).toBe(50);
+  await bus.close(); // confirms (one flush for all 50), then deletes them
+  expect(state.flushes).toBe(1);
+  expect(state.published).toEqual(ids);
+  expect(rows(db)).toBe(0);
+});
+
+test("at most a batch's worth waits unconfirmed: past it the relay flushes before publishing more", async () => {
+  const db = open();
+  const { bus: inner, state } = await confirmingBroker();
+  const bus = new OutboxBus(db, inner, { logger: silentLogger, engine: "test", batchSize: 10, deleteEveryMs: 60_000 });
+  await Promise.all(Array.from({ length: 35 }, (_, n) => bus.publish("tick", { n })));
+  await waitFor(() => state.published.length === 35, 5_000, "all 35 published");
+  expect(state.flushes).toBeGreaterThanOrEqual(3);
+  // Each flush came once the unconfirmed ones reached the batch size, never later.
+  state.publishedAtFlush.forEach((published, i) => expect(published - (state.publishedAtFlush[i - 1] ?? 0)).toBeLessThanOrEqual(10));
+  await bus.close();
+  expect(rows(db)).toBe(0);
+});
+
+test("a unit rolled back to its savepoint inside a group-commit batch drops only its own events; the batch's others are relayed", async () => {
+  const db = open();
+  const { bus: inner, state } = broker();
+  state.up = true;
+  const bus = new OutboxBus(db, inner, { logger: silentLogger, engine: "test" });
+  const got: string[] = [];
+  bus.subscribe("order.*", (e) => void got.push(e.type));
+  const first = db.write(() => bus.keep(createEvent("order.first", {})));
+  const failed = db.write(() => {
+    bus.keep(createEvent("order.failed", {}));
+    throw new Error("this order failed");
+  });
+  const last = db.write(() => bus.keep(createEvent("order.last", {})));
+  await expect(failed).rejects.toThrow("this order failed");
+  await Promise.all([first, last]); // one batch, one commit
+  await waitFor(() => got.length === 2, 2_000, "the batch's committed events");
+  expect(got).toEqual(["order.first", "order.last"]);
+  await bus.close();
+  expect(rows(db)).toBe(0);
+});
+
 test("20,000 events while the broker is away: none dropped past the old in-memory limit of 10,000, all delivered in order", async () => {
   const db = open();
   const { bus: inner, state } = broker();

@@ -53,7 +53,7 @@ for (const file of sourceFiles(SRC)) {
 const layerOf = (path: string) => (path.includes("/") ? path.slice(0, path.indexOf("/")) : path);
 
 /** Files any layer may import: they import nothing of ours but each other. */
-const LEAVES = ["clock.ts", "log.ts", "errors.ts"];
+const LEAVES = ["clock.ts", "log.ts", "errors.ts", "ulid.ts"];
 
 function violations(from: (layer: string) => boolean, forbidden: (target: string) => boolean): string[] {
   const found: string[] = [];
