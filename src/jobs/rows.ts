@@ -1,5 +1,6 @@
 // The one boundary between snake_case storage rows and camelCase job objects.
 import { attemptHistory } from "./attempt-history.ts";
+import type { HistoryColumns } from "./status-columns.ts";
 import { DEFAULT_QUEUE, type AttemptRecord, type Job, type JobState, type JobStatus } from "./types.ts";
 
 export interface JobRow {
@@ -97,9 +98,6 @@ export function rowToState(row: StateRow): JobState {
     },
   };
 }
-
-/** The columns of a job row its attempt history is read from (a status read selects them too). */
-export type HistoryColumns = Pick<StateRow, "status" | "attempts" | "started_at" | "completed_at" | "attempts_log" | "claimed_by" | "attempt_started">;
 
 export function attemptHistoryOf(row: HistoryColumns): AttemptRecord[] {
   return attemptHistory({

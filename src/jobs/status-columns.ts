@@ -1,8 +1,7 @@
 // The status row as listed and filtered (REST `job_statuses`): its columns, and a JobState
 // as a storage-form row, so every queue back-end can be listed with the same ListQuery.
 import type { Column } from "../db/list-query.ts";
-import type { HistoryColumns } from "./rows.ts";
-import { JOB_STATUSES, type JobState } from "./types.ts";
+import { JOB_STATUSES, type JobState, type JobStatus } from "./types.ts";
 
 const filterable = (name: string, type: Column["type"] = "text"): Column => ({ name, type, filterable: true, sortable: true });
 
@@ -30,6 +29,17 @@ export const STATUS_COLUMNS: Column[] = [
 ];
 
 export type StatusRow = Record<string, string | number | null>;
+
+/** The columns of a job row its attempt history is read from (rows.ts: attemptHistoryOf). */
+export interface HistoryColumns {
+  status: JobStatus;
+  attempts: number;
+  started_at: number | null;
+  completed_at: number | null;
+  attempts_log?: string | null;
+  claimed_by?: string | null;
+  attempt_started?: number;
+}
 
 /** A status row with the columns its attempt history is read from: what a point read answers from. */
 export type StatusRecord = StatusRow & HistoryColumns;
