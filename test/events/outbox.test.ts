@@ -47,6 +47,16 @@ afterEach(() => {
 });
 const numbers = (events: Event[]) => events.map((e) => (e.data as { n: number }).n);
 const rows = (db: Db) => (db.sqlite.query("SELECT count(*) AS n FROM event_outbox").get() as { n: number }).n;
+/** A file's outbox relaying to a broker that is up; `got` lists the order.* types it delivered. */
+function relayingOrders() {
+  const db = open();
+  const { bus: inner, state } = broker();
+  state.up = true;
+  const bus = new OutboxBus(db, inner, { logger: silentLogger, engine: "test" });
+  const got: string[] = [];
+  bus.subscribe("order.*", (e) => void got.push(e.type));
+  return { db, bus, got, state };
+}
 
 test("while the broker refuses, events wait in the outbox in order; once it takes them they go out first, then the new ones, and leave the file", async () => {
   const db = open();
@@ -140,12 +150,7 @@ test("at most a batch's worth waits unconfirmed: past it the relay flushes befor
 });
 
 test("a unit rolled back to its savepoint inside a group-commit batch drops only its own events; the batch's others are relayed", async () => {
-  const db = open();
-  const { bus: inner, state } = broker();
-  state.up = true;
-  const bus = new OutboxBus(db, inner, { logger: silentLogger, engine: "test" });
-  const got: string[] = [];
-  bus.subscribe("order.*", (e) => void got.push(e.type));
+  const { db, bus, got } = relayingOrders();
   const first = db.write(() => bus.keep(createEvent("order.first", {})));
   const failed = db.write(() => {
     bus.keep(createEvent("order.failed", {}));
@@ -193,12 +198,7 @@ test("events still in the outbox when the process stops are sent by the next one
 });
 
 test("an event kept in a write that rolls back never exists; one kept in a group-committed write is not relayed before its commit", async () => {
-  const db = open();
-  const { bus: inner, state } = broker();
-  state.up = true;
-  const bus = new OutboxBus(db, inner, { logger: silentLogger, engine: "test" });
-  const got: string[] = [];
-  bus.subscribe("order.*", (e) => void got.push(e.type));
+  const { db, bus, got } = relayingOrders();
   expect(() => db.transaction(() => {
     bus.keep(createEvent("order.rolled_back", {}));
     throw new Error("the order failed");
