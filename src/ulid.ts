@@ -2,7 +2,9 @@
 // in Crockford's base32, so ids sort by creation. Ours, not the `ulid` package: its Node build
 // imports node:crypto, which cost every start ~8 ms (issue 20); the random part comes from
 // the global crypto here, as it did there.
-const ENCODING = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+/** Crockford's base32, the alphabet of ULIDs and of our other short ids (request ids, owner ids). */
+export const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+const ENCODING = CROCKFORD;
 const TIME_MAX = 2 ** 48 - 1;
 
 /**
@@ -30,28 +32,34 @@ export function monotonicFactory(random?: () => number): (time?: number) => stri
   };
 }
 
-function encodeTime(time: number): string {
+const encodeTime = (time: number) => base32(time, 10);
+
+/** A whole number ≥ 0 as exactly `length` base32 digits (the high ones dropped). */
+export function base32(value: number, length: number): string {
   let out = "";
-  for (let i = 0; i < 10; i++) {
-    const digit = time % 32;
+  for (let i = 0; i < length; i++) {
+    const digit = value % 32;
     out = ENCODING[digit] + out;
-    time = (time - digit) / 32;
+    value = (value - digit) / 32;
   }
   return out;
 }
 
-// Random bytes drawn 256 at a time (one call into the generator per 16 ids); each is used once.
+// Random bytes drawn 256 at a time (one call into the generator per 16 ULIDs); each is used once.
 const pool = new Uint8Array(256);
 let poolAt = pool.length;
 
-function pooledRandomPart(): string {
-  if (poolAt === pool.length) {
+const pooledRandomPart = () => randomBase32(16);
+
+/** `length` random base32 characters (5 bits each; length ≤ 256). */
+export function randomBase32(length: number): string {
+  if (poolAt + length > pool.length) {
     crypto.getRandomValues(pool);
     poolAt = 0;
   }
-  // 256 is a multiple of 32: each character is uniform.
+  // Each byte's low 5 bits: every character is uniform.
   let out = "";
-  for (let i = 0; i < 16; i++) out += ENCODING[pool[poolAt++]! & 31];
+  for (let i = 0; i < length; i++) out += ENCODING[pool[poolAt++]! & 31];
   return out;
 }
 

@@ -4,22 +4,13 @@
 // A request id only has to tell one request's log lines from another's: the 80 bits after
 // the time are a random part drawn once per process (50 bits) and a counter (30 bits), so
 // two processes do not collide and one process never repeats an id within a millisecond.
-const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-const COUNTER_SPACE = 2 ** 30;
+import { base32, CROCKFORD, randomBase32 } from "../ulid.ts";
 
-function base32(value: number, length: number): string {
-  let text = "";
-  for (let i = 0; i < length; i++) {
-    text = CROCKFORD[value % 32]! + text;
-    value = Math.floor(value / 32);
-  }
-  return text;
-}
+const COUNTER_SPACE = 2 ** 30;
 
 /** Ids that increase within this process while its clock does (the counter wraps after 2^30 ids). */
 export function requestIdSource(now: () => number = Date.now): () => string {
-  const random = crypto.getRandomValues(new Uint8Array(10));
-  const processPart = Array.from(random, (byte) => CROCKFORD[byte % 32]).join("");
+  const processPart = randomBase32(10);
   let counter = 0;
   let lastMs = -1;
   let timePart = "";
