@@ -145,7 +145,7 @@ export class PostgresQueue implements Queue, Source, Cancellable, Retryable, Sta
     const released = (await this.sql.unsafe(this.q.releaseExpiredUnstarted, [now, this.partition, MAX_REQUEUES])) as unknown[];
     if (released.length > 0) await this.notifyAll();
     const rows = (await this.sql.unsafe(this.q.takeExpired, [this.ownerId, now, now + leaseMs, this.partition])) as JobRow[];
-    return rows.map(rowToJob);
+    return rows.map((row) => rowToJob(row));
   }
 
   async nextDueAt(after: number): Promise<number | null> {

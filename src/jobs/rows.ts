@@ -41,7 +41,8 @@ export interface StateRow extends JobRow {
   attempt_started?: number;
 }
 
-export function rowToJob(row: JobRow): Job {
+/** `queue`: the queue the caller read the row from (the claim), when the row does not carry it. */
+export function rowToJob(row: JobRow, queue = row.queue ?? DEFAULT_QUEUE): Job {
   return {
     id: row.id,
     type: row.type,
@@ -55,7 +56,7 @@ export function rowToJob(row: JobRow): Job {
     priority: row.priority,
     uniqueKey: row.unique_key,
     timeoutMs: row.timeout_ms,
-    queue: row.queue ?? DEFAULT_QUEUE,
+    queue,
     attempt: row.attempts,
     requeues: row.requeues ?? 0,
     createdAt: row.created_at,

@@ -165,6 +165,19 @@ const CLAIM_COLUMNS = `id, type, payload, headers, actor_id, tenant_id, max_retr
   priority, unique_key, timeout_ms, attempts, requeues, created_at`;
 const JOB_COLUMNS = `${CLAIM_COLUMNS}, queue`;
 
+// The claim query's text (SQL.selectCandidates), with `extra` columns.
+function candidates(extra: string): string {
+  return `
+    SELECT ${CLAIM_COLUMNS}${extra},
+      (group_key IS NOT NULL AND EXISTS (
+        SELECT 1 FROM jobs AS holder INDEXED BY jobs_active
+        WHERE holder.${HOLDING} AND holder.group_key = jobs.group_key AND holder.id <> jobs.id)) AS held
+    FROM jobs INDEXED BY jobs_available
+    WHERE ${CLAIMABLE} AND queue = ?3 AND run_at <= ?1
+    ORDER BY priority DESC, run_at, id
+    LIMIT ?2`;
+}
+
 export const SQL = {
   insert: `
     INSERT INTO jobs (id, type, status, payload, headers, priority, max_retry, run_at, group_key, unique_key,
@@ -212,15 +225,10 @@ export const SQL = {
   // leave jobs_available, so a backlog of one busy key is stepped over once, not on every
   // claim. When the key is released, the first parked job of the key is unparked.
   // The claimer knows the queue it reads (?3): it is not read back per row.
-  selectCandidates: `
-    SELECT ${CLAIM_COLUMNS}, run_at,
-      (group_key IS NOT NULL AND EXISTS (
-        SELECT 1 FROM jobs AS holder INDEXED BY jobs_active
-        WHERE holder.${HOLDING} AND holder.group_key = jobs.group_key AND holder.id <> jobs.id)) AS held
-    FROM jobs INDEXED BY jobs_available
-    WHERE ${CLAIMABLE} AND queue = ?3 AND run_at <= ?1
-    ORDER BY priority DESC, run_at, id
-    LIMIT ?2`,
+  selectCandidates: candidates(""),
+  // The same with each row's run_at, which merging several queues' pages in claim order needs
+  // (one column less per row on the usual path, one open queue).
+  selectCandidatesToMerge: candidates(", run_at"),
 
   // Index: primary key.
   park: `UPDATE jobs SET parked = 1 WHERE id = ?`,

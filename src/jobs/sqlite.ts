@@ -85,7 +85,7 @@ export class SqliteQueue extends SyncQueue implements Source, Cancellable, Retry
       return { released, rows: this.statement(SQL.takeExpired).all(owner, now, now + leaseMs) as JobRow[] };
     });
     if (released.length > 0) this.notifyAvailable();
-    return rows.map(rowToJob);
+    return rows.map((row) => rowToJob(row));
   }
 
   nextDueAt(after: number): number | null {
@@ -260,13 +260,12 @@ export class SqliteQueue extends SyncQueue implements Source, Cancellable, Retry
       // Rows taken earlier in this claim are not marked yet, so they come back first: skip them.
       const taken = claimed.length;
       const limit = max + 4;
-      const rows = select.all(now, limit, queue) as (JobRow & { held: number; queue: string })[];
+      const rows = select.all(now, limit, queue) as (JobRow & { held: number })[];
       for (let i = taken; i < rows.length && claimed.length < max; i++) {
         const row = rows[i]!;
         if (this.parkedBehindItsKey(row, keysInBatch)) continue;
-        row.queue = queue;
         row.attempts += 1; // the attempt it will be (counted now, or when it starts)
-        claimed.push(rowToJob(row));
+        claimed.push(rowToJob(row, queue));
       }
       // A full page is read again (past the rows parked meanwhile) while more may be taken.
       if (claimed.length === max || rows.length < limit) return claimed;
@@ -290,7 +289,7 @@ export class SqliteQueue extends SyncQueue implements Source, Cancellable, Retry
 
   /** Claims from several queues (or under allowances): each queue's page read, then merged in claim order. */
   private claimMerged(open: readonly string[], max: number, now: number, allowances: Readonly<Record<string, number>>): Job[] {
-    const select = this.statement(SQL.selectCandidates);
+    const select = this.statement(SQL.selectCandidatesToMerge);
     // queue → how many more of its jobs this claim may take
     const left = new Map<string, number>();
     for (const queue of open) {

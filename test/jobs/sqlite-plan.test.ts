@@ -8,10 +8,11 @@ const db = openDatabase(":memory:", { migrations: jobsMigrations });
 const plan = (sql: string) => (db.sqlite.query(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail).join(" | ");
 
 test("the claim walks one queue's range of jobs_available in order and probes group holds through jobs_active", () => {
-  const p = plan(SQL.selectCandidates);
-  expect(p).toContain("SEARCH jobs USING INDEX jobs_available (queue=?)");
-  expect(p).toContain("SEARCH holder USING COVERING INDEX jobs_active (status=? AND group_key=?)");
-  expect(p).not.toContain("TEMP B-TREE");
+  for (const p of [plan(SQL.selectCandidates), plan(SQL.selectCandidatesToMerge)]) {
+    expect(p).toContain("SEARCH jobs USING INDEX jobs_available (queue=?)");
+    expect(p).toContain("SEARCH holder USING COVERING INDEX jobs_active (status=? AND group_key=?)");
+    expect(p).not.toContain("TEMP B-TREE");
+  }
 });
 
 test("lease rescue, next-due and unique-key lookups use their partial indexes", () => {
