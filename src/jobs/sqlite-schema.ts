@@ -267,17 +267,6 @@ export const SQL = {
     UPDATE jobs SET status = 'succeeded', error = NULL, attempts = attempts + 1 - attempt_started, attempt_started = 1, output = ?3, result_url = ?4, result_mime = ?5,
                     result_size = ?6, completed_at = ?7, updated_at = ?7, lease_expires_at = NULL
     WHERE id = ?1 AND status = 'running' AND claimed_by = ?2`,
-  // The successes of a settle that carry no result (a handler that returned nothing: the bulk
-  // of a batch), in one statement: ?1 is a JSON object of job id → finish time, read as
-  // json_each's key and value (no parse per element). Returns the ids it applied. One
-  // statement, not one per job: the per-row bind, step and reset were about a tenth of the
-  // worker's instructions per job. Index: primary key, one look-up per id.
-  markSucceededMany: `
-    UPDATE jobs SET status = 'succeeded', error = NULL, attempts = attempts + 1 - attempt_started, attempt_started = 1, output = NULL, result_url = NULL, result_mime = NULL,
-                    result_size = NULL, completed_at = done.value, updated_at = done.value, lease_expires_at = NULL
-    FROM json_each(?1) AS done
-    WHERE jobs.id = done.key AND status = 'running' AND claimed_by = ?2
-    RETURNING id`,
   // ?6 (and markDead's ?5): the attempt's history entry.
   markFailed: `
     UPDATE jobs SET status = 'failed', error = ?3, attempts = attempts + 1 - attempt_started, attempt_started = 1, run_at = ?4, updated_at = ?5, lease_expires_at = NULL, claimed_by = NULL,

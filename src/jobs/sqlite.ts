@@ -20,7 +20,7 @@ import { SQL } from "./sqlite-schema.ts";
 import { mergeStateCounts } from "./state-counts.ts";
 import { SucceededTally } from "./succeeded-tally.ts";
 import { SyncQueue } from "./sync-queue.ts";
-import type { Job, JobState, NewJob, Result } from "./types.ts";
+import type { Job, JobState, NewJob } from "./types.ts";
 
 export { jobsMigrations } from "./sqlite-schema.ts";
 
@@ -55,8 +55,7 @@ export class SqliteQueue extends SyncQueue implements Source, Cancellable, Retry
     return this.db.write(() => {
       if (started.length > 0) this.statement(SQL.markStarted).run(JSON.stringify(started), this.clock.now(), this.db.ownerId);
       const succeeded: string[] = []; // the queue of each job that succeeded
-      const plainDone = this.succeedPlain(outcomes);
-      const applied = outcomes.filter((outcome) => this.settle(outcome, succeeded, plainDone));
+      const applied = outcomes.filter((outcome) => this.settle(outcome, succeeded));
       const claimed = max > 0 ? this.claim(max, leaseMs, options.startNow ?? max, options.queueAllowances) : [];
       options.inTransaction?.(applied, claimed);
       // Last in the unit, so nothing after it can roll the unit back. A claim that took all it
@@ -340,41 +339,22 @@ export class SqliteQueue extends SyncQueue implements Source, Cancellable, Retry
     if (list.length > starting) this.statement(SQL.markClaimedAhead).run(JSON.stringify(list.slice(starting)), now, now + leaseMs, this.db.ownerId);
   }
 
-  /**
-   * Marks the batch's successes that carry no result in one statement (markSucceededMany);
-   * returns the ids it applied, which settle() then takes as those outcomes' answer.
-   */
-  private succeedPlain(outcomes: readonly Outcome[]): Set<string> {
-    const finishedAt: Record<string, number> = Object.create(null); // ids are keys: no prototype to collide with
-    let any = false;
-    for (const outcome of outcomes) {
-      if (outcome.kind !== "succeeded" || !isPlain(outcome.result)) continue;
-      finishedAt[outcome.job.id] = outcome.at;
-      any = true;
-    }
-    if (!any) return new Set();
-    const rows = this.statement(SQL.markSucceededMany).values(JSON.stringify(finishedAt), this.db.ownerId) as [string][];
-    return new Set(rows.map((row) => row[0]));
-  }
-
   /** Applies one outcome; false when the job is no longer this owner's running attempt. */
-  private settle(outcome: Outcome, succeeded: string[], plainDone: Set<string>): boolean {
-    const applied = this.applyOutcome(outcome, succeeded, plainDone);
+  private settle(outcome: Outcome, succeeded: string[]): boolean {
+    const applied = this.applyOutcome(outcome, succeeded);
     // A finished or put-back job releases its group key (a failed one keeps it for its retry).
     if (applied && outcome.kind !== "failed" && outcome.job.groupKey !== null) this.releaseGroup(outcome.job.groupKey);
     return applied;
   }
 
-  private applyOutcome(outcome: Outcome, succeeded: string[], plainDone: Set<string>): boolean {
+  private applyOutcome(outcome: Outcome, succeeded: string[]): boolean {
     const { job } = outcome;
     const owner = this.db.ownerId;
     switch (outcome.kind) {
       case "succeeded": {
         const { output, url, mime, sizeBytes } = outcome.result;
-        // Written already by succeedPlain; delete(), so an id listed twice is applied once.
-        const changed = isPlain(outcome.result)
-          ? plainDone.delete(job.id)
-          : this.statement(SQL.markSucceeded).run(job.id, owner, output === undefined ? null : JSON.stringify(output), url ?? null, mime ?? null, sizeBytes ?? null, outcome.at).changes > 0;
+        const outputText = output === undefined ? null : JSON.stringify(output);
+        const changed = this.statement(SQL.markSucceeded).run(job.id, owner, outputText, url ?? null, mime ?? null, sizeBytes ?? null, outcome.at).changes > 0;
         if (changed) succeeded.push(job.queue);
         return changed;
       }
@@ -404,11 +384,6 @@ export class SqliteQueue extends SyncQueue implements Source, Cancellable, Retry
     }
     return statement;
   }
-}
-
-/** A success with nothing to store beyond its finish time (what markSucceededMany writes). */
-function isPlain(result: Result): boolean {
-  return result.output === undefined && result.url == null && result.mime == null && result.sizeBytes == null;
 }
 
 /** Claim order: higher priority, then earlier run_at, then id. */

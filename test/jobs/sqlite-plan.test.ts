@@ -32,10 +32,6 @@ test("every per-job transition is a primary-key lookup", () => {
   }
 });
 
-test("a batch's plain successes are one statement: each listed id a primary-key lookup, no scan of jobs", () => {
-  expect(plan(SQL.markSucceededMany)).toMatch(/^SCAN done VIRTUAL TABLE INDEX \d+:\S* \| SEARCH jobs USING (INDEX sqlite_autoindex_jobs_1|PRIMARY KEY) \(id=\?\)$/);
-});
-
 test("the forwarding outbox is read in claim order through jobs_available and emptied by primary key", () => {
   const p = plan(SQL.outbox);
   expect(p).toBe("SCAN jobs USING INDEX jobs_available");
