@@ -267,6 +267,19 @@ export const SQL = {
     UPDATE jobs SET status = 'succeeded', error = NULL, attempts = attempts + 1 - attempt_started, attempt_started = 1, output = ?3, result_url = ?4, result_mime = ?5,
                     result_size = ?6, completed_at = ?7, updated_at = ?7, lease_expires_at = NULL
     WHERE id = ?1 AND status = 'running' AND claimed_by = ?2`,
+  // Successes without a result (a handler that returned nothing: most of a batch) that
+  // finished in the same millisecond, in one statement (?1 a JSON array of ids, ?3 the time):
+  // measured 54.8k instructions per job processed against 59.8k with one statement per job
+  // (bench/queue-process-cost.ts). The caller checks that every one applied; if not (a rescue
+  // or a cancel got there first) it rolls this back and settles them one by one, to know which.
+  // Index: primary key, one look-up per id.
+  markSucceededTogether: `
+    UPDATE jobs SET status = 'succeeded', error = NULL, attempts = attempts + 1 - attempt_started, attempt_started = 1, output = NULL, result_url = NULL, result_mime = NULL,
+                    result_size = NULL, completed_at = ?3, updated_at = ?3, lease_expires_at = NULL
+    WHERE id IN (SELECT value FROM json_each(?1)) AND status = 'running' AND claimed_by = ?2`,
+  savepointTogether: `SAVEPOINT succeed_together`,
+  rollBackTogether: `ROLLBACK TO succeed_together`,
+  releaseTogether: `RELEASE succeed_together`,
   // ?6 (and markDead's ?5): the attempt's history entry.
   markFailed: `
     UPDATE jobs SET status = 'failed', error = ?3, attempts = attempts + 1 - attempt_started, attempt_started = 1, run_at = ?4, updated_at = ?5, lease_expires_at = NULL, claimed_by = NULL,

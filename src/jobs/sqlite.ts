@@ -20,7 +20,7 @@ import { SQL } from "./sqlite-schema.ts";
 import { mergeStateCounts } from "./state-counts.ts";
 import { SucceededTally } from "./succeeded-tally.ts";
 import { SyncQueue } from "./sync-queue.ts";
-import type { Job, JobState, NewJob } from "./types.ts";
+import type { Job, JobState, NewJob, Result } from "./types.ts";
 
 export { jobsMigrations } from "./sqlite-schema.ts";
 
@@ -55,7 +55,8 @@ export class SqliteQueue extends SyncQueue implements Source, Cancellable, Retry
     return this.db.write(() => {
       if (started.length > 0) this.statement(SQL.markStarted).run(JSON.stringify(started), this.clock.now(), this.db.ownerId);
       const succeeded: string[] = []; // the queue of each job that succeeded
-      const applied = outcomes.filter((outcome) => this.settle(outcome, succeeded));
+      const together = this.succeedTogether(outcomes);
+      const applied = outcomes.filter((outcome) => this.settle(outcome, succeeded, together));
       const claimed = max > 0 ? this.claim(max, leaseMs, options.startNow ?? max, options.queueAllowances) : [];
       options.inTransaction?.(applied, claimed);
       // Last in the unit, so nothing after it can roll the unit back. A claim that took all it
@@ -339,24 +340,49 @@ export class SqliteQueue extends SyncQueue implements Source, Cancellable, Retry
     if (list.length > starting) this.statement(SQL.markClaimedAhead).run(JSON.stringify(list.slice(starting)), now, now + leaseMs, this.db.ownerId);
   }
 
-  /** Applies one outcome; false when the job is no longer this owner's running attempt. */
-  private settle(outcome: Outcome, succeeded: string[]): boolean {
-    const applied = this.applyOutcome(outcome, succeeded);
+  /**
+   * Marks successes without a result that finished in the same millisecond with one statement
+   * per millisecond (markSucceededTogether), where every one of them applies; returns those
+   * outcomes, applied already. The rest are left to settle() one by one.
+   */
+  private succeedTogether(outcomes: readonly Outcome[]): Set<Outcome> {
+    const byTime = new Map<number, Outcome[]>();
+    for (const outcome of outcomes) {
+      if (outcome.kind !== "succeeded" || !isPlain(outcome.result)) continue;
+      const group = byTime.get(outcome.at);
+      if (group) group.push(outcome);
+      else byTime.set(outcome.at, [outcome]);
+    }
+    const together = new Set<Outcome>();
+    for (const [at, group] of byTime) {
+      if (group.length < 2) continue; // one job: its own statement is cheaper than a savepoint
+      this.statement(SQL.savepointTogether).run();
+      const ids = JSON.stringify(group.map((outcome) => outcome.job.id));
+      const all = this.statement(SQL.markSucceededTogether).run(ids, this.db.ownerId, at).changes === group.length;
+      if (!all) this.statement(SQL.rollBackTogether).run();
+      this.statement(SQL.releaseTogether).run();
+      if (all) for (const outcome of group) together.add(outcome);
+    }
+    return together;
+  }
+
+  /** Applies one outcome (unless succeedTogether did); false when the job is no longer this owner's running attempt. */
+  private settle(outcome: Outcome, succeeded: string[], together: ReadonlySet<Outcome>): boolean {
+    const applied = together.has(outcome) || this.applyOutcome(outcome);
+    if (applied && outcome.kind === "succeeded") succeeded.push(outcome.job.queue);
     // A finished or put-back job releases its group key (a failed one keeps it for its retry).
     if (applied && outcome.kind !== "failed" && outcome.job.groupKey !== null) this.releaseGroup(outcome.job.groupKey);
     return applied;
   }
 
-  private applyOutcome(outcome: Outcome, succeeded: string[]): boolean {
+  private applyOutcome(outcome: Outcome): boolean {
     const { job } = outcome;
     const owner = this.db.ownerId;
     switch (outcome.kind) {
       case "succeeded": {
         const { output, url, mime, sizeBytes } = outcome.result;
         const outputText = output === undefined ? null : JSON.stringify(output);
-        const changed = this.statement(SQL.markSucceeded).run(job.id, owner, outputText, url ?? null, mime ?? null, sizeBytes ?? null, outcome.at).changes > 0;
-        if (changed) succeeded.push(job.queue);
-        return changed;
+        return this.statement(SQL.markSucceeded).run(job.id, owner, outputText, url ?? null, mime ?? null, sizeBytes ?? null, outcome.at).changes > 0;
       }
       case "failed":
         return this.statement(SQL.markFailed).run(job.id, owner, outcome.error, outcome.retryAt, outcome.at, attemptEntry(outcome, owner)).changes > 0;
@@ -384,6 +410,11 @@ export class SqliteQueue extends SyncQueue implements Source, Cancellable, Retry
     }
     return statement;
   }
+}
+
+/** A success with nothing to store but its time (what markSucceededTogether writes). */
+function isPlain(result: Result): boolean {
+  return result.output === undefined && result.url == null && result.mime == null && result.sizeBytes == null;
 }
 
 /** Claim order: higher priority, then earlier run_at, then id. */

@@ -323,6 +323,19 @@ export function queueConformance(name: string, factory: QueueFactory, features: 
       expect(await queue.getStatus(id)).toMatchObject({ status: "succeeded", output: 1, error: null });
     });
 
+    test("successes settled together at the same time apply to the jobs still running only", async () => {
+      const ids = await queue.enqueueMany([{ type: "t" }, { type: "t" }, { type: "t" }]);
+      const jobs = await claim();
+      expect(jobs.map((j) => j.id)).toEqual(ids);
+      expect((await settle(succeed(jobs[1]!, 1))).length).toBe(1);
+      // The same millisecond for all three (one statement for them in SQLite); the second is no longer running.
+      const at = clock.now();
+      const plain = jobs.map((job) => ({ kind: "succeeded" as const, job, result: {}, at }));
+      expect((await settle(...plain)).map((o) => o.job.id)).toEqual([ids[0], ids[2]]);
+      for (const id of [ids[0]!, ids[2]!]) expect(await queue.getStatus(id)).toMatchObject({ status: "succeeded", attempts: 1, output: null, completedAt: at });
+      expect(await queue.getStatus(ids[1]!)).toMatchObject({ status: "succeeded", output: 1 });
+    });
+
     test("a released attempt goes back to enqueued without spending the attempt", async () => {
       const id = await queue.enqueue({ type: "t" });
       const [job] = await claim();

@@ -26,6 +26,7 @@ test("lease rescue, next-due and unique-key lookups use their partial indexes", 
 });
 
 test("every per-job transition is a primary-key lookup", () => {
+  expect(plan(SQL.markSucceededTogether)).toMatch(/^SEARCH jobs USING (COVERING )?INDEX sqlite_autoindex_jobs_1 \(id=\?\) \| LIST SUBQUERY/);
   expect(plan(SQL.markRunning)).toMatch(/^SEARCH jobs USING (COVERING )?INDEX sqlite_autoindex_jobs_1 \(id=\?\) \| LIST SUBQUERY/);
   for (const name of ["park", "markSucceeded", "markFailed", "markDead", "markReleased", "extendLease", "cancel", "state"] as const) {
     expect(plan(SQL[name])).toMatch(/^SEARCH jobs USING (INDEX sqlite_autoindex_jobs_1|PRIMARY KEY) \(id=\?\)$/);
