@@ -331,7 +331,7 @@ export function queueConformance(name: string, factory: QueueFactory, features: 
       // The same millisecond for all three (one statement for them in SQLite); the second is no longer running.
       const at = clock.now();
       const plain = jobs.map((job) => ({ kind: "succeeded" as const, job, result: {}, at }));
-      expect((await settle(...plain)).map((o) => o.job.id)).toEqual([ids[0], ids[2]]);
+      expect((await settle(...plain)).map((o) => o.job.id)).toEqual([ids[0]!, ids[2]!]);
       for (const id of [ids[0]!, ids[2]!]) expect(await queue.getStatus(id)).toMatchObject({ status: "succeeded", attempts: 1, output: null, completedAt: at });
       expect(await queue.getStatus(ids[1]!)).toMatchObject({ status: "succeeded", output: 1 });
     });
