@@ -46,7 +46,7 @@ afterEach(() => {
   tmp = tempDir();
 });
 const numbers = (events: Event[]) => events.map((e) => (e.data as { n: number }).n);
-const rows = (db: Db) => (db.sqlite.query("SELECT count(*) AS n FROM event_outbox").get() as { n: number }).n;
+const rows = (db: Db) => (db.sqlite.query("SELECT count(*) AS n FROM event_outbox_waiting").get() as { n: number }).n;
 /** A file's outbox relaying to a broker that is up; `got` lists the order.* types it delivered. */
 function relayingOrders() {
   const db = open();
