@@ -73,7 +73,7 @@ export const outboxMigrations: Migration[] = [
   },
 ];
 
-const SQL = {
+export const OUTBOX_SQL = {
   /** An event into its slot: a new row on the ring's first lap, an overwrite in place after. */
   putSlot: `INSERT INTO event_outbox_ring (slot, seq, created_at, event) VALUES (?, ?, ?, ?)
             ON CONFLICT (slot) DO UPDATE SET seq = excluded.seq, created_at = excluded.created_at, event = excluded.event`,
@@ -87,7 +87,7 @@ const SQL = {
   /** The highest seq kept: a scan of the ring (no index on seq), once at start. */
   highest: "SELECT max(seq) AS seq FROM (SELECT max(seq) AS seq FROM event_outbox_ring UNION ALL SELECT max(seq) FROM event_outbox)",
   /** The broker acknowledged every event up to a seq: the mark moves (never back)… */
-  acknowledge: "UPDATE event_outbox_state SET acknowledged_seq = ?1 WHERE acknowledged_seq < ?1",
+  acknowledge: "UPDATE event_outbox_state SET acknowledged_seq = ?1 WHERE id = 1 AND acknowledged_seq < ?1",
   /** …and the overflow rows under it go (a prefix: one range delete; none, unless the ring filled). */
   deleteOverflowUpTo: "DELETE FROM event_outbox WHERE seq <= ?",
   backlog: "SELECT count(*) AS n, min(created_at) AS oldest FROM event_outbox_waiting",
@@ -140,15 +140,15 @@ export class EventOutbox {
     private readonly db: Db,
     private readonly now: () => number = Date.now,
   ) {
-    const state = db.sqlite.query(SQL.state).get() as { ringSlots: number; acknowledgedSeq: number };
+    const state = db.sqlite.query(OUTBOX_SQL.state).get() as { ringSlots: number; acknowledgedSeq: number };
     this.ringSlots = state.ringSlots;
     this.acknowledgedSeq = state.acknowledgedSeq;
-    const highest = Math.max((db.sqlite.query(SQL.highest).get() as { seq: number | null }).seq ?? 0, state.acknowledgedSeq);
+    const highest = Math.max((db.sqlite.query(OUTBOX_SQL.highest).get() as { seq: number | null }).seq ?? 0, state.acknowledgedSeq);
     this.nextSeq = highest + 1;
     this.committed = highest;
     if (highest > state.acknowledgedSeq) this.cache = null; // events left by the previous process: read them first
-    this.putSlot = db.sqlite.prepare(SQL.putSlot);
-    this.putOverflow = db.sqlite.prepare(SQL.putOverflow);
+    this.putSlot = db.sqlite.prepare(OUTBOX_SQL.putSlot);
+    this.putOverflow = db.sqlite.prepare(OUTBOX_SQL.putOverflow);
   }
 
   /**
@@ -216,11 +216,11 @@ export class EventOutbox {
       const to = Math.min(this.committed, from + Math.min(limit - rows.length, this.ringSlots));
       const first = (from + 1) % this.ringSlots;
       const last = to % this.ringSlots;
-      const slots = this.db.sqlite.query(SQL.slots);
+      const slots = this.db.sqlite.query(OUTBOX_SQL.slots);
       const found = first <= last
         ? (slots.all(first, last, from, to) as StoredRow[])
         : [...(slots.all(first, this.ringSlots - 1, from, to) as StoredRow[]), ...(slots.all(0, last, from, to) as StoredRow[])];
-      found.push(...(this.db.sqlite.query(SQL.overflow).all(from, to) as StoredRow[]));
+      found.push(...(this.db.sqlite.query(OUTBOX_SQL.overflow).all(from, to) as StoredRow[]));
       rows.push(...found.sort((a, b) => a.seq - b.seq));
       from = to;
     }
@@ -244,8 +244,8 @@ export class EventOutbox {
   deleteUpTo(seq: number): Promise<void> {
     this.acknowledged(seq);
     return this.db.write(() => {
-      this.db.sqlite.query(SQL.acknowledge).run(seq);
-      this.db.sqlite.query(SQL.deleteOverflowUpTo).run(seq);
+      this.db.sqlite.query(OUTBOX_SQL.acknowledge).run(seq);
+      this.db.sqlite.query(OUTBOX_SQL.deleteOverflowUpTo).run(seq);
     });
   }
 
@@ -262,6 +262,6 @@ export class EventOutbox {
  * file's high-water mark, so up to a second's worth already sent is counted too. Scans the
  * ring (a few MB at most) per scrape. */
 export function outboxBacklog(db: Db): OutboxBacklog {
-  const row = db.sqlite.query(SQL.backlog).get() as { n: number; oldest: number | null };
+  const row = db.sqlite.query(OUTBOX_SQL.backlog).get() as { n: number; oldest: number | null };
   return { n: row.n, oldestCreatedAt: row.oldest };
 }
