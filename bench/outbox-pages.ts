@@ -23,6 +23,7 @@ import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { OUTBOX_SQL, outboxMigrations } from "../src/events/outbox.ts";
 
 const { values } = parseArgs({ options: { commits: { type: "string", default: "6000" }, orders: { type: "string", default: "1,2,4,16" }, "delete-every": { type: "string", default: "600" }, "ring-slots": { type: "string", default: "4096" } } });
 const COMMITS = Number(values.commits);
@@ -62,20 +63,22 @@ function outboxFramesPerCommit(layout: Layout, ordersPerCommit: number): { all: 
     db.run("CREATE TABLE event_outbox (seq INTEGER PRIMARY KEY, created_at INTEGER NOT NULL, event NOT NULL)");
     const touchOther = db.prepare("UPDATE other SET n = n + 1");
     const insert = db.prepare("INSERT INTO event_outbox (seq, created_at, event) VALUES (?, ?, ?)");
-    const overwrite = db.prepare("UPDATE event_outbox SET created_at = ?, event = ? WHERE seq = ?");
     const deleteUpTo = db.prepare("DELETE FROM event_outbox WHERE seq <= ?");
-    db.run("CREATE TABLE acknowledged (id INTEGER PRIMARY KEY, seq INTEGER NOT NULL)");
-    db.run("INSERT INTO acknowledged VALUES (1, 0)");
-    const markAcknowledged = db.prepare("UPDATE acknowledged SET seq = ? WHERE id = 1");
-    if (layout === "ring") db.transaction(() => { for (let slot = 0; slot < RING_SLOTS; slot++) insert.run(slot, 0, "x".repeat(540)); })();
-    db.run("PRAGMA wal_checkpoint(TRUNCATE)");
+    // The ring is the outbox's own: its migration's tables and statements, one lap written
+    // first (the slots' rows exist from the first lap on), so what is counted is the steady state.
+    db.run(outboxMigrations[1]!.up as string);
+    db.run("UPDATE event_outbox_state SET ring_slots = ?", [RING_SLOTS]);
+    const putSlot = db.prepare(OUTBOX_SQL.putSlot);
+    const markAcknowledged = db.prepare(OUTBOX_SQL.acknowledge);
     let seq = 0;
+    if (layout === "ring") db.transaction(() => { while (seq < RING_SLOTS) for (const tx of orderEvents()) for (const event of tx) putSlot.run(++seq % RING_SLOTS, seq, Date.now(), event); })();
+    db.run("PRAGMA wal_checkpoint(TRUNCATE)");
     let relayFrames = 0;
     const walFrames = () => statSync(join(dir, "b.db-wal")).size / (24 + 4096);
     const write = (events: string[]) => {
       if (layout === "row-per-tx-deflate") return void insert.run(++seq, Date.now(), Bun.deflateSync("[" + events.join(",") + "]", { level: 1 }));
       for (const event of events) {
-        if (layout === "ring") overwrite.run(Date.now(), event, ++seq % RING_SLOTS);
+        if (layout === "ring") putSlot.run(++seq % RING_SLOTS, seq, Date.now(), event);
         else if (layout === "deflate-1" || layout === "deflate-6") insert.run(++seq, Date.now(), Bun.deflateSync(event, { level: layout === "deflate-1" ? 1 : 6 }));
         else insert.run(++seq, Date.now(), event);
       }
