@@ -109,6 +109,9 @@ export interface OutboxBacklog {
 
 /** Events the relay may hold in memory before it reads them from the table instead. */
 const MAX_CACHED = 10_000;
+/** Seqs read from the table per step: the relay's batch, so a step is one read of each table
+ * (not a step per seq when a rolled-back batch left a gap, or for the warning's one row). */
+const READ_WINDOW = 500;
 
 interface StoredRow {
   seq: number;
@@ -213,7 +216,7 @@ export class EventOutbox {
     const rows: StoredRow[] = [];
     let from = Math.max(after, this.acknowledgedSeq);
     while (rows.length < limit && from < this.committed) {
-      const to = Math.min(this.committed, from + Math.min(limit - rows.length, this.ringSlots));
+      const to = Math.min(this.committed, from + Math.min(READ_WINDOW, this.ringSlots));
       const first = (from + 1) % this.ringSlots;
       const last = to % this.ringSlots;
       const slots = this.db.sqlite.query(OUTBOX_SQL.slots);
@@ -224,7 +227,7 @@ export class EventOutbox {
       rows.push(...found.sort((a, b) => a.seq - b.seq));
       from = to;
     }
-    return rows;
+    return rows.length > limit ? rows.slice(0, limit) : rows;
   }
 
   /** The relay goes back to events it already read (their publication was not confirmed): the
