@@ -15,8 +15,8 @@
 // of each acknowledgement at once (the file's ring reuses those slots), but records it lazily —
 // once a second, or at close: the file's high-water mark, PostgreSQL's delete — so an order
 // costs no second commit; a crash re-sends at most that second's events, each with its
-// CloudEvents `id` for consumers to de-duplicate. The one event ever removed unsent is one the broker refuses
-// for good (EventTooLargeError), and that is logged as an error.
+// CloudEvents `id` for consumers to de-duplicate. The one event ever removed unsent is one the
+// broker refuses for good (EventTooLargeError), and that is logged as an error.
 //
 // The outbox is bounded by a warning, not by dropping: past `warnEvents` waiting events or a
 // `warnAgeMs` old oldest one, a warning is logged (again each minute while it lasts), and
