@@ -41,6 +41,9 @@ interface Figures {
   non_2xx: number;
   /** The server process's CPU time (user + system) per order answered: steadier than requests/s on a busy machine. */
   cpu_us_per_order: number;
+  /** Bytes the server sent toward the disk per order (/proc/<pid>/io write_bytes: pages dirtied,
+   * WAL and checkpoints): the outbox's cost is pages, and this counts them through the noise. */
+  disk_kb_per_order: number;
 }
 
 /** A process's CPU time so far, in µs (Linux: /proc/<pid>/stat utime + stime, in clock ticks of 10 ms). */
@@ -73,8 +76,14 @@ async function withServer<T>(checkout: string, preload: string[], use: (url: str
   }
 }
 
+/** Bytes a process caused to be written to storage so far (Linux: /proc/<pid>/io write_bytes). */
+function diskBytes(pid: number): number {
+  return Number(/write_bytes: (\d+)/.exec(require("node:fs").readFileSync(`/proc/${pid}/io`, "utf8"))![1]);
+}
+
 async function orders(url: string, bookId: string, connections: number, pid: number): Promise<Figures> {
   const cpuBefore = cpuMicros(pid);
+  const diskBefore = diskBytes(pid);
   const run = Bun.spawn(["node", AUTOCANNON, "--json", "-d", String(DURATION), "-c", String(connections), "-m", "POST",
     "-H", "authorization=Bearer dev-ana-token", "-H", "content-type=application/json",
     "-b", JSON.stringify({ lines: [{ book_id: bookId, quantity: 1 }] }), `${url}/api/orders`], { stdout: "pipe", stderr: "pipe" });
@@ -82,7 +91,9 @@ async function orders(url: string, bookId: string, connections: number, pid: num
   if ((await run.exited) !== 0) throw new Error(`autocannon failed: ${await new Response(run.stderr).text()}`);
   const r = JSON.parse(out);
   const cpu = cpuMicros(pid) - cpuBefore;
-  return { requests_per_s: Math.round(r.requests.average), p50_ms: r.latency.p50, p99_ms: r.latency.p99, non_2xx: r.non2xx, cpu_us_per_order: Math.round(cpu / Math.max(1, r.requests.total)) };
+  const disk = diskBytes(pid) - diskBefore;
+  const total = Math.max(1, r.requests.total);
+  return { requests_per_s: Math.round(r.requests.average), p50_ms: r.latency.p50, p99_ms: r.latency.p99, non_2xx: r.non2xx, cpu_us_per_order: Math.round(cpu / total), disk_kb_per_order: Math.round(disk / total / 102.4) / 10 };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -105,6 +116,7 @@ const summary = (figures: Figures[]) => ({
   p99_ms: median(figures.map((f) => f.p99_ms)),
   non_2xx: figures.reduce((n, f) => n + f.non_2xx, 0),
   cpu_us_per_order: median(figures.map((f) => f.cpu_us_per_order)),
+  disk_kb_per_order: median(figures.map((f) => f.disk_kb_per_order)),
 });
 const result: Record<string, unknown> = { duration_s: DURATION, rounds: ROUNDS, bus: NATS, sync: "full", before: BEFORE };
 const ratio = (a: number, b: number) => Math.round((a / b) * 1000) / 1000;
@@ -122,6 +134,8 @@ for (const c of CASES) {
     cpu_per_order_after_over_before: ratio(after.cpu_us_per_order, before.cpu_us_per_order),
     ratio_after_over_off: ownRatio,
     cpu_per_order_after_over_off: ownCpuRatio,
+    disk_per_order_after_over_before: ratio(after.disk_kb_per_order, before.disk_kb_per_order),
+    disk_per_order_after_over_off: ratio(after.disk_kb_per_order, off.disk_kb_per_order),
     outbox_cost_under_10_percent: ownRatio >= 0.9 && ownCpuRatio <= 1.1,
   };
 }

@@ -11,11 +11,12 @@
 // delete (once a second), at close, or once a batch's worth waits unconfirmed — so that a
 // commit costs no round trip of its own. A failed publish or flush sends the relay back to the
 // last confirmed event: everything after it goes again, in order (a store that cannot be read
-// past unconfirmed rows — PostgreSQL's — is confirmed batch by batch instead). The
-// acknowledged rows are deleted lazily too — once a second, or at close — so an order costs no
-// second commit; a crash re-sends at most that second's events, each with its CloudEvents `id`
-// for consumers to de-duplicate. The one event ever removed unsent is one the broker refuses
-// for good (EventTooLargeError), and that is logged as an error.
+// past unconfirmed rows — PostgreSQL's — is confirmed batch by batch instead). The store hears
+// of each acknowledgement at once (the file's ring reuses those slots), but records it lazily —
+// once a second, or at close: the file's high-water mark, PostgreSQL's delete — so an order
+// costs no second commit; a crash re-sends at most that second's events, each with its
+// CloudEvents `id` for consumers to de-duplicate. The one event ever removed unsent is one the
+// broker refuses for good (EventTooLargeError), and that is logged as an error.
 //
 // The outbox is bounded by a warning, not by dropping: past `warnEvents` waiting events or a
 // `warnAgeMs` old oldest one, a warning is logged (again each minute while it lasts), and
@@ -229,6 +230,7 @@ export class OutboxBus implements EventBus {
 
   private acknowledged(seq: number): void {
     if (seq > this.sentUpTo) this.sentUpTo = seq;
+    this.outbox.acknowledged?.(this.sentUpTo);
     if (this.away) this.logger.log("info", `${this.engine} back: events kept meanwhile are delivered`, {});
     this.away = false;
   }

@@ -23,7 +23,11 @@ export interface OutboxStore {
    * published and not yet confirmed, and its relay confirms lazily (one flush for many
    * commits); without it, the relay confirms each batch before it reads on. */
   rewind?(): void;
-  /** The broker acknowledged every row up to `seq`: they go. */
+  /** The broker acknowledged every row up to `seq` (told at once, in memory): a store that
+   * reuses its rows (the file's ring) may take theirs again. */
+  acknowledged?(seq: number): void;
+  /** The broker acknowledged every row up to `seq`: they go, or are marked gone (the relay calls
+   * this lazily, once a second). */
   deleteUpTo(seq: number): Promise<void>;
   /** What waits after `after`, for the relay's warning. */
   waitingAfter(after: number): Awaitable<OutboxBacklog>;

@@ -81,7 +81,7 @@ if (url) {
     const kept = async () => ((await sql.unsafe(`SELECT event FROM backroom_jobs_events WHERE event LIKE $1 ORDER BY seq`, [`%"job_id":"${jobId}"%`])) as { event: string }[]).map((r) => (JSON.parse(r.event) as { type: string }).type);
     expect(await kept()).toEqual(["job.send_receipt.started", "job.send_receipt.completed"]);
     const file = new Database(tmp.file("till.db"), { readonly: true });
-    const fileEvents = (file.query("SELECT event FROM event_outbox").all() as { event: string }[]).map((r) => (JSON.parse(r.event) as { type: string }).type);
+    const fileEvents = (file.query("SELECT event FROM event_outbox_waiting").all() as { event: string }[]).map((r) => (JSON.parse(r.event) as { type: string }).type);
     file.close();
     expect(fileEvents).toContain("order.created");
     expect(fileEvents.filter((type) => type.startsWith("job."))).toEqual([]);

@@ -67,7 +67,7 @@ function tillSurvives(name: string, broker: () => Broker) {
       till.proc.kill("SIGKILL");
       await till.proc.exited;
       const file = openDatabase(tmp.file("till.db"), { readonly: true });
-      const kept = (file.sqlite.query("SELECT count(*) AS n FROM event_outbox WHERE event LIKE '%\"type\":\"order.created\"%'").get() as { n: number }).n;
+      const kept = (file.sqlite.query("SELECT count(*) AS n FROM event_outbox_waiting WHERE event LIKE '%\"type\":\"order.created\"%'").get() as { n: number }).n;
       file.close();
       expect(kept).toBe(ORDERS); // in the file, with the orders: nothing in memory to lose
 

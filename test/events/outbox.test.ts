@@ -6,31 +6,13 @@ import { openDatabase, type Db } from "../../src/db/open.ts";
 import { EventTooLargeError } from "../../src/events/bus.ts";
 import { DeferredBus } from "../../src/events/deferred-bus.ts";
 import { createEvent, type Event } from "../../src/events/event.ts";
-import { InProcessBus } from "../../src/events/memory-bus.ts";
 import { OutboxBus, type RelayTarget } from "../../src/events/outbox-bus.ts";
 import { outboxMigrations } from "../../src/events/outbox.ts";
 import { silentLogger, type Logger } from "../../src/log.ts";
 import { BackroomMetrics } from "../../src/ops/backroom-metrics.ts";
+import { broker } from "../support/outbox-bus.ts";
 import { tempDir } from "../support/temp.ts";
 import { waitFor } from "../support/wait.ts";
-
-/** A broker the test switches on and off, with an optional size limit. */
-function broker(options: { maxEventBytes?: number } = {}) {
-  const inner = new InProcessBus({ logger: silentLogger, maxQueued: 100_000 });
-  const state = { up: false, sent: 0 };
-  const bus: RelayTarget = {
-    publish: () => Promise.reject(new Error("the relay uses publishEvent")),
-    async publishEvent(event) {
-      if (!state.up) throw new Error("connection refused");
-      if (options.maxEventBytes !== undefined && JSON.stringify(event).length > options.maxEventBytes) throw new EventTooLargeError(event.type, event.id, JSON.stringify(event).length, options.maxEventBytes, "the test broker takes");
-      state.sent++;
-      await inner.publishEvent(event);
-    },
-    subscribe: (pattern, handler) => inner.subscribe(pattern, handler),
-    close: async () => {},
-  };
-  return { bus, state, inner };
-}
 
 let tmp = tempDir();
 let dbs: Db[] = [];
@@ -46,7 +28,7 @@ afterEach(() => {
   tmp = tempDir();
 });
 const numbers = (events: Event[]) => events.map((e) => (e.data as { n: number }).n);
-const rows = (db: Db) => (db.sqlite.query("SELECT count(*) AS n FROM event_outbox").get() as { n: number }).n;
+const rows = (db: Db) => (db.sqlite.query("SELECT count(*) AS n FROM event_outbox_waiting").get() as { n: number }).n;
 /** A file's outbox relaying to a broker that is up; `got` lists the order.* types it delivered. */
 function relayingOrders() {
   const db = open();
