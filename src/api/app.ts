@@ -115,11 +115,9 @@ export function createApp<const Models extends readonly AnyModel[] = [], const A
   // Request timing for /metrics; each request is counted once: when its handler has answered
   // (and what it answered is durable), or in onError. Not in onAfterResponse: Elysia runs that
   // hook from a setImmediate with an async closure per request, which cost a third of a short read.
-  const startedAt = new WeakMap<Request, number>();
   const observe = (request: Request, route: string, status: number) => {
-    const started = startedAt.get(request);
-    if (started === undefined) return;
-    startedAt.delete(request);
+    const started = ctx.takeStart(request);
+    if (started === null) return;
     const seconds = (performance.now() - started) / 1000;
     options.operations?.metrics?.observeRequest(request.method, route || "unmatched", status, seconds);
     const level = status >= 500 ? "error" : "debug";
@@ -144,8 +142,7 @@ export function createApp<const Models extends readonly AnyModel[] = [], const A
   // every message before our handler sees it).
   const app = new Elysia({ websocket: { maxPayloadLength: MAX_REALTIME_MESSAGE_BYTES } })
     .onRequest(({ request, set }) => {
-      startedAt.set(request, performance.now());
-      set.headers["x-request-id"] = ctx.requestId(request);
+      set.headers["x-request-id"] = ctx.requestId(request); // also starts the request's clock
       guardDeclaredLength(request, bodyLimit);
     })
     // Declared sync and answering (Elysia would guess from its source: sync-route.ts), so a
