@@ -85,7 +85,7 @@ export async function startServer(definition: AppDefinition, settings: ServerSet
     migrations,
     groupCommit: { windowMs: settings.groupCommitMs ?? 0, maxBatch: Math.max(1, settings.groupCommitMax ?? 64) },
   });
-  const jobs = openJobBackend({ db, memory, url: settings.queue, node: settings.node, logger });
+  const jobs = await openJobBackend({ db, memory, url: settings.queue, node: settings.node, logger });
   const outbox = settings.outbox ?? (memory ? "./outbox" : join(dirname(dbPath), "outbox"));
   const mailer = createMailer({ from: settings.mailFrom ?? definition.mailFrom ?? `${definition.name} <noreply@localhost>`, smtpUrl: settings.smtp ?? null, outbox });
   let built: BuiltApp | null = null;
