@@ -1,7 +1,7 @@
 // The Elysia app factory: the model layer (src/models/model-layer.ts) served over HTTP.
 // Everything an app needs comes in through `options`; nothing is module-level, so two apps in
 // one process (as in tests) never see each other.
-import { Elysia, ElysiaStatus } from "elysia";
+import { Elysia, ElysiaStatus, NotFoundError } from "elysia";
 import type { Scheduler } from "../cron/scheduler.ts";
 import type { EventBus } from "../events/bus.ts";
 import type { Handler } from "../jobs/attempt.ts";
@@ -14,6 +14,7 @@ import { createModelLayer, type ModelLayerOptions } from "../models/model-layer.
 import type { ScheduledFields } from "../models/scheduled-runner.ts";
 import type { Services } from "../models/services.ts";
 import { DEFAULT_ADMIN_ROLE } from "../models/users.ts";
+import { CodedError } from "../errors.ts";
 import type { WebhookOptions } from "../models/webhooks.ts";
 import type { Activity } from "../ops/activity.ts";
 import { actionRoute } from "./action-routes.ts";
@@ -22,9 +23,10 @@ import { authRoutes } from "./auth-routes.ts";
 import { AppContext } from "./context.ts";
 import { errorResponse } from "./error-envelope.ts";
 import { htmlPage } from "./html-page.ts";
-import { methodNotAllowed } from "./http-errors.ts";
+import { invalidJson, jobStatusReadonly, methodNotAllowed } from "./http-errors.ts";
+import { knownPaths } from "./known-paths.ts";
 import { DEFAULT_BODY_LIMIT, guardDeclaredLength, parseJsonBody } from "./http-guards.ts";
-import { jobStatusRouteParts, jobStatusRoutes, READONLY_PATHS, readonlyAnswer } from "./job-status-routes.ts";
+import { jobStatusRouteParts, jobStatusRoutes, READONLY_PATHS } from "./job-status-routes.ts";
 import { modelRouteParts, modelRoutes } from "./model-routes.ts";
 import { syncRoute } from "./sync-route.ts";
 import { buildOpenApi, componentNames, DOCS_PAGE } from "./openapi.ts";
@@ -137,6 +139,16 @@ export function createApp<const Models extends readonly AnyModel[] = [], const A
       return new Response(JSON.stringify(failed.body), { status: failed.status, headers: { ...failed.headers, "content-type": "application/json", "x-request-id": ctx.requestId(request) } });
     });
   };
+  let knownPath: (pathname: string) => string | null = () => null; // set once every route is declared
+  const notAllowed = async (request: Request, path: string) => {
+    try {
+      if (request.body) await parseJsonBody(request, bodyLimit);
+    } catch (error) {
+      return error instanceof CodedError ? error : invalidJson();
+    }
+    const pathname = new URL(request.url).pathname;
+    return READONLY_PATHS.includes(path) ? jobStatusReadonly(request.method, pathname) : methodNotAllowed(request.method, pathname);
+  };
   // Bun refuses (closes 1009) a WebSocket message past this before it is buffered whole, so an
   // unauthenticated client cannot make the server read and JSON-parse megabytes (Elysia parses
   // every message before our handler sees it).
@@ -149,9 +161,13 @@ export function createApp<const Models extends readonly AnyModel[] = [], const A
     // route stays sync and what this returns is the answer. Its source still tells Elysia
     // which parts of the context it reads (the route).
     .on("afterHandle", [{ fn: syncRoute(afterHandle), hasReturn: true }] as never)
-    .onError(({ code, error, request, set, route }) => {
-      const { status, body, headers } = errorResponse(code, error, request, ctx.requestId(request), services.logger);
-      observe(request, code === "NOT_FOUND" ? "" : (route as string | undefined) ?? "", status);
+    .onError(async ({ code, error, request, set, route }) => {
+      // No route (Elysia's NotFoundError, not a handler's 404) on a known path: another method,
+      // 405, as a route of that path would have answered (after our body parser, which runs first).
+      const known = error instanceof NotFoundError ? knownPath(new URL(request.url).pathname) : null;
+      if (known) error = await notAllowed(request, known);
+      const { status, body, headers } = errorResponse(known ? undefined : code, error, request, ctx.requestId(request), services.logger);
+      observe(request, known ?? (code === "NOT_FOUND" ? "" : (route as string | undefined) ?? ""), status);
       set.status = status;
       Object.assign(set.headers, headers);
       set.headers["x-request-id"] = ctx.requestId(request);
@@ -159,7 +175,7 @@ export function createApp<const Models extends readonly AnyModel[] = [], const A
     });
 
   // Specific routes first (actions before the models' CRUD, so POST /api/orders is the
-  // action's); then every known path answers other methods with 405. Each plugin declares
+  // action's); every known path answers other methods with 405 (onError). Each plugin declares
   // its routes to ctx.docs, from which /openapi.json is rendered. Reads are added before the
   // body parser is hooked, which Elysia applies to the routes added after it: a route with a
   // parse hook is composed as an async function, whose promise per request cost a read 40%
@@ -183,12 +199,7 @@ export function createApp<const Models extends readonly AnyModel[] = [], const A
   let openapi: ReturnType<typeof buildOpenApi> | null = null;
   app.get("/openapi.json", () => (openapi ??= buildOpenApi({ title: options.title ?? "Backroom", version: options.version ?? "0.0.0", routes: ctx.docs.routes, realtime: Boolean(options.bus) })));
   app.get("/docs", htmlPage(DOCS_PAGE));
-  const paths = new Set([...ctx.docs.routes.map((r) => r.path), "/admin"]);
-  for (const path of paths) {
-    app.all(path, READONLY_PATHS.includes(path) ? readonlyAnswer : ({ request }) => {
-      throw methodNotAllowed(request.method, new URL(request.url).pathname);
-    });
-  }
+  knownPath = knownPaths([...ctx.docs.routes.map((r) => r.path), "/admin"]);
   // The routes were added from run-time lists; their types are the plugins' (AppOf).
   return { app: app as unknown as AppOf<Models, Actions>, services, bodyLimit, jobHandlers, scheduledFields, routes: ctx.docs.routes };
 }

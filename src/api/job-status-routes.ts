@@ -17,7 +17,6 @@ import { errorMessage } from "../log.ts";
 import type { AuthUser } from "../models/users.ts";
 import type { AppContext } from "./context.ts";
 import { conflict, forbidden, notFound, unauthorized } from "../errors.ts";
-import { jobStatusReadonly } from "./http-errors.ts";
 import { keysetMeta } from "./cursor.ts";
 import { engineQuery, listQuerySchema, parseListParams } from "./list-params.ts";
 import { listEnvelope } from "./model-routes.ts";
@@ -144,8 +143,5 @@ export function attemptsToJson(history: readonly AttemptRecord[]): Static<typeof
   }));
 }
 
-/** Writes to the rows themselves: the seeds' 405, with their code and `Allow: GET` (app.ts answers them). */
+/** Writes to the rows themselves: the seeds' 405, with their code and `Allow: GET` (app.ts answers them: jobStatusReadonly). */
 export const READONLY_PATHS = ["/api/job_statuses", "/api/job_statuses/:id"];
-export const readonlyAnswer = ({ request }: { request: Request }) => {
-  throw jobStatusReadonly(request.method, new URL(request.url).pathname);
-};

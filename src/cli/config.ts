@@ -1,17 +1,19 @@
 // The optional config file: JSON with the same keys as the flags ({"port": 8080, "smtp": "…"}).
 // Precedence: flags, then environment variables, then this file, then defaults (parseFlags in
 // args.ts applies the values this file loads).
-import { existsSync, readFileSync } from "node:fs";
+// Node's modules by their default export: a named import makes Bun build the module's whole
+// namespace at start (node:fs: ~5 ms of a start here; measured in issue 20).
+import fs from "node:fs";
 import { UsageError, type FlagValues } from "./args.ts";
 
 export function loadConfigFile(argv: readonly string[], env: Record<string, string | undefined>): { path: string | null; values: Record<string, unknown> } {
   const i = argv.findIndex((a) => a === "--config" || a.startsWith("--config="));
   const path = i < 0 ? env.BACKROOM_CONFIG || null : argv[i]!.includes("=") ? argv[i]!.split("=", 2)[1]! : argv[i + 1];
   if (!path) return { path: null, values: {} };
-  if (!existsSync(path)) throw new UsageError(`config file ${path} does not exist`);
+  if (!fs.existsSync(path)) throw new UsageError(`config file ${path} does not exist`);
   let values: unknown;
   try {
-    values = JSON.parse(readFileSync(path, "utf8"));
+    values = JSON.parse(fs.readFileSync(path, "utf8"));
   } catch (error) {
     throw new UsageError(`config file ${path} is not valid JSON: ${(error as Error).message}`);
   }

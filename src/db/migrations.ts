@@ -26,8 +26,13 @@ const CREATE_SCHEMA_TABLE = `
 
 /** The highest applied version of each component recorded in the file. */
 export function appliedVersions(db: Database): Map<string, number> {
+  return recordedVersions(db) ?? new Map();
+}
+
+/** As appliedVersions, but null when the file has no schema table yet. */
+function recordedVersions(db: Database): Map<string, number> | null {
   const exists = db.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'backroom_schema'").get();
-  if (!exists) return new Map();
+  if (!exists) return null;
   const rows = db
     .query("SELECT component, max(version) AS version FROM backroom_schema GROUP BY component")
     .all() as { component: string; version: number }[];
@@ -35,9 +40,9 @@ export function appliedVersions(db: Database): Map<string, number> {
 }
 
 /** Fails when the file holds a component version newer than any migration we know. */
-export function assertNotNewer(db: Database, path: string, migrations: readonly Migration[]): void {
+export function assertNotNewer(db: Database, path: string, migrations: readonly Migration[], applied = appliedVersions(db)): void {
   const known = latestVersions(migrations);
-  for (const [component, fileVersion] of appliedVersions(db)) {
+  for (const [component, fileVersion] of applied) {
     const knownVersion = known.get(component);
     if (knownVersion !== undefined && fileVersion > knownVersion) {
       throw new SchemaTooNewError(path, component, fileVersion, knownVersion);
@@ -48,6 +53,13 @@ export function assertNotNewer(db: Database, path: string, migrations: readonly 
 /** Applies every pending migration in one immediate transaction. Returns how many ran. */
 export function migrate(db: Database, path: string, migrations: readonly Migration[], now = Date.now()): number {
   validate(migrations);
+  // Nothing due (every start but the first after an upgrade): a read says so, without taking
+  // the write lock or opening a transaction.
+  const recorded = recordedVersions(db);
+  if (recorded) {
+    assertNotNewer(db, path, migrations, recorded);
+    if ([...latestVersions(migrations)].every(([component, version]) => (recorded.get(component) ?? 0) >= version)) return 0;
+  }
   const apply = db.transaction(() => {
     db.run(CREATE_SCHEMA_TABLE);
     assertNotNewer(db, path, migrations);

@@ -4,7 +4,9 @@
 // orders, token hashes and webhook secrets. With the usual umask 022 they would be created
 // 0644, readable by every account on the till. Files are created 0600 and folders 0700,
 // whatever the umask; an existing file keeps the mode its owner gave it.
-import { closeSync, constants, fchmodSync, openSync } from "node:fs";
+// Node's modules by their default export: a named import makes Bun build the module's whole
+// namespace at start (node:fs: ~5 ms of a start here; measured in issue 20).
+import fs from "node:fs";
 
 export const PRIVATE_FILE_MODE = 0o600;
 export const PRIVATE_DIR_MODE = 0o700;
@@ -17,15 +19,15 @@ export const PRIVATE_DIR_MODE = 0o700;
 export function createPrivateFile(path: string): boolean {
   let fd: number;
   try {
-    fd = openSync(path, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, PRIVATE_FILE_MODE);
+    fd = fs.openSync(path, fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_WRONLY, PRIVATE_FILE_MODE);
   } catch (error) {
     if ((error as { code?: string }).code === "EEXIST") return false;
     throw error;
   }
   try {
-    fchmodSync(fd, PRIVATE_FILE_MODE);
+    fs.fchmodSync(fd, PRIVATE_FILE_MODE);
   } finally {
-    closeSync(fd);
+    fs.closeSync(fd);
   }
   return true;
 }

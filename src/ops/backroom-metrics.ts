@@ -2,7 +2,9 @@
 // scraped (jobs by type and state, named queues' pause, limit and running jobs, file and WAL
 // size, and with store and forward the jobs not yet forwarded), and the standard process_*
 // families (process-metrics.ts).
-import { statSync } from "node:fs";
+// Node's modules by their default export: a named import makes Bun build the module's whole
+// namespace at start (node:fs: ~5 ms of a start here; measured in issue 20).
+import fs from "node:fs";
 import type { Db } from "../db/open.ts";
 import { outboxBacklog } from "../events/outbox.ts";
 import type { QueueDefinitions } from "../jobs/named-queues.ts";
@@ -132,7 +134,7 @@ interface RequestSeries {
 
 function fileSize(path: string): number {
   try {
-    return statSync(path).size;
+    return fs.statSync(path).size;
   } catch {
     return 0;
   }

@@ -1,19 +1,12 @@
 // Which queue `serve` runs on: the database file's own (the default), memory (`--memory`), or
 // — with `--queue postgres://…` — a shared PostgreSQL queue fed from the file by store and
-// forward (src/jobs/forwarding-queue.ts): orders and their jobs still commit together in the
-// till's file, and keep doing so while PostgreSQL is out of reach.
-import { hostname } from "node:os";
+// forward (postgres-backend.ts, loaded only then, with the memory queue: neither is a
+// default start's code to load).
 import type { AppQueue } from "../models/services.ts";
 import type { Db } from "../db/open.ts";
 import type { OutboxStore } from "../events/outbox-store.ts";
-import { PostgresEventOutbox } from "../events/postgres-outbox.ts";
-import { Forwarder } from "../jobs/forwarder.ts";
-import { ForwardingQueue } from "../jobs/forwarding-queue.ts";
-import { MemoryQueue } from "../jobs/memory.ts";
-import { PostgresQueue } from "../jobs/postgres.ts";
 import type { Source } from "../jobs/queue.ts";
 import { SqliteQueue } from "../jobs/sqlite.ts";
-import { mergeStateCounts } from "../jobs/state-counts.ts";
 import type { SyncEnqueue } from "../jobs/sync-queue.ts";
 import type { Logger } from "../log.ts";
 import type { JobGauges } from "../ops/backroom-metrics.ts";
@@ -38,43 +31,23 @@ export interface JobBackend {
   close(): Promise<void>;
 }
 
-export function openJobBackend(options: { db: Db; memory: boolean; url: string | undefined; node: string | undefined; logger: Logger }): JobBackend {
-  const { db, memory, url, logger } = options;
+export interface JobBackendOptions {
+  db: Db;
+  memory: boolean;
+  url: string | undefined;
+  node: string | undefined;
+  logger: Logger;
+}
+
+export async function openJobBackend(options: JobBackendOptions): Promise<JobBackend> {
+  const { db, memory, url } = options;
   if (!url || url === "sqlite") {
-    const queue = memory ? new MemoryQueue() : new SqliteQueue(db);
+    const queue = memory ? new (await import("../jobs/memory.ts")).MemoryQueue() : new SqliteQueue(db);
     return { queue, source: queue, local: queue, describe: memory ? "memory" : "sqlite", close: async () => {} };
   }
   checkPostgresUrl(url);
   if (memory) throw new UsageError("--queue postgres://… forwards from the database file; it cannot be used with --memory");
-  const node = options.node || hostname();
-  // A till must not hang on a server that stopped answering: requests that need it fail (503)
-  // and shutdown ends within seconds; the forwarder and worker retry on their own.
-  // Bun.SQL, not `import { SQL } from "bun"`: that import loads the SQL client (~6 ms) on every start.
-  const sql = new Bun.SQL(url, { max: 8, connectionTimeout: 5 });
-  const outbox = new SqliteQueue(db);
-  // This till's partition: its worker claims only the jobs it enqueued, whose handlers read
-  // its own file (a receipt needs the order); head office still sees and manages them all.
-  // Job events are written with the settle that causes them, in PostgreSQL (a network bus only
-  // reads them: without one, the worker keeps no events there).
-  const jobEventOutbox = new PostgresEventOutbox({ sql });
-  const remote = new PostgresQueue({ sql, partition: node, eventOutbox: jobEventOutbox });
-  const forwarder = new Forwarder({ outbox, remote, logger }).start();
-  return {
-    queue: new ForwardingQueue(outbox, remote),
-    source: remote,
-    local: outbox,
-    // This till's own jobs, so that summing every till's /metrics counts each job once.
-    gauges: {
-      counts: async () => mergeStateCounts([...(await remote.partitionStateCounts()), ...outbox.stateCounts()]),
-      unforwarded: () => outbox.outboxBacklog(),
-    },
-    jobEventOutbox,
-    describe: `postgres (partition ${node})`,
-    async close() {
-      await forwarder.stop();
-      await sql.close();
-    },
-  };
+  return (await import("./postgres-backend.ts")).openPostgresBackend({ ...options, url });
 }
 
 /** A --queue value other than sqlite must be a PostgreSQL URL (serve and the jobs command alike). */

@@ -1,8 +1,10 @@
 // Sending mail with nodemailer. Embedded default: each message is written as an .eml file to
 // an outbox folder next to the database (a till is often offline; an operator or a later
 // sync can pick the files up). With an SMTP URL, messages go through that server instead.
-import { mkdir, rename, writeFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
+// Node's modules by their default export: a named import makes Bun build the module's whole
+// namespace at start (node:fs: ~5 ms of a start here; measured in issue 20).
+import fsp from "node:fs/promises";
+import path from "node:path";
 import type { Transporter } from "nodemailer";
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from "../db/private-files.ts";
 
@@ -62,22 +64,22 @@ function smtpMailer(options: MailerOptions, smtpUrl: string): Mailer {
 
 function outboxMailer(options: MailerOptions): Mailer {
   const transport = lazyTransport({ streamTransport: true, buffer: true, newline: "unix" });
-  const dir = resolve(options.outbox);
+  const dir = path.resolve(options.outbox);
   let ready: Promise<unknown> | null = null;
   return {
     async send(message) {
       // Messages hold customers' addresses and orders: owner-only (src/db/private-files.ts).
-      ready ??= mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+      ready ??= fsp.mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
       await ready;
       const info = await (await transport()).sendMail({ from: options.from, ...message });
       const name = `${safeName(info.messageId)}.eml`;
       // Write then rename: a reader of the outbox never sees half a message. Asynchronous
       // file calls keep the disk work off the thread that answers requests (measured: about
       // 1 ms per message with synchronous calls, most of an order's cost on a busy till).
-      const temp = join(dir, `.${name}.tmp`);
-      await writeFile(temp, info.message as Buffer, { mode: PRIVATE_FILE_MODE });
-      await rename(temp, join(dir, name));
-      return { messageId: info.messageId, url: `file://${join(dir, name)}` };
+      const temp = path.join(dir, `.${name}.tmp`);
+      await fsp.writeFile(temp, info.message as Buffer, { mode: PRIVATE_FILE_MODE });
+      await fsp.rename(temp, path.join(dir, name));
+      return { messageId: info.messageId, url: `file://${path.join(dir, name)}` };
     },
     close() {},
   };

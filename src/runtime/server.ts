@@ -2,7 +2,9 @@
 // fed from it), the event bus, the mailer, the HTTP server, the worker pool, the scheduler and
 // the scheduled fields, opened from settings and closed in the right order by stop(). This is
 // what `backroom serve` runs; a program can start one itself.
-import { dirname, join } from "node:path";
+// Node's modules by their default export: a named import makes Bun build the module's whole
+// namespace at start (node:fs: ~5 ms of a start here; measured in issue 20).
+import path from "node:path";
 import { Scheduler } from "../cron/scheduler.ts";
 import { openDatabase, type Db } from "../db/open.ts";
 import type { EventBus } from "../events/bus.ts";
@@ -85,8 +87,8 @@ export async function startServer(definition: AppDefinition, settings: ServerSet
     migrations,
     groupCommit: { windowMs: settings.groupCommitMs ?? 0, maxBatch: Math.max(1, settings.groupCommitMax ?? 64) },
   });
-  const jobs = openJobBackend({ db, memory, url: settings.queue, node: settings.node, logger });
-  const outbox = settings.outbox ?? (memory ? "./outbox" : join(dirname(dbPath), "outbox"));
+  const jobs = await openJobBackend({ db, memory, url: settings.queue, node: settings.node, logger });
+  const outbox = settings.outbox ?? (memory ? "./outbox" : path.join(path.dirname(dbPath), "outbox"));
   const mailer = createMailer({ from: settings.mailFrom ?? definition.mailFrom ?? `${definition.name} <noreply@localhost>`, smtpUrl: settings.smtp ?? null, outbox });
   let built: BuiltApp | null = null;
   // Scheduled jobs get their type's defaults too; the definitions are known once built.

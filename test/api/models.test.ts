@@ -114,6 +114,17 @@ describe("model CRUD", () => {
     const notAllowed = await call("POST", "/api/books/01ARZ3NDEKTSV4RRFFQ69G5FAV", { token: admin.token, body: {} });
     expect(notAllowed.status).toBe(405);
     expect(notAllowed.body.error.code).toBe("METHOD_NOT_ALLOWED");
+    expect(notAllowed.headers.get("x-request-id")).toBeTruthy();
+    // Any method, a trailing slash; a body is parsed first, as a route of the path would; a
+    // handler's own 404 stays a 404.
+    for (const [method, path] of [["OPTIONS", "/api/books"], ["PUT", "/api/books/"], ["PROPFIND", "/api/books/x"], ["DELETE", "/admin"]] as const) {
+      const reply = await call(method, path);
+      expect([method, path, reply.status, reply.body.error]).toEqual([method, path, 405, { code: "METHOD_NOT_ALLOWED", message: `${method} is not allowed on ${path}`, details: [] }]);
+    }
+    expect((await call("POST", "/api/books/x", { raw: "nope", headers: { "content-type": "text/plain" } })).body.error.code).toBe("UNSUPPORTED_MEDIA_TYPE");
+    expect((await call("POST", "/api/books/x", { raw: "{", headers: { "content-type": "application/json" } })).body.error.code).toBe("INVALID_JSON");
+    expect((await call("GET", "/api/books/x/y")).status).toBe(404);
+    expect((await call("GET", "/api/books/01ARZ3NDEKTSV4RRFFQ69G5FAV")).body.error).toMatchObject({ code: "NOT_FOUND", message: "Book not found" });
   });
 
   test("writes need the role the model names: anonymous 401, wrong role 403, bad token 401", async () => {

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import { DatabaseInUseError, openDatabase, SchemaTooNewError, type Migration } from "../../src/db/index.ts";
+import { migrate } from "../../src/db/migrations.ts";
 import { jobsMigrations } from "../../src/jobs/sqlite.ts";
 import { killChildren, spawnBun } from "../support/child.ts";
 import { tempDir } from "../support/temp.ts";
@@ -108,6 +109,21 @@ describe("migrations", () => {
     expect(() => openDatabase(path, { migrations: [v1] })).toThrow(SchemaTooNewError);
     expect(() => openDatabase(path, { migrations: [v1] })).toThrow(/newer Backroom \(shop schema version 2, this release knows up to 1\)/);
     expect(() => openDatabase(path, { readonly: true, migrations: [v1] })).toThrow(SchemaTooNewError);
+  });
+
+  test("on a current file they only read: no write lock is taken (another connection's write transaction does not block them)", () => {
+    const path = tmp.file("m.db");
+    openDatabase(path, { migrations: [v1] }).close();
+    const writer = new Database(path);
+    writer.run("BEGIN IMMEDIATE");
+    const reader = new Database(path);
+    reader.run("PRAGMA busy_timeout = 0");
+    expect(migrate(reader, path, [v1])).toBe(0);
+    expect(() => migrate(reader, path, [v1, v2])).toThrow(/locked/); // something due: the write lock is needed
+    writer.run("ROLLBACK");
+    expect(migrate(reader, path, [v1, v2])).toBe(1);
+    reader.close();
+    writer.close();
   });
 
   test("migration lists with gaps or repeats are rejected before touching the file", () => {
