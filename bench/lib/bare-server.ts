@@ -1,34 +1,8 @@
-// The baseline of bench/http.ts and bench/binary.ts: bare Elysia on bun:sqlite, compiled the
-// same way as the app's binary and run in the same run, so a ratio says what Backroom's layers
-// cost over the least a route can do. It must stay bare: no validation, no auth, no envelope
-// beyond the same JSON body.
+// The baseline of bench/http.ts and bench/binary.ts: bare Elysia on bun:sqlite (bare-app.ts),
+// compiled the same way as the app's binary and run in the same run, so a ratio says what
+// Backroom's layers cost over the least a route can do.
 //   bare-server <port>             GET /const and GET /readyz only (a constant)
-//   bare-server <port> <db file>   also GET /job/:id (a point read of the job's row) and
-//                                  GET /books?limit= (the SELECT the app runs for an anonymous
-//                                  caller, the same rows serialized the same way: ISO times;
-//                                  ?count=1 adds the COUNT a page with a total needs)
-import { Database } from "bun:sqlite";
-import { Elysia } from "elysia";
+//   bare-server <port> <db file>   also GET /job/:id and GET /books?limit= (bare-app.ts)
+import { bareApp } from "./bare-app.ts";
 
-const port = Number(process.argv[2]);
-const path = process.argv[3];
-const app = new Elysia().get("/const", () => ({ data: { ok: true } })).get("/readyz", () => ({ data: { status: "ready" } }));
-
-if (path) {
-  const db = new Database(path, { strict: true });
-  const job = db.query("SELECT * FROM jobs WHERE id = ?");
-  const page = db.query("SELECT * FROM books WHERE status = ? ORDER BY id LIMIT ? OFFSET ?");
-  const count = db.query("SELECT count(*) AS n FROM books WHERE status = ?");
-  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-  type Book = { publish_at: number | null; created_at: number; updated_at: number };
-  app.get("/job/:id", ({ params }) => ({ data: job.get(params.id) }));
-  app.get("/books", ({ query }) => {
-    const limit = Number(query.limit ?? 20);
-    const rows = page.all("published", limit, 0) as Book[];
-    const data = rows.map((r) => ({ ...r, publish_at: iso(r.publish_at), created_at: iso(r.created_at), updated_at: iso(r.updated_at) }));
-    // The same total the app answers: counted (?count=1), or known from a short first page.
-    const total = query.count === "1" || rows.length === limit ? (count.get("published") as { n: number }).n : rows.length;
-    return { data, meta: { total, page: 1, limit, pages: Math.ceil(total / limit) } };
-  });
-}
-app.listen({ hostname: "127.0.0.1", port, reusePort: false });
+bareApp(process.argv[3]).listen({ hostname: "127.0.0.1", port: Number(process.argv[2]), reusePort: false });
