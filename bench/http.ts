@@ -10,7 +10,9 @@
 //
 // Every server is a compiled binary (scripts/compile.ts; bench/lib/bare-server.ts), started for
 // its case and stopped after it; the cases run in rounds, each round in another order, and the
-// figures are each case's median over the rounds with the spread (min, max). Cases:
+// figures are each case's median over the rounds with the spread (min, max), and the server's
+// CPU time per request answered (all its threads, from /proc: less swayed by the machine's
+// other load than the rate, which also depends on what wrk gets of the 2 cores). Cases:
 //   bare_const            bare Elysia, a constant
 //   bare_point_read       bare Elysia + bun:sqlite: the job's row by id, as stored
 //   bare_books_list       bare Elysia + bun:sqlite: the SELECT of GET /api/books?limit=20, the same
@@ -25,7 +27,7 @@
 import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { compileApp, compileBare, ROOT, start, summarize, wrk, type Figures, type LoadOptions } from "./lib/http-load.ts";
+import { compileApp, compileBare, ROOT, start, summarize, wrk, wrkWithCpu, type Figures, type LoadOptions } from "./lib/http-load.ts";
 
 const args = process.argv.slice(2);
 const option = (name: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
@@ -80,7 +82,6 @@ for (const [name, binary] of Object.entries(variants)) reads[name] = await prepa
 const bareDb = join(dir, "bare.db");
 cpSync(join(reads.app!.cwd, "backroom.db"), bareDb);
 
-const load = (url: string, options: Omit<LoadOptions, "seconds">) => wrk(url, { seconds: SECONDS, ...options });
 const warm = (url: string, options: Omit<LoadOptions, "seconds">) => wrk(url, { seconds: 1, ...options });
 
 /** A server for one case: started, warmed for a second, measured, stopped. */
@@ -89,7 +90,7 @@ async function measure(started: Promise<Awaited<ReturnType<typeof start>>>, path
   try {
     const url = await path(server.url);
     await warm(url, options);
-    return await load(url, options);
+    return await wrkWithCpu(server.proc.pid, url, { seconds: SECONDS, ...options });
   } finally {
     await server.stop();
   }
@@ -150,7 +151,8 @@ const results = Object.fromEntries(names.map((n) => [n, summarize(runs[n]!)]));
 if (only) {
   // Each round's figure too: only ratios within a round are free of the machine's load then.
   const perRoundRates = Object.fromEntries(names.map((n) => [n, runs[n]!.map((r) => r.requests_per_s)]));
-  console.log(JSON.stringify({ bench: "http", only, duration_s: SECONDS, rounds: ROUNDS, cases: results, requests_per_s_per_round: perRoundRates }));
+  const perRoundCpu = Object.fromEntries(names.map((n) => [n, runs[n]!.map((r) => r.server_cpu_us_per_request)]));
+  console.log(JSON.stringify({ bench: "http", only, duration_s: SECONDS, rounds: ROUNDS, cases: results, requests_per_s_per_round: perRoundRates, server_cpu_us_per_request_per_round: perRoundCpu }));
   process.exit(0);
 }
 const rate = (n: string) => results[n]!.requests_per_s;

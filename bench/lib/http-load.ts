@@ -70,6 +70,9 @@ export const rssMb = (pid: number) => Math.round(Number(/VmRSS:\s+(\d+)/.exec(re
 
 export interface Figures {
   requests_per_s: number;
+  requests: number;
+  /** CPU time of the server process (all its threads) per request answered, when measured. */
+  server_cpu_us_per_request?: number;
   p50_ms: number;
   p99_ms: number;
   non_2xx: number;
@@ -115,11 +118,26 @@ function parseWrk(out: string): Figures {
   const errorCounts = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
   return {
     requests_per_s: Math.round(Number(rps)),
+    requests: Number(line(/(\d+) requests in/) ?? 0),
     p50_ms: ms(line(/\s50%\s+(\S+)/) ?? ""),
     p99_ms: ms(line(/\s99%\s+(\S+)/) ?? ""),
     non_2xx: Number(line(/Non-2xx or 3xx responses: (\d+)/) ?? 0),
     errors: errorCounts ? errorCounts.slice(1).reduce((n, v) => n + Number(v), 0) : 0,
   };
+}
+
+/** User + system CPU time of a process (all its threads) in µs: /proc's clock ticks, 100 a second. */
+export function cpuMicros(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /, "").split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
+
+/** wrk's figures with the server's CPU time per request over the same run. */
+export async function wrkWithCpu(pid: number, url: string, options: LoadOptions): Promise<Figures> {
+  const before = cpuMicros(pid);
+  const figures = await wrk(url, options);
+  const used = cpuMicros(pid) - before;
+  return { ...figures, server_cpu_us_per_request: figures.requests > 0 ? +(used / figures.requests).toFixed(2) : undefined };
 }
 
 export const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
@@ -130,6 +148,7 @@ export function summarize(runs: Figures[]) {
   return {
     requests_per_s: median(rates),
     spread: [Math.min(...rates), Math.max(...rates)],
+    ...(runs.every((r) => r.server_cpu_us_per_request !== undefined) ? { server_cpu_us_per_request: median(runs.map((r) => r.server_cpu_us_per_request!)), server_cpu_spread: [Math.min(...runs.map((r) => r.server_cpu_us_per_request!)), Math.max(...runs.map((r) => r.server_cpu_us_per_request!))] } : {}),
     p50_ms: median(runs.map((r) => r.p50_ms)),
     p99_ms: median(runs.map((r) => r.p99_ms)),
     non_2xx: runs.reduce((n, r) => n + r.non_2xx, 0),

@@ -109,6 +109,26 @@ function fixedRoutes(ctx: AppContext, options: AppOptions, jobStatuses = jobStat
     .use(queueRoutes(ctx, options.queues ?? {}));
 }
 
+/** What Elysia answers from besides the handler's value (its context's `set`). */
+interface ResponseSet {
+  status?: number | string;
+  headers: Record<string, string>;
+  cookie?: unknown;
+}
+
+/**
+ * The answer to a handler's plain JSON value (an object or array) with the request's id as its
+ * only header, made here: Elysia makes it through its merging path once `set` holds a header
+ * (`Response.json(value, set)` after checks per request). Undefined for anything else (another
+ * header, a cookie, a status by name, a Response, a status() value): Elysia answers those.
+ */
+function plainJsonWithId(value: unknown, set: ResponseSet, id: string): Response | undefined {
+  if (value === null || typeof value !== "object" || (value.constructor !== Object && !Array.isArray(value))) return undefined;
+  if (set.cookie !== undefined || typeof set.status !== "number") return undefined;
+  for (const _ in set.headers) return undefined;
+  return Response.json(value, { status: set.status, headers: { "x-request-id": id } });
+}
+
 export function createApp<const Models extends readonly AnyModel[] = [], const Actions extends readonly AnyAction[] = []>(options: AppOptions<Models, Actions>): BackroomApp<AppOf<Models, Actions>> {
   const { services, models, jobHandlers, scheduledFields } = createModelLayer({ ...options, models: [...(options.models ?? [])] as Model[] });
 
@@ -128,10 +148,16 @@ export function createApp<const Models extends readonly AnyModel[] = [], const A
   };
   // No answer leaves before everything it could have seen is durable: a read served while a
   // group-commit batch is open waits (at most one batch) for that commit, and fails with it.
-  const afterHandle = ({ request, route, set, responseValue }: { request: Request; route: string; set: { status?: number | string }; responseValue: unknown }) => {
+  const afterHandle = ({ request, route, set, responseValue }: { request: Request; route: string; set: ResponseSet; responseValue: unknown }) => {
     const status = responseValue instanceof Response ? responseValue.status : responseValue instanceof ElysiaStatus ? Number(responseValue.code) : Number(set.status ?? 200);
     const pending = services.db.pendingFlush();
-    if (!pending) return void observe(request, route, status);
+    if (!pending) {
+      observe(request, route, status);
+      const answer = plainJsonWithId(responseValue, set, ctx.requestId(request));
+      if (answer) return answer;
+    }
+    set.headers["x-request-id"] = ctx.requestId(request);
+    if (!pending) return;
     // Elysia answers what this resolves to: the handler's own answer once durable, else the error's.
     return pending.then(() => (observe(request, route, status), responseValue), (error: unknown) => {
       const failed = errorResponse(undefined, error, request, ctx.requestId(request), services.logger);
@@ -152,16 +178,31 @@ export function createApp<const Models extends readonly AnyModel[] = [], const A
   // Bun refuses (closes 1009) a WebSocket message past this before it is buffered whole, so an
   // unauthenticated client cannot make the server read and JSON-parse megabytes (Elysia parses
   // every message before our handler sees it).
+  //
+  // No onRequest hook: with one, Elysia builds every request's URL string and query index
+  // before routing (a tenth of a status read's instructions). A request's clock starts, and
+  // its declared length is checked, in the first of our hooks to run for it: the body parser
+  // (routes with a body), transform (every route, before validation), or onError (no route).
+  // Its x-request-id is set where its answer is made: afterHandle, onError, the WebSocket upgrade.
+  const arrived = (request: Request) => {
+    ctx.requestId(request); // starts the request's clock
+    guardDeclaredLength(request, bodyLimit);
+  };
   const app = new Elysia({ websocket: { maxPayloadLength: MAX_REALTIME_MESSAGE_BYTES } })
-    .onRequest(({ request, set }) => {
-      set.headers["x-request-id"] = ctx.requestId(request); // also starts the request's clock
-      guardDeclaredLength(request, bodyLimit);
-    })
+    .onTransform(syncRoute(({ request }: { request: Request }) => arrived(request)))
     // Declared sync and answering (Elysia would guess from its source: sync-route.ts), so a
     // route stays sync and what this returns is the answer. Its source still tells Elysia
     // which parts of the context it reads (the route).
     .on("afterHandle", [{ fn: syncRoute(afterHandle), hasReturn: true }] as never)
     .onError(async ({ code, error, request, set, route }) => {
+      // No route: no hook of ours ran before this one, so the declared length is checked here.
+      if (error instanceof NotFoundError) {
+        try {
+          guardDeclaredLength(request, bodyLimit);
+        } catch (tooLarge) {
+          error = tooLarge as CodedError;
+        }
+      }
       // No route (Elysia's NotFoundError, not a handler's 404) on a known path: another method,
       // 405, as a route of that path would have answered (after our body parser, which runs first).
       const known = error instanceof NotFoundError ? knownPath(new URL(request.url).pathname) : null;
@@ -190,7 +231,7 @@ export function createApp<const Models extends readonly AnyModel[] = [], const A
     ...modelParts.map((part) => part.writes as unknown as Elysia),
   ];
   for (const plugin of reads) app.use(plugin);
-  app.onParse(({ request }) => parseJsonBody(request, bodyLimit));
+  app.onParse(({ request }) => (arrived(request), parseJsonBody(request, bodyLimit)));
   for (const plugin of writes) app.use(plugin);
   if (options.bus) registerRealtimeRoute(app as unknown as Elysia, ctx, options.bus, options.realtime);
   // The document is rendered when first asked for (10 ms of a start otherwise); its component

@@ -19,10 +19,13 @@ interface RequestState {
   user: AuthUser | null | undefined;
 }
 
+type Keyed = Request & { [key: symbol]: RequestState | undefined };
+
 export class AppContext {
-  // One WeakMap entry per request: three maps (id, user, start) cost a status read three
-  // inserts and a delete (2 µs over HTTP here) for what one record holds.
-  private readonly requests = new WeakMap<Request, RequestState>();
+  // One record per request, kept on the request itself under a symbol of this app (two apps in
+  // one process never see each other's): a WeakMap entry per request cost its insert and the
+  // collector's work on the dead keys of every request answered.
+  private readonly key = Symbol("backroom request");
   private readonly nextId = requestIdSource();
   /** Every route's declaration, in order: /openapi.json is rendered from it. */
   readonly docs = new RouteDocs();
@@ -32,12 +35,12 @@ export class AppContext {
     readonly adminRole: string,
   ) {}
 
-  /** The request's record, made on first use (the app's onRequest hook, for every request). */
+  /** The request's record, made on first use (the app's first hook to run for it: app.ts). */
   private state(request: Request): RequestState {
-    let state = this.requests.get(request);
+    let state = (request as Keyed)[this.key];
     if (!state) {
       state = { id: requestIdOf(request, this.nextId), startedAt: performance.now(), user: undefined };
-      this.requests.set(request, state);
+      (request as Keyed)[this.key] = state;
     }
     return state;
   }
@@ -48,7 +51,7 @@ export class AppContext {
 
   /** When the request arrived (performance.now()), the first time this is asked; then null. */
   takeStart(request: Request): number | null {
-    const state = this.requests.get(request);
+    const state = (request as Keyed)[this.key];
     if (!state || state.startedAt < 0) return null;
     const started = state.startedAt;
     state.startedAt = -1;

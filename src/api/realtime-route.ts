@@ -97,6 +97,10 @@ export function registerRealtimeRoute(app: Elysia, ctx: AppContext, bus: EventBu
   };
 
   (app as unknown as { ws: (path: string, handlers: object) => void }).ws("/api/realtime", {
+    // The upgrade's answer (101) carries the request's id like every other answer (app.ts).
+    upgrade({ request, set }: { request: Request; set: { headers: Record<string, string> } }) {
+      set.headers["x-request-id"] = ctx.requestId(request);
+    },
     open(ws: Socket) {
       const token = ws.data.query.token ?? null;
       const user = authenticate(token);
