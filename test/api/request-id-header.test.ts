@@ -59,7 +59,8 @@ test("the WebSocket upgrade's 101 carries a request id", async () => {
   const { app } = setup();
   app.listen({ hostname: "127.0.0.1", port: 0 });
   stop = () => app.stop(true);
-  const { hostname, port } = app.server!;
+  const hostname = "127.0.0.1";
+  const port = app.server!.port!;
   const head = Promise.withResolvers<string>();
   const socket = await Bun.connect({ hostname, port, socket: { data: (_s, data) => head.resolve(new TextDecoder().decode(data)) } });
   try {
