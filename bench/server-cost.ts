@@ -97,7 +97,7 @@ for (const [name, c] of Object.entries(cases)) {
     // Warm until the rate stops climbing (the JIT has tiered up; slow under valgrind, at most 2 min).
     for (let last = 0, i = 0; i < 30; i++) {
       const rate = (await wrk(`${server.url}${c.path}`, { seconds: WARM, ...load })).requests_per_s;
-      if (i > 0 && rate < last * 1.1) break;
+      if (i >= 2 && rate < last * 1.1) break;
       last = rate;
     }
     control(server.pid, true);
