@@ -153,7 +153,9 @@ export function openDatabase(path: string, options: OpenOptions = {}): Db {
     // unit past 64 KiB of them (a worker's settle of many jobs) spilled the journal to a temp
     // file for the rest of the batch: two pwrite calls per page of every later unit. Never needed
     // after a crash (the WAL is what commits), so durability is unchanged; memory is bounded by
-    // what one unit changes, and a released unit's part is dropped.
+    // what one unit changes, and a released unit's part is dropped. Temporary tables and indices
+    // (a query's ephemeral sort or DISTINCT) are held in memory too: small for this schema's
+    // queries, but a one-off statement over a whole large table would hold its temp b-tree in RAM.
     sqlite.run("PRAGMA temp_store = MEMORY");
     migrate(sqlite, path, options.migrations ?? []);
     return new Db(sqlite, path, false, lock, options.groupCommit);
