@@ -38,14 +38,20 @@ function render(schema: TSchema, named: Map<TSchema, string>, top = false): Json
 }
 
 /** Collects the titled object schemas under `schema`; two different ones may not share a title. */
-function titled(schema: TSchema, named: Map<TSchema, string>): void {
-  if (named.has(schema)) return;
+function titled(schema: TSchema, named: Map<TSchema, string>, titles: Set<string>, seen: Set<TSchema>): void {
+  if (seen.has(schema)) return;
+  seen.add(schema);
   if (typeof schema.title === "string" && schema.type === "object") {
-    if ([...named.values()].includes(schema.title)) throw new Error(`two different schemas are titled "${schema.title}": rename one`);
+    if (titles.has(schema.title)) throw new Error(`two different schemas are titled "${schema.title}": rename one`);
+    titles.add(schema.title);
     named.set(schema, schema.title);
   }
-  const children = [...Object.values((schema.properties ?? {}) as Record<string, TSchema>), ...(schema.items && !Array.isArray(schema.items) ? [schema.items as TSchema] : []), ...((schema.anyOf ?? []) as TSchema[])];
-  for (const child of children) titled(child, named);
+  // Plain loops: this runs at every start (componentNames), over a few hundred schemas.
+  const properties = schema.properties as Record<string, TSchema> | undefined;
+  if (properties) for (const name in properties) titled(properties[name]!, named, titles, seen);
+  if (schema.items && !Array.isArray(schema.items)) titled(schema.items as TSchema, named, titles, seen);
+  const members = schema.anyOf as TSchema[] | undefined;
+  if (members) for (const member of members) titled(member, named, titles, seen);
 }
 
 const jsonBody = (schema: Json, description: string) => ({ description, content: { "application/json": { schema } } });
@@ -53,8 +59,12 @@ const jsonBody = (schema: Json, description: string) => ({ description, content:
 /** A schema with a title (the shared answers of schemas.ts, each model's record) is a component of that name; throws when two different ones share a title. */
 export function componentNames(routes: readonly RouteDoc[]): Map<TSchema, string> {
   const named = new Map<TSchema, string>();
+  const titles = new Set<string>();
+  // Routes share most of their schemas (the error envelope, each model's record): each is walked once.
+  const seen = new Set<TSchema>();
   for (const route of routes) {
-    for (const schema of [route.body, ...Object.values(route.response)]) if (schema) titled(schema, named);
+    if (route.body) titled(route.body, named, titles, seen);
+    for (const status in route.response) titled(route.response[Number(status)]!, named, titles, seen);
   }
   return named;
 }

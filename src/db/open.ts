@@ -148,6 +148,15 @@ export function openDatabase(path: string, options: OpenOptions = {}): Db {
     if (!inMemory) sqlite.run("PRAGMA journal_mode = WAL");
     sqlite.run(`PRAGMA synchronous = ${options.synchronous ?? "FULL"}`);
     sqlite.run("PRAGMA foreign_keys = ON");
+    // Savepoint (sub-)journals in memory: every group-commit unit is a SAVEPOINT, and each page a
+    // unit changes is copied to the journal first (to roll that unit back alone). On a file, a
+    // unit past 64 KiB of them (a worker's settle of many jobs) spilled the journal to a temp
+    // file for the rest of the batch: two pwrite calls per page of every later unit. Never needed
+    // after a crash (the WAL is what commits), so durability is unchanged; memory is bounded by
+    // what one unit changes, and a released unit's part is dropped. Temporary tables and indices
+    // (a query's ephemeral sort or DISTINCT) are held in memory too: small for this schema's
+    // queries, but a one-off statement over a whole large table would hold its temp b-tree in RAM.
+    sqlite.run("PRAGMA temp_store = MEMORY");
     migrate(sqlite, path, options.migrations ?? []);
     return new Db(sqlite, path, false, lock, options.groupCommit);
   } catch (error) {

@@ -5,6 +5,8 @@
 // Node's modules by their default export: a named import makes Bun build the module's whole
 // namespace at start (node:fs: ~5 ms of a start here; measured in issue 20).
 import path from "node:path";
+import type { AnyElysia } from "elysia";
+import { listenOnce } from "../api/listen.ts";
 import { Scheduler } from "../cron/scheduler.ts";
 import { openDatabase, type Db } from "../db/open.ts";
 import type { EventBus } from "../events/bus.ts";
@@ -133,7 +135,7 @@ export async function startServer(definition: AppDefinition, settings: ServerSet
   const host = settings.host ?? "127.0.0.1";
   const port = settings.port ?? 8080;
   try {
-    app.app.listen({
+    listenOnce(app.app as unknown as AnyElysia, {
       hostname: host,
       port,
       // Elysia turns reusePort on: a second server on the same port would then bind silently

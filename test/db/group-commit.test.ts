@@ -156,3 +156,22 @@ test("a unit that fills the disk takes its batch down (SQLite rolls it all back)
   await db.write(() => db.sqlite.run("INSERT INTO t (n) VALUES (2)"));
   expect(committed()).toEqual([2]);
 });
+
+test("savepoint journals stay in memory: after a unit that changed far more than 64 KiB of existing pages, a unit that throws still rolls back alone, and the others commit", async () => {
+  expect((db.sqlite.query("PRAGMA temp_store").get() as { temp_store: number }).temp_store).toBe(2); // MEMORY
+  db.sqlite.run("CREATE TABLE wide (id INTEGER PRIMARY KEY, pad TEXT NOT NULL)");
+  db.transaction(() => { for (let id = 0; id < 400; id++) db.sqlite.run("INSERT INTO wide VALUES (?, ?)", [id, "a".repeat(1000)]); });
+  const big = db.write(() => db.sqlite.run("UPDATE wide SET pad = ?", ["b".repeat(1000)])); // ~100 pages journaled
+  const failed = db.write(() => {
+    db.sqlite.run("INSERT INTO t (n) VALUES (1)");
+    db.sqlite.run("UPDATE wide SET pad = 'c' WHERE id < 200");
+    throw new Error("no");
+  }).then(() => "written", (error: Error) => error.message);
+  const after = db.write(() => db.sqlite.run("INSERT INTO t (n) VALUES (2)"));
+  await big;
+  expect(await failed).toBe("no");
+  await after;
+  expect(committed()).toEqual([2]);
+  const pads = db.sqlite.query("SELECT DISTINCT pad FROM wide").all() as { pad: string }[];
+  expect(pads).toEqual([{ pad: "b".repeat(1000) }]);
+});

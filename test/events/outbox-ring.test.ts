@@ -160,3 +160,25 @@ test("a rolled-back write of more events than a read step leaves a gap in the se
   expect(ticks(got)).toEqual([1, 2, 3, 4, 5]);
   await bus.close();
 });
+
+test("the ring stays in the page cache: the connection's cache grows by a KiB a slot over SQLite's default, a lap of order-sized events fits in that, and a cache set larger is kept", async () => {
+  const db = open(4096);
+  const { bus: inner } = broker();
+  const bus = new OutboxBus(db, inner, { logger: silentLogger, engine: "test" });
+  const cacheKib = () => -(db.sqlite.query("PRAGMA cache_size").get() as { cache_size: number }).cache_size;
+  expect(cacheKib()).toBe(2000 + 4096);
+  // A lap of events a little larger than an order's (~600 bytes of JSON each, against ~540): the ring's pages must fit
+  // in what the cache grew by, or each overwrite a lap later reads its page back.
+  for (let tx = 0; tx < 64; tx++) db.transaction(() => { for (let i = 0; i < 64; i++) bus.keep(createEvent("order.created", { n: tx * 64 + i, lines: "x".repeat(380) })); });
+  expect(count(db, "event_outbox_ring")).toBe(4096);
+  const ringKib = (db.sqlite.query("SELECT sum(pgsize) AS bytes FROM dbstat WHERE name = 'event_outbox_ring'").get() as { bytes: number }).bytes / 1024;
+  expect(ringKib).toBeGreaterThan(2000); // larger than SQLite's default cache: why it grows
+  expect(ringKib).toBeLessThan(4096);
+  await bus.close();
+
+  const larger = reopen(db, 8);
+  larger.sqlite.run("PRAGMA cache_size = -100000");
+  const again = new OutboxBus(larger, inner, { logger: silentLogger, engine: "test" });
+  expect(-(larger.sqlite.query("PRAGMA cache_size").get() as { cache_size: number }).cache_size).toBe(100000);
+  await again.close();
+});
