@@ -16,7 +16,7 @@ export type ListenOptions = { hostname: string; port: number; reusePort: boolean
 interface Internals {
   config: { websocket?: object; serve?: object };
   event: { request?: unknown[]; start?: { fn(app: unknown): unknown }[] };
-  router: { history: Route[] };
+  router: { history: Route[]; response: Record<string, unknown> };
   routeTree: Record<string, number>;
   promisedModules: { size: number };
   server: ReturnType<typeof Bun.serve> | null;
@@ -32,9 +32,12 @@ const METHODS = new Set(["GET", "HEAD", "OPTIONS", "DELETE", "PATCH", "POST", "P
 /** Serves `app` as its listen() would, with one build of its handlers; returns the server. */
 export function listenOnce(app: AnyElysia, options: ListenOptions): ReturnType<typeof Bun.serve> {
   const internals = app as unknown as Internals;
-  // What this leaves out: plugins still loading, and the static responses listen() serves only
-  // when no onRequest hook is registered (the app always registers one: request ids).
-  if (internals.promisedModules.size > 0 || !internals.event.request?.length) throw new Error("listenOnce: the app has asynchronous plugins or no onRequest hook; use app.listen()");
+  // What this leaves out: plugins still loading, and static responses (routes whose handler is
+  // a value, not a function), which listen() serves from Bun's table when no onRequest hook is
+  // registered. The app has neither (its handlers are functions; it has no onRequest hook:
+  // app.ts), so its every request goes through its hooks.
+  const staticResponses = !internals.event.request?.length && Object.keys(internals.router.response).length > 0;
+  if (internals.promisedModules.size > 0 || staticResponses) throw new Error("listenOnce: the app has asynchronous plugins or static responses; use app.listen()");
   app.compile();
   const server = Bun.serve({
     development: !isProduction,

@@ -45,6 +45,6 @@ test("the realtime WebSocket upgrades and authenticates", async () => {
   }
 });
 
-test("an app listenOnce cannot serve as listen() would (no onRequest hook: listen() would serve static responses) is refused", () => {
-  expect(() => listenOnce(new Elysia().get("/", () => "hi"), { hostname: "127.0.0.1", port: 0, reusePort: false, maxRequestBodySize: 1024 })).toThrow("use app.listen()");
+test("an app listenOnce cannot serve as listen() would (a static response, served by listen() from Bun's table) is refused", () => {
+  expect(() => listenOnce(new Elysia().get("/", "hi"), { hostname: "127.0.0.1", port: 0, reusePort: false, maxRequestBodySize: 1024 })).toThrow("use app.listen()");
 });
