@@ -7,6 +7,7 @@
 // Storage decision: the status row IS the job row. `job_statuses` is a view over `jobs`, so
 // an enqueue writes one row, not two, and a status can never disagree with its job.
 import type { Migration } from "../db/migrations.ts";
+import { DEFAULT_QUEUE } from "./types.ts";
 
 const AVAILABLE = `status IN ('enqueued', 'failed')`;
 const HOLDING = `status IN ('running', 'failed')`;
@@ -14,19 +15,42 @@ const UNFINISHED = `status IN ('enqueued', 'running', 'failed')`;
 // Parked: waiting behind another job of its group key (see selectCandidates).
 const CLAIMABLE = `${AVAILABLE} AND parked = 0`;
 
+// The default queue is stored as '' (jobs v5), not as its name: every job row and every entry
+// of the claim index carries its queue, and most jobs are in the default one. '' takes no bytes
+// beyond its type (1 byte in the record header, like NULL) where 'default' took 8, and it
+// cannot be a queue's name (names are 1–64 characters). It still sorts, compares and takes
+// min() like any name, so the skip-scan of the queues and the claim's range work unchanged.
+// Only this file maps it: a statement binds a name through storedQueue and answers a name
+// through queueName; the small tables (job_queues, job_queue_succeeded) keep names.
+const DEFAULT = `'${DEFAULT_QUEUE}'`;
+const queueName = (column: string) => `iif(${column} = '', ${DEFAULT}, ${column})`;
+const storedQueue = (param: string) => `iif(${param} = ${DEFAULT}, '', ${param})`;
+
 // Waiting, parked, running and troubled jobs counted by `column` and status, each part read
 // through the partial index of its states: bounded by the jobs in those states, never a scan of
 // the finished ones.
 function countsBy(column: "type" | "queue"): string {
+  // Grouped by the stored column (jobs.queue, not the name the row answers), in index order.
+  const value = column === "queue" ? `${queueName("queue")} AS queue` : column;
   return `
-    SELECT ${column}, status, count(*) AS n FROM jobs INDEXED BY jobs_available WHERE ${CLAIMABLE} GROUP BY ${column}, status
+    SELECT ${value}, status, count(*) AS n FROM jobs INDEXED BY jobs_available WHERE ${CLAIMABLE} GROUP BY jobs.${column}, status
     UNION ALL
-    SELECT ${column}, status, count(*) FROM jobs INDEXED BY jobs_parked WHERE ${AVAILABLE} AND parked = 1 GROUP BY ${column}, status
+    SELECT ${value}, status, count(*) FROM jobs INDEXED BY jobs_parked WHERE ${AVAILABLE} AND parked = 1 GROUP BY jobs.${column}, status
     UNION ALL
-    SELECT ${column}, status, count(*) FROM jobs INDEXED BY jobs_active WHERE ${HOLDING} AND status = 'running' GROUP BY ${column}, status
+    SELECT ${value}, status, count(*) FROM jobs INDEXED BY jobs_active WHERE ${HOLDING} AND status = 'running' GROUP BY jobs.${column}, status
     UNION ALL
-    SELECT ${column}, status, count(*) FROM jobs INDEXED BY jobs_troubled WHERE status IN ('dead', 'cancelled') GROUP BY ${column}, status`;
+    SELECT ${value}, status, count(*) FROM jobs INDEXED BY jobs_troubled WHERE status IN ('dead', 'cancelled') GROUP BY jobs.${column}, status`;
 }
+
+// Every column of a job row, its queue by name: what a point read and the outbox answer.
+const ROW_COLUMNS = `id, type, status, payload, headers, priority, attempts, max_retry, run_at, group_key, parked, unique_key,
+  trace_id, actor_id, tenant_id, timeout_ms, lease_expires_at, claimed_by, error, result_url, result_mime, result_size,
+  output, created_at, started_at, completed_at, updated_at, attempt_started, requeues, ${queueName("queue")} AS queue, attempts_log`;
+
+// The status columns as REST lists them (src/jobs/status-columns.ts): the view job_statuses,
+// and the listings that read a partial index (statusSource).
+const STATUS_SELECT = `id, type, status, ${queueName("queue")} AS queue, priority, attempts, max_retry, actor_id, tenant_id, group_key,
+  trace_id, error, result_url, result_mime, output, run_at, created_at, started_at, completed_at, updated_at`;
 
 export const jobsMigrations: Migration[] = [
   {
@@ -153,6 +177,22 @@ export const jobsMigrations: Migration[] = [
       INSERT INTO job_queue_succeeded_behind (id, behind) VALUES (1, 0);
     `,
   },
+  {
+    component: "jobs",
+    version: 5,
+    name: "the default queue stored as ''",
+    // See DEFAULT above: 8 bytes less per row and per claim-index entry, which took the WAL
+    // frames written per 10,000 jobs processed (synchronous=FULL) from 1,447 back to 1,394.
+    // Rewrites every job row of the default queue once (rows older than jobs v3 carry no queue
+    // and read as 'default', so they are rewritten too); times and states are left as they
+    // are (updated_at is the forwarding outbox's version of a row, and nothing changed).
+    // The view maps the queue back to its name.
+    up: `
+      UPDATE jobs SET queue = '' WHERE queue = ${DEFAULT};
+      DROP VIEW job_statuses;
+      CREATE VIEW job_statuses AS SELECT ${STATUS_SELECT} FROM jobs;
+    `,
+  },
 ];
 
 // Appends the attempt-history entry bound at ?N (JSON text, or NULL for none) to attempts_log:
@@ -163,7 +203,7 @@ const appendLog = (n: number) =>
 
 const CLAIM_COLUMNS = `id, type, payload, headers, actor_id, tenant_id, max_retry, group_key, trace_id,
   priority, unique_key, timeout_ms, attempts, requeues, created_at`;
-const JOB_COLUMNS = `${CLAIM_COLUMNS}, queue`;
+const JOB_COLUMNS = `${CLAIM_COLUMNS}, ${queueName("queue")} AS queue`;
 
 // The claim query's text (SQL.selectCandidates), with `extra` columns.
 function candidates(extra: string): string {
@@ -173,7 +213,7 @@ function candidates(extra: string): string {
         SELECT 1 FROM jobs AS holder INDEXED BY jobs_active
         WHERE holder.${HOLDING} AND holder.group_key = jobs.group_key AND holder.id <> jobs.id)) AS held
     FROM jobs INDEXED BY jobs_available
-    WHERE ${CLAIMABLE} AND queue = ?3 AND run_at <= ?1
+    WHERE ${CLAIMABLE} AND queue = ${storedQueue("?3")} AND run_at <= ?1
     ORDER BY priority DESC, run_at, id
     LIMIT ?2`;
 }
@@ -182,7 +222,7 @@ export const SQL = {
   insert: `
     INSERT INTO jobs (id, type, status, payload, headers, priority, max_retry, run_at, group_key, unique_key,
                       trace_id, actor_id, tenant_id, timeout_ms, created_at, updated_at, queue)
-    VALUES (?1, ?2, 'enqueued', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, ?15)`,
+    VALUES (?1, ?2, 'enqueued', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, ${storedQueue("?15")})`,
 
   // Index: jobs_unique.
   findUnfinishedByUniqueKey: `SELECT id FROM jobs WHERE unique_key = ? AND ${UNFINISHED}`,
@@ -197,8 +237,8 @@ export const SQL = {
       UNION ALL
       SELECT (SELECT min(queue) FROM jobs INDEXED BY jobs_available WHERE ${CLAIMABLE} AND queue > queues.name)
       FROM queues WHERE queues.name IS NOT NULL)
-    SELECT name FROM queues
-    WHERE name IS NOT NULL AND NOT EXISTS (SELECT 1 FROM job_queues WHERE job_queues.name = queues.name AND paused = 1)`,
+    SELECT ${queueName("name")} AS name FROM queues
+    WHERE name IS NOT NULL AND NOT EXISTS (SELECT 1 FROM job_queues WHERE job_queues.name = ${queueName("queues.name")} AND paused = 1)`,
   // Index: primary key of job_queues.
   setPaused: `
     INSERT INTO job_queues (name, paused, updated_at) VALUES (?1, ?2, ?3)
@@ -214,7 +254,7 @@ export const SQL = {
   setSucceededBehind: `UPDATE job_queue_succeeded_behind SET behind = ?1`,
   // After a crash mid-backlog only: a scan of every succeeded row, once, at start.
   clearSucceeded: `DELETE FROM job_queue_succeeded`,
-  recountSucceeded: `INSERT INTO job_queue_succeeded (queue, n) SELECT queue, count(*) FROM jobs WHERE status = 'succeeded' GROUP BY queue`,
+  recountSucceeded: `INSERT INTO job_queue_succeeded (queue, n) SELECT ${queueName("queue")}, count(*) FROM jobs WHERE status = 'succeeded' GROUP BY queue`,
 
   // The claim query, one queue's range (?3). Index: jobs_available, walked in order (no sort step), stopping at LIMIT.
   // A job whose group key is held by ANOTHER job comes back flagged `held` — held means
@@ -330,12 +370,12 @@ export const SQL = {
   // One queue's (?2): the caller asks each open queue (a paused one's jobs are not due).
   nextDueAt: `
     WITH RECURSIVE priorities(p) AS (
-      SELECT (SELECT max(priority) FROM jobs INDEXED BY jobs_available WHERE ${CLAIMABLE} AND queue = ?2)
+      SELECT (SELECT max(priority) FROM jobs INDEXED BY jobs_available WHERE ${CLAIMABLE} AND queue = ${storedQueue("?2")})
       UNION ALL
-      SELECT (SELECT max(priority) FROM jobs INDEXED BY jobs_available WHERE ${CLAIMABLE} AND queue = ?2 AND priority < priorities.p)
+      SELECT (SELECT max(priority) FROM jobs INDEXED BY jobs_available WHERE ${CLAIMABLE} AND queue = ${storedQueue("?2")} AND priority < priorities.p)
       FROM priorities WHERE priorities.p IS NOT NULL)
     SELECT min((SELECT min(run_at) FROM jobs INDEXED BY jobs_available
-                WHERE ${CLAIMABLE} AND queue = ?2 AND priority = priorities.p AND run_at > ?1)) AS at
+                WHERE ${CLAIMABLE} AND queue = ${storedQueue("?2")} AND priority = priorities.p AND run_at > ?1)) AS at
     FROM priorities WHERE priorities.p IS NOT NULL`,
 
   // Retention: finished jobs older than a cut-off, a bounded chunk at a time (the oldest rows
@@ -344,9 +384,9 @@ export const SQL = {
   pruneFinished: `
     DELETE FROM jobs WHERE rowid IN (
       SELECT rowid FROM jobs WHERE status IN (SELECT value FROM json_each(?1)) AND completed_at < ?2 LIMIT ?3)
-    RETURNING queue, status`,
+    RETURNING ${queueName("queue")} AS queue, status`,
   // An operator deletes one finished job (and its history). Index: primary key.
-  deleteFinished: `DELETE FROM jobs WHERE id = ?1 AND status IN ('succeeded', 'dead', 'cancelled') RETURNING queue, status`,
+  deleteFinished: `DELETE FROM jobs WHERE id = ?1 AND status IN ('succeeded', 'dead', 'cancelled') RETURNING ${queueName("queue")} AS queue, status`,
 
   // Jobs by state and type for the dashboard.
   stateCounts: countsBy("type"),
@@ -360,7 +400,7 @@ export const SQL = {
   // The forwarding queue's outbox (src/jobs/forwarding-queue.ts): waiting jobs as stored, in
   // claim order (queue by queue) whatever their run_at (the queue they move to keeps the delay). Index:
   // jobs_available, stopping at LIMIT.
-  outbox: `SELECT * FROM jobs INDEXED BY jobs_available WHERE ${CLAIMABLE} ORDER BY queue, priority DESC, run_at, id LIMIT ?1`,
+  outbox: `SELECT ${ROW_COLUMNS} FROM jobs INDEXED BY jobs_available WHERE ${CLAIMABLE} ORDER BY jobs.queue, priority DESC, run_at, id LIMIT ?1`,
   // How much waits in the outbox, and since when, for /metrics. Index: jobs_available.
   outboxBacklog: `SELECT count(*) AS n, min(created_at) AS oldestCreatedAt FROM jobs INDEXED BY jobs_available WHERE ${CLAIMABLE}`,
   // A forwarded row leaves the outbox only if nothing changed it since it was read (a cancel,
@@ -374,10 +414,14 @@ export const SQL = {
   // Index: primary key.
   cancel: `UPDATE jobs SET status = 'cancelled', completed_at = ?2, updated_at = ?2 WHERE id = ?1 AND ${AVAILABLE} RETURNING group_key`,
   statusOf: `SELECT status FROM jobs WHERE id = ?`,
-  state: `SELECT * FROM jobs WHERE id = ?`,
+  state: `SELECT ${ROW_COLUMNS} FROM jobs WHERE id = ?`,
   // The status columns (job_statuses) and those of the attempt history: not the payload, headers
   // or lease columns, which a status read never shows (fewer values copied out per read).
-  statusRecord: `SELECT id, type, status, queue, priority, attempts, max_retry, actor_id, tenant_id, group_key, trace_id, error,
+  // The status rows of a listing filtered to dead/cancelled, or to running jobs, from the partial
+  // index of those states (src/jobs/sqlite.ts: statusIndexFor) with the view's columns.
+  troubledStatuses: `(SELECT ${STATUS_SELECT} FROM jobs INDEXED BY jobs_troubled WHERE status IN ('dead', 'cancelled')) AS job_statuses`,
+  runningStatuses: `(SELECT ${STATUS_SELECT} FROM jobs INDEXED BY jobs_active WHERE ${HOLDING}) AS job_statuses`,
+  statusRecord: `SELECT id, type, status, ${queueName("queue")} AS queue, priority, attempts, max_retry, actor_id, tenant_id, group_key, trace_id, error,
     result_url, result_mime, output, run_at, created_at, started_at, completed_at, updated_at, attempts_log, claimed_by, attempt_started
     FROM jobs WHERE id = ?`,
 } as const;

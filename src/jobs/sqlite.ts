@@ -430,8 +430,8 @@ function statusIndexFor(query: ListQuery): ListSource | undefined {
   for (const group of query.where) {
     if (group.length !== 1 || group[0]!.field !== "status" || (group[0]!.op !== "eq" && group[0]!.op !== "in")) continue;
     const values = [group[0]!.value].flat();
-    if (values.every((v) => v === "dead" || v === "cancelled")) return { from: "jobs INDEXED BY jobs_troubled", condition: "status IN ('dead', 'cancelled')" };
-    if (values.every((v) => v === "running")) return { from: "jobs INDEXED BY jobs_active", condition: "status IN ('running', 'failed')" };
+    if (values.every((v) => v === "dead" || v === "cancelled")) return { from: SQL.troubledStatuses, condition: "status IN ('dead', 'cancelled')" };
+    if (values.every((v) => v === "running")) return { from: SQL.runningStatuses, condition: "status IN ('running', 'failed')" };
   }
   return undefined;
 }

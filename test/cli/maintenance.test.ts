@@ -37,7 +37,7 @@ function seedJobs() {
 test("migrate creates or updates the schema and says so", () => {
   const r = run("migrate");
   expect(r.code).toBe(0);
-  expect(r.out).toContain("schema is current (api 1, cron 1, events 2, jobs 4");
+  expect(r.out).toContain("schema is current (api 1, cron 1, events 2, jobs 5");
 });
 
 test("jobs list, show, retry, cancel and purge", () => {

@@ -86,6 +86,7 @@ describe("migrations", () => {
       { component: "jobs", version: 2, name: expect.any(String) },
       { component: "jobs", version: 3, name: expect.any(String) },
       { component: "jobs", version: 4, name: expect.any(String) },
+      { component: "jobs", version: 5, name: expect.any(String) },
       { component: "shop", version: 1, name: "items" },
       { component: "shop", version: 2, name: "price" },
     ]);

@@ -49,7 +49,9 @@ test("every component's migrations upgrade a file written by the first release, 
     { id: "01JXV1J0B00000000000000J04", status: "running", attempts: 1, group_key: null, error: null },
   ]);
   // Named queues (jobs v3): every old job is in the default queue, counted, succeeded ones too.
-  expect(db.sqlite.query("SELECT DISTINCT queue FROM jobs").all()).toEqual([{ queue: "default" }]);
+  // Stored as '' (jobs v5), read as its name.
+  expect(db.sqlite.query("SELECT DISTINCT queue FROM jobs").all()).toEqual([{ queue: "" }]);
+  expect(db.sqlite.query("SELECT DISTINCT queue FROM job_statuses").all()).toEqual([{ queue: "default" }]);
   expect(new SqliteQueue(db).queueStates()).toEqual([{ name: "default", paused: false, counts: { enqueued: 1, running: 1, succeeded: 1, failed: 1, dead: 0, cancelled: 0 } }]);
   db.close();
   // Opening again applies nothing more.

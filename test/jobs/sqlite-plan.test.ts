@@ -55,3 +55,12 @@ test("the queues page reads only the partial indexes of unfinished, dead and can
   expect(p.split(" | ").filter((step) => /jobs\b/.test(step) && !/job_queue/.test(step)).every((step) => /USING INDEX jobs_(available|parked|active|troubled)/.test(step))).toBe(true);
   expect(plan(SQL.deleteFinished)).toMatch(/^SEARCH jobs USING (INDEX sqlite_autoindex_jobs_1|PRIMARY KEY) \(id=\?\)$/);
 });
+
+test("a listing of dead/cancelled or running jobs reads the partial index of those states, with the view's columns", () => {
+  expect(plan(`SELECT * FROM ${SQL.troubledStatuses} WHERE status IN ('dead', 'cancelled') AND queue = ? ORDER BY created_at DESC, id DESC LIMIT 10`)).toMatch(/^SEARCH jobs USING INDEX jobs_troubled \(status=\?\)/);
+  expect(plan(`SELECT * FROM ${SQL.runningStatuses} WHERE status IN ('running', 'failed') AND status = 'running' ORDER BY id LIMIT 10`)).toMatch(/^SEARCH jobs USING INDEX jobs_active \(status=\?\)/);
+  const columns = (sql: string) => db.sqlite.query(sql).columnNames;
+  expect(columns("SELECT * FROM job_statuses")).toContain("queue");
+  expect(columns(`SELECT * FROM ${SQL.troubledStatuses}`)).toEqual(columns("SELECT * FROM job_statuses"));
+  expect(columns(`SELECT * FROM ${SQL.runningStatuses}`)).toEqual(columns("SELECT * FROM job_statuses"));
+});
