@@ -20,7 +20,7 @@ const BEFORE = option("--before");
 const dir = mkdtempSync(join(tmpdir(), "backroom-bench-binary-"));
 process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
 const binary = compileApp(ROOT, join(dir, "backroom"));
-const bare = compileBare(join(dir, "bare-elysia"));
+const bare = await compileBare(join(dir, "bare-elysia"));
 const apps: Record<string, string> = { app: binary };
 if (BEFORE) apps.before = compileApp(BEFORE, join(dir, "before"));
 

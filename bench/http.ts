@@ -37,7 +37,7 @@ const BEFORE = option("--before");
 
 const dir = mkdtempSync(join(tmpdir(), "backroom-bench-http-"));
 process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
-const bare = compileBare(join(dir, "bare"));
+const bare = await compileBare(join(dir, "bare"));
 const variants: Record<string, string> = { app: compileApp(ROOT, join(dir, "app")) };
 if (BEFORE) variants.before = compileApp(BEFORE, join(dir, "before"));
 

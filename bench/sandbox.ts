@@ -186,7 +186,7 @@ const orders: Record<string, Awaited<ReturnType<typeof ordersCase>>[]> = { "rece
 const floor: Awaited<ReturnType<typeof floorCase>>[] = [];
 const bareDir = mkdtempSync(join(tmpdir(), "backroom-bench-sandbox-"));
 process.on("exit", () => rmSync(bareDir, { recursive: true, force: true }));
-const bare = compileBare(join(bareDir, "bare-elysia"));
+const bare = await compileBare(join(bareDir, "bare-elysia"));
 for (let round = 0; round < ROUNDS; round++) {
   floor.push(await floorCase(bare));
   // Interleaved, and the order flipped each round, so drift on a shared machine hits both alike.

@@ -6,3 +6,5 @@
 import { bareApp } from "./bare-app.ts";
 
 bareApp(process.argv[3]).listen({ hostname: "127.0.0.1", port: Number(process.argv[2]), reusePort: false });
+// Stopped as the app is (SIGTERM, exit 0), so a recorded start writes its profile (http-load.ts).
+process.on("SIGTERM", () => process.exit(0));

@@ -14,10 +14,20 @@ export function compileApp(checkout: string, outfile: string): string {
   return outfile;
 }
 
-/** The bare Elysia (+ bun:sqlite) baseline, built with the same flags as the app. */
-export function compileBare(outfile: string): string {
-  const build = Bun.spawnSync([process.execPath, "build", "--compile", "--minify", "--bytecode", "--format", "esm", join(ROOT, "bench/lib/bare-server.ts"), "--outfile", outfile], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
-  if (build.exitCode !== 0) throw new Error(`bare compile failed: ${build.stderr}`);
+/**
+ * The bare Elysia (+ bun:sqlite) baseline, built as scripts/compile.ts builds the app: the same
+ * flags, the same reluctant JIT at start, and its bytecode laid out by a recorded start of its own.
+ */
+export async function compileBare(outfile: string): Promise<string> {
+  const build = (extra: string[]) => {
+    const run = Bun.spawnSync([process.execPath, "build", "--compile", "--minify", "--bytecode", "--format", "esm", "--compile-jit-policy=16", join(ROOT, "bench/lib/bare-server.ts"), ...extra, "--outfile", outfile], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+    if (run.exitCode !== 0) throw new Error(`bare compile failed: ${run.stderr}`);
+  };
+  build([]);
+  const order = `${outfile}.order`;
+  const recorded = await start((port) => [outfile, String(port)], "/readyz", undefined, { BUN_BYTECODE_ORDER_OUT: order });
+  await recorded.stop();
+  build(["--bytecode-order", order]);
   return outfile;
 }
 
@@ -35,21 +45,21 @@ export interface Started {
  * Spawns `argvFor(port)` on a free port and polls `probe` until it answers 200; another
  * program taking the port first (the machine is shared) is retried on another one.
  */
-export async function start(argvFor: (port: number) => string[], probe: string, cwd?: string): Promise<Started> {
+export async function start(argvFor: (port: number) => string[], probe: string, cwd?: string, env?: Record<string, string>): Promise<Started> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startOn(argvFor, freePort(), probe, cwd);
+      return await startOn(argvFor, freePort(), probe, cwd, env);
     } catch (error) {
       if (attempt === 3 || !/EADDRINUSE|already in use/.test(String(error))) throw error;
     }
   }
 }
 
-async function startOn(argvFor: (port: number) => string[], port: number, probe: string, cwd?: string): Promise<Started> {
+async function startOn(argvFor: (port: number) => string[], port: number, probe: string, cwd?: string, env?: Record<string, string>): Promise<Started> {
   const url = `http://127.0.0.1:${port}`;
   const argv = argvFor(port);
   const t0 = performance.now();
-  const proc = Bun.spawn(argv, { cwd, stdout: "ignore", stderr: "pipe" });
+  const proc = Bun.spawn(argv, { cwd, env: env ? { ...process.env, ...env } : undefined, stdout: "ignore", stderr: "pipe" });
   const stop = async () => {
     proc.kill("SIGTERM");
     if ((await Promise.race([proc.exited, Bun.sleep(15_000).then(() => "late")])) === "late") proc.kill("SIGKILL");

@@ -38,7 +38,6 @@ export function listenOnce(app: AnyElysia, options: ListenOptions): ReturnType<t
   // app.ts), so its every request goes through its hooks.
   const staticResponses = !internals.event.request?.length && Object.keys(internals.router.response).length > 0;
   if (internals.promisedModules.size > 0 || staticResponses) throw new Error("listenOnce: the app has asynchronous plugins or static responses; use app.listen()");
-  app.compile();
   const server = Bun.serve({
     development: !isProduction,
     idleTimeout: 30,
@@ -46,7 +45,10 @@ export function listenOnce(app: AnyElysia, options: ListenOptions): ReturnType<t
     ...options,
     routes: bunRoutes(app, internals),
     websocket: { ...internals.config.websocket, ...websocket },
-    fetch: app.fetch,
+    // What Bun's table does not route (no such path, a WebSocket upgrade) goes to Elysia's
+    // general handler, composed when first asked for (1.5 ms of a start otherwise): the app's
+    // fetch is a getter that composes it once, as its error handler composes on the first error.
+    fetch: (request: Request, bunServer: unknown) => (app.fetch as (r: Request, s: unknown) => unknown)(request, bunServer),
   } as Serve);
   internals.server = server;
   for (const hook of internals.event.start ?? []) hook.fn(app);

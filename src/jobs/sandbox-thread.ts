@@ -40,6 +40,8 @@ try {
     db = new Database(init.dbPath!, { readonly: true, strict: true });
     db.run("PRAGMA busy_timeout = 5000");
   }
+  // The normal JIT for the handlers: a compiled binary starts with a reluctant one (scripts/compile.ts).
+  Bun.unsafe.setJITPolicy(1);
   port.postMessage({ kind: "ready" } satisfies ThreadReply);
 } catch (error) {
   port.postMessage({ kind: "init-failed", message: (error as Error).message } satisfies ThreadReply);

@@ -168,6 +168,9 @@ export async function startServer(definition: AppDefinition, settings: ServerSet
   const url = `http://${server.hostname}:${server.port}`;
   const mail = settings.smtp ? "via SMTP" : `to ${outbox}`;
   logger.log("info", "listening", { url, db: dbPath, queue: jobs.describe, outbox, smtp: settings.smtp ? "configured" : "off" });
+  // A compiled binary starts with a reluctant JIT, for the run-once code of a start
+  // (scripts/compile.ts); from here on the code that runs is the code that serves.
+  Bun.unsafe.setJITPolicy(1);
 
   let stopped: Promise<void> | null = null;
   const stop = () =>
