@@ -13,12 +13,14 @@ import { waitFor } from "../support/wait.ts";
 let tmp: ReturnType<typeof tempDir>;
 let binary: string;
 let sandboxBinary: string;
+let startProfiled: string;
 beforeAll(() => {
   tmp = tempDir();
   binary = tmp.file("backroom");
   sandboxBinary = tmp.file("sandbox-app");
   const build = Bun.spawnSync([process.execPath, "scripts/compile.ts", "--outfile", binary], { stdout: "pipe", stderr: "pipe" });
   if (build.exitCode !== 0) throw new Error(`compile failed: ${build.stderr}`);
+  startProfiled = build.stdout.toString();
   const sandboxed = ["--entry", "test/binary/fixtures/sandbox-app.ts", "--sandbox", "test/jobs/fixtures/sandboxed-handlers.ts", "--outfile", sandboxBinary];
   const build2 = Bun.spawnSync([process.execPath, "scripts/compile.ts", ...sandboxed], { stdout: "pipe", stderr: "pipe" });
   if (build2.exitCode !== 0) throw new Error(`compile failed: ${build2.stderr}`);
@@ -33,6 +35,12 @@ function start(cwd: string, ...args: string[]) {
 }
 
 const auth = { authorization: "Bearer dev-ana-token", "content-type": "application/json" };
+
+test("the build records a start of its own and lays the binary's bytecode out by it (scripts/compile.ts)", () => {
+  // Without the profile the binary still works, only slower to start: this is what says it was taken.
+  expect(startProfiled).toContain("(bytecode laid out by a recorded start)");
+  expect(startProfiled).not.toContain("note: no start profile");
+});
 
 test("the binary needs nothing beside it: ready, an order's receipt in the outbox, SIGTERM exits 0 with no job left running", async () => {
   const dir = tmp.file("till");
