@@ -66,11 +66,27 @@ export type RouteTypes<D extends RouteDoc> = (D["body"] extends TSchema ? { body
   (D["query"] extends TObject ? { query: D["query"] } : {}) & { response: { 422: typeof ErrorEnvelope } & D["response"] };
 
 export class RouteDocs {
-  readonly routes: RouteDoc[] = [];
+  private readonly entries: (RouteDoc | RouteDocs)[] = [];
+
+  /** Every declaration, in order: a section's where the section was opened. */
+  get routes(): RouteDoc[] {
+    return this.entries.flatMap((entry) => (entry instanceof RouteDocs ? entry.routes : [entry]));
+  }
 
   /** Records the route for the OpenAPI document; its schemas type the Elysia route (types only). */
   route<const D extends RouteDoc>(doc: D): RouteTypes<D> {
-    this.routes.push(doc);
+    this.entries.push(doc);
     return {} as RouteTypes<D>;
+  }
+
+  /**
+   * A place in the order, taken now, for routes declared later: an app adds a plugin's reads
+   * and its writes apart (app.ts), and the document lists the plugin's routes together, where
+   * the plugin was made.
+   */
+  section(): RouteDocs {
+    const section = new RouteDocs();
+    this.entries.push(section);
+    return section;
   }
 }
