@@ -18,7 +18,7 @@ import type { AuthUser } from "../models/users.ts";
 import type { AppContext } from "./context.ts";
 import { conflict, forbidden, notFound, unauthorized } from "../errors.ts";
 import { keysetMeta } from "./cursor.ts";
-import { engineQuery, listQuerySchema, parseListParams } from "./list-params.ts";
+import { engineQuery, listQuerySchema, parseListParams, type ListQuerySchema } from "./list-params.ts";
 import { listEnvelope } from "./model-routes.ts";
 import { isoOrNull, rowToJson } from "../models/serialize.ts";
 import { syncRoute } from "./sync-route.ts";
@@ -97,6 +97,7 @@ export function jobStatusRouteParts(ctx: AppContext, options: JobStatusRouteOpti
       ? syncRoute(({ request, params }: ItemContext) => answer(reader(request), queue.getStatus(params.id!) as JobState | null))
       : async ({ request, params }: ItemContext) => answer(reader(request), await queue.getStatus(params.id!));
 
+  let listQuery: ListQuerySchema | undefined; // built when the document reads it (model-routes.ts)
   const reads = (app: Elysia) => app
     .get(base, async ({ request }) => {
       const user = reader(request);
@@ -112,7 +113,7 @@ export function jobStatusRouteParts(ctx: AppContext, options: JobStatusRouteOpti
       }
       const { meta } = listEnvelope([], total, query);
       return { data: rows.map((r) => wire(r, user)), meta: total >= COUNT_LIMIT ? { ...meta, total_is_lower_bound: true } : meta };
-    }, docs.route({ method: "GET", path: base, operationId: "listJobStatuses", summary: "List job statuses (your own; all for admins)", tags, ...(options.anonymousRead ? { auth: "optional" as const } : {}), query: listQuerySchema(STATUS_COLUMNS), response: { 200: Many(row), ...errors(400, 401) } }))
+    }, docs.route({ method: "GET", path: base, operationId: "listJobStatuses", summary: "List job statuses (your own; all for admins)", tags, ...(options.anonymousRead ? { auth: "optional" as const } : {}), get query() { return (listQuery ??= listQuerySchema(STATUS_COLUMNS)); }, response: { 200: Many(row), ...errors(400, 401) } }))
     .get(item, getOne, docs.route({ method: "GET", path: item, operationId: "getJobStatus", summary: "Get a job status (admins also see attempts_history)", tags, ...(options.anonymousRead ? { auth: "optional" as const } : {}), response: { 200: One(row), ...errors(401, 404) } }));
   const writes = (app: Elysia) => app
     .post(`${item}/cancel`, async ({ request, params }) => {

@@ -11,7 +11,7 @@ import { authorize } from "./auth.ts";
 import type { AppContext } from "./context.ts";
 import { notFound } from "../errors.ts";
 import { keysetMeta } from "./cursor.ts";
-import { engineQuery, listQuerySchema, parseListParams, type ParsedList } from "./list-params.ts";
+import { engineQuery, listQuerySchema, parseListParams, type ListQuerySchema, type ParsedList } from "./list-params.ts";
 import { readableRecord } from "../models/model.ts";
 import { syncRoute } from "./sync-route.ts";
 import type { ModelRecords, Scope } from "../models/services.ts";
@@ -73,6 +73,9 @@ export function modelRouteParts<M extends AnyModel>(model: M, store: ModelRecord
   // Every answer passes here: write-only fields (a webhook's secret) never leave the server.
   const readable = (row: Record<string, unknown>) => readableRecord(model as Model, row) as never;
 
+  // The list's query schema is built when first read (a getter): only the document reads it, and
+  // building it cost a start ~0.1 ms per list.
+  let listQuery: ListQuerySchema | undefined;
   // Reads are synchronous (SQLite): syncRoute lets Elysia see so.
   const list = (app: Elysia) => app.get(base, syncRoute(({ request }: { request: Request }) => {
     const user = caller(request, "list");
@@ -81,7 +84,7 @@ export function modelRouteParts<M extends AnyModel>(model: M, store: ModelRecord
     if (query.cursor === null) return listEnvelope(listed.rows.map(readable), listed.total, query) as never;
     const page = keysetMeta(listed.rows, query, query.cursor, listed.keys);
     return { data: page.rows.map(readable), meta: page.meta } as never;
-  }), docs.route({ method: "GET", path: base, operationId: `list${Plural}`, summary: `List ${model.table}`, tags, auth: auth("list"), query: listQuerySchema(model.columns), response: { 200: Many(record), ...errors(400, ...authErrors("list")) } }));
+  }), docs.route({ method: "GET", path: base, operationId: `list${Plural}`, summary: `List ${model.table}`, tags, auth: auth("list"), get query() { return (listQuery ??= listQuerySchema(model.columns)); }, response: { 200: Many(record), ...errors(400, ...authErrors("list")) } }));
 
   const get = (app: Elysia) => app.get(item, syncRoute(({ request, params }: { request: Request; params: Record<string, string> }) => {
     const found = store.get(params.id!, scope(caller(request, "get")));
