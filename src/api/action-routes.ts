@@ -1,6 +1,6 @@
 // An action's route: its method and path under /api, the caller authorized against its access,
 // the body validated against its schema, then its handler; the answer in our envelope.
-import { Elysia } from "elysia";
+import type { Elysia } from "elysia";
 import { Type, type TObject, type TSchema } from "@sinclair/typebox";
 import { accessErrors, BODY_ERRORS, errors } from "./route-docs.ts";
 import { One } from "./schemas.ts";
@@ -17,7 +17,10 @@ type Parts<A extends AnyAction> = { body: NonNullable<A["body"]>; data: A["respo
 const operationName = (method: string, path: string) =>
   method.toLowerCase() + path.split(/[/_-]/).filter((p) => p && !p.startsWith(":")).map((p) => p[0]!.toUpperCase() + p.slice(1)).join("");
 
-/** An action's route as a plugin; its type carries the body and the answer (`data`) under its status. */
+/**
+ * An action's route as a function plugin (it adds the route to the app it is given: model-routes.ts);
+ * its type carries the body and the answer (`data`) under its status. Documented now.
+ */
 export function actionRoute<A extends AnyAction>(action: A, ctx: AppContext) {
   type P = Parts<A>;
   const path = `/api${action.path}` as `/api${P["path"]}`;
@@ -57,5 +60,5 @@ export function actionRoute<A extends AnyAction>(action: A, ctx: AppContext) {
     return { data: result.data ?? null } as never;
   };
   // route() upper-cases the method; the lower-case one is what Eden's client calls (`.post(…)`).
-  return new Elysia().route(action.method.toLowerCase() as Lowercase<P["method"]>, path, handle as () => never, doc);
+  return (app: Elysia) => app.route(action.method.toLowerCase() as Lowercase<P["method"]>, path, handle as () => never, doc);
 }

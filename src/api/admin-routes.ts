@@ -3,7 +3,7 @@
 // selected jobs (or retry/cancel by filter; at most 500 jobs per call), and webhook deliveries
 // with their receiver's last answer, and redelivery. The page itself is GET /admin (admin-page.ts).
 import type { Static } from "@sinclair/typebox";
-import { Elysia } from "elysia";
+import type { Elysia } from "elysia";
 import { BODY_ERRORS, errors } from "./route-docs.ts";
 import { AdminJob, AdminOverview, BULK_LIMIT, BulkAction, BulkResult, JobAccepted, All, One, WebhookDelivery } from "./schemas.ts";
 import type { Condition } from "../db/list-query.ts";
@@ -47,7 +47,7 @@ export function adminRoutes(ctx: AppContext, activity?: Activity) {
     return rows.map((row) => String(row.id));
   };
 
-  return new Elysia()
+  return (app: Elysia) => app
     .get("/admin", htmlPage(ADMIN_PAGE, { "cache-control": "no-store" }))
     .get("/api/admin/overview", async ({ request }) => {
       admin(request);

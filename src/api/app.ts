@@ -70,9 +70,9 @@ export type AnyModel = Model<string, unknown, unknown, Operation>;
 export type AnyAction = Action<never, TSchema, TSchema, string, ActionMethod, number>;
 type UnionToIntersection<U> = (U extends unknown ? (u: U) => void : never) extends (i: infer I) => void ? I : never;
 type RoutesOf<P> = P extends { "~Routes": infer R } ? R : never;
-type ModelRoutes<M> = M extends AnyModel ? RoutesOf<ReturnType<typeof modelRoutes<M>>> : never;
-type ActionRoutes<A> = A extends AnyAction ? RoutesOf<ReturnType<typeof actionRoute<A>>> : never;
-type Fixed = ReturnType<typeof fixedRoutes>;
+type ModelRoutes<M> = M extends AnyModel ? RoutesOf<ReturnType<ReturnType<typeof modelRoutes<M>>>> : never;
+type ActionRoutes<A> = A extends AnyAction ? RoutesOf<ReturnType<ReturnType<typeof actionRoute<A>>>> : never;
+type Fixed = ReturnType<ReturnType<typeof fixedRoutes>>;
 /** The app's Elysia type: every route, typed (Eden's `treaty<typeof app>`). */
 export type AppOf<Models extends readonly AnyModel[], Actions extends readonly AnyAction[]> = Elysia<
   "",
@@ -98,12 +98,15 @@ export interface BackroomApp<App = Elysia> {
   routes: readonly RouteDoc[];
 }
 
-/** The routes every app has, typed. */
+/** A function plugin: what it adds to an app, it adds to that app itself (Elysia's use() calls it with the app). */
+type Plugin = (app: Elysia) => unknown;
+
+/** The routes every app has, typed: a function plugin (they are documented as it adds them). */
 function fixedRoutes(ctx: AppContext, options: AppOptions, jobStatuses = jobStatusRoutes(ctx, { anonymousRead: options.anonymousJobStatuses ?? true })) {
-  return new Elysia()
+  return (app: Elysia) => app
     .use(jobStatuses)
     .use(authRoutes(ctx))
-    .use(options.scheduler ? scheduleRoutes(ctx, options.scheduler) : (new Elysia() as unknown as ReturnType<typeof scheduleRoutes>))
+    .use(options.scheduler ? scheduleRoutes(ctx, options.scheduler) : ((app: Elysia) => app) as unknown as ReturnType<typeof scheduleRoutes>)
     .use(opsRoutes(ctx.docs, options.operations ?? {}))
     .use(adminRoutes(ctx, options.activity))
     .use(queueRoutes(ctx, options.queues ?? {}));
@@ -216,31 +219,35 @@ export function createApp<const Models extends readonly AnyModel[] = [], const A
     });
 
   // Specific routes first (actions before the models' CRUD, so POST /api/orders is the
-  // action's); every known path answers other methods with 405 (onError). Each plugin declares
-  // its routes to ctx.docs, from which /openapi.json is rendered. Reads are added before the
-  // body parser is hooked, which Elysia applies to the routes added after it: a route with a
-  // parse hook is composed as an async function, whose promise per request cost a read 40%
-  // of its rate over HTTP here.
-  const actions = (options.actions ?? []).map((action) => [action.method, actionRoute(action, ctx) as unknown as Elysia] as const);
+  // action's); every known path answers other methods with 405 (onError). Reads are added
+  // before the body parser is hooked, which Elysia applies to the routes added after it: a
+  // route with a parse hook is composed as an async function, whose promise per request cost
+  // a read 40% of its rate over HTTP here. Each plugin is a function that adds its routes to
+  // the app (each route is added once) and declares them to ctx.docs, from which /openapi.json
+  // is rendered: actions, job statuses and models, whose parts are added apart, are listed
+  // where they are made here (ctx.docs.section()); the fixed routes as they are added, after.
+  const actions = (options.actions ?? []).map((action) => [action.method, actionRoute(action, ctx) as Plugin] as const);
   const statuses = jobStatusRouteParts(ctx, { anonymousRead: options.anonymousJobStatuses ?? true });
   const modelParts = models.map((model) => modelRouteParts(model, services.model(model.name), ctx));
-  const reads: Elysia[] = [...actions.filter(([method]) => method === "GET").map(([, plugin]) => plugin), statuses.reads as unknown as Elysia, ...modelParts.map((part) => part.reads as unknown as Elysia)];
-  const writes: Elysia[] = [
+  const reads: Plugin[] = [...actions.filter(([method]) => method === "GET").map(([, plugin]) => plugin), statuses.reads, ...modelParts.map((part) => part.reads as Plugin)];
+  const writes: Plugin[] = [
     ...actions.filter(([method]) => method !== "GET").map(([, plugin]) => plugin),
-    fixedRoutes(ctx, options as AppOptions, statuses.writes as unknown as ReturnType<typeof jobStatusRoutes>) as unknown as Elysia,
-    ...modelParts.map((part) => part.writes as unknown as Elysia),
+    fixedRoutes(ctx, options as AppOptions, statuses.writes as unknown as ReturnType<typeof jobStatusRoutes>),
+    ...modelParts.map((part) => part.writes as Plugin),
   ];
-  for (const plugin of reads) app.use(plugin);
+  const plain = app as unknown as Elysia;
+  for (const plugin of reads) plugin(plain);
   app.onParse(({ request }) => (arrived(request), parseJsonBody(request, bodyLimit)));
-  for (const plugin of writes) app.use(plugin);
-  if (options.bus) registerRealtimeRoute(app as unknown as Elysia, ctx, options.bus, options.realtime);
+  for (const plugin of writes) plugin(plain);
+  if (options.bus) registerRealtimeRoute(plain, ctx, options.bus, options.realtime);
+  const routes = ctx.docs.routes;
   // The document is rendered when first asked for (10 ms of a start otherwise); its component
   // names are checked now, so two schemas sharing a title still stop the app from starting.
-  componentNames(ctx.docs.routes);
+  componentNames(routes);
   let openapi: ReturnType<typeof buildOpenApi> | null = null;
-  app.get("/openapi.json", () => (openapi ??= buildOpenApi({ title: options.title ?? "Backroom", version: options.version ?? "0.0.0", routes: ctx.docs.routes, realtime: Boolean(options.bus) })));
+  app.get("/openapi.json", () => (openapi ??= buildOpenApi({ title: options.title ?? "Backroom", version: options.version ?? "0.0.0", routes, realtime: Boolean(options.bus) })));
   app.get("/docs", htmlPage(DOCS_PAGE));
-  knownPath = knownPaths([...ctx.docs.routes.map((r) => r.path), "/admin"]);
+  knownPath = knownPaths([...routes.map((r) => r.path), "/admin"]);
   // The routes were added from run-time lists; their types are the plugins' (AppOf).
-  return { app: app as unknown as AppOf<Models, Actions>, services, bodyLimit, jobHandlers, scheduledFields, routes: ctx.docs.routes };
+  return { app: app as unknown as AppOf<Models, Actions>, services, bodyLimit, jobHandlers, scheduledFields, routes };
 }

@@ -1,6 +1,6 @@
 // Who am I, and tokens: GET /api/me; POST /api/users/:id/tokens (admin) issues a token and
 // shows it once; DELETE /api/tokens/:id revokes one (admin, or the token's own user).
-import { Elysia } from "elysia";
+import type { Elysia } from "elysia";
 import { errors, NoContent } from "./route-docs.ts";
 import { IssuedToken, Me, One } from "./schemas.ts";
 import type { AppContext } from "./context.ts";
@@ -15,7 +15,7 @@ export function authRoutes(ctx: AppContext) {
     return user;
   };
 
-  return new Elysia()
+  return (app: Elysia) => app
     .get("/api/me", ({ request }) => ({ data: signedIn(request) }), docs.route({ method: "GET", path: "/api/me", operationId: "getMe", summary: "Who the token belongs to", tags, response: { 200: One(Me), ...errors(401) } }))
     .post("/api/users/:id/tokens", ({ request, params, status }) => {
       if (!ctx.isAdmin(signedIn(request))) throw forbidden("issuing tokens needs the admin role");

@@ -4,7 +4,7 @@
 // unless the app says otherwise (the shipped binary does). Beyond the seeds: cancel (anyone
 // who can see the job) and retry of a dead job (admin). `error`, and a `result_url` that is a
 // path on the server (file://), are shown to admins only: they can leak internals.
-import { Elysia } from "elysia";
+import type { Elysia } from "elysia";
 import type { Static } from "@sinclair/typebox";
 import { errors } from "./route-docs.ts";
 import { JobAttempt, JobStatus, Many, One } from "./schemas.ts";
@@ -18,7 +18,7 @@ import type { AuthUser } from "../models/users.ts";
 import type { AppContext } from "./context.ts";
 import { conflict, forbidden, notFound, unauthorized } from "../errors.ts";
 import { keysetMeta } from "./cursor.ts";
-import { engineQuery, listQuerySchema, parseListParams } from "./list-params.ts";
+import { engineQuery, listQuerySchema, parseListParams, type ListQuerySchema } from "./list-params.ts";
 import { listEnvelope } from "./model-routes.ts";
 import { isoOrNull, rowToJson } from "../models/serialize.ts";
 import { syncRoute } from "./sync-route.ts";
@@ -45,16 +45,19 @@ const PUBLIC_COLUMNS = STATUS_COLUMNS.filter((column) => column.name !== "error"
 
 export function jobStatusRoutes(ctx: AppContext, options: JobStatusRouteOptions) {
   const { reads, writes } = jobStatusRouteParts(ctx, options);
-  return new Elysia().use(reads).use(writes);
+  return (app: Elysia) => app.use(reads).use(writes);
 }
 
-/** The same routes as reads and writes, so an app can add its reads before its body parser (app.ts). */
+/**
+ * The same routes as reads and writes, so an app can add its reads before its body parser
+ * (app.ts): function plugins, each adding its routes to the app it is given (model-routes.ts).
+ */
 export function jobStatusRouteParts(ctx: AppContext, options: JobStatusRouteOptions) {
   const queue = ctx.services.queue;
   const base = "/api/job_statuses";
   const item = `${base}/:id` as const;
   const tags = ["job_statuses"];
-  const docs = ctx.docs;
+  const docs = ctx.docs.section();
   const row = JobStatus;
 
   const reader = (request: Request): AuthUser | null => {
@@ -94,7 +97,8 @@ export function jobStatusRouteParts(ctx: AppContext, options: JobStatusRouteOpti
       ? syncRoute(({ request, params }: ItemContext) => answer(reader(request), queue.getStatus(params.id!) as JobState | null))
       : async ({ request, params }: ItemContext) => answer(reader(request), await queue.getStatus(params.id!));
 
-  const reads = new Elysia()
+  let listQuery: ListQuerySchema | undefined; // built when the document reads it (model-routes.ts)
+  const reads = (app: Elysia) => app
     .get(base, async ({ request }) => {
       const user = reader(request);
       const query = parseListParams(new URL(request.url).searchParams, STATUS_COLUMNS);
@@ -109,9 +113,9 @@ export function jobStatusRouteParts(ctx: AppContext, options: JobStatusRouteOpti
       }
       const { meta } = listEnvelope([], total, query);
       return { data: rows.map((r) => wire(r, user)), meta: total >= COUNT_LIMIT ? { ...meta, total_is_lower_bound: true } : meta };
-    }, docs.route({ method: "GET", path: base, operationId: "listJobStatuses", summary: "List job statuses (your own; all for admins)", tags, ...(options.anonymousRead ? { auth: "optional" as const } : {}), query: listQuerySchema(STATUS_COLUMNS), response: { 200: Many(row), ...errors(400, 401) } }))
+    }, docs.route({ method: "GET", path: base, operationId: "listJobStatuses", summary: "List job statuses (your own; all for admins)", tags, ...(options.anonymousRead ? { auth: "optional" as const } : {}), get query() { return (listQuery ??= listQuerySchema(STATUS_COLUMNS)); }, response: { 200: Many(row), ...errors(400, 401) } }))
     .get(item, getOne, docs.route({ method: "GET", path: item, operationId: "getJobStatus", summary: "Get a job status (admins also see attempts_history)", tags, ...(options.anonymousRead ? { auth: "optional" as const } : {}), response: { 200: One(row), ...errors(401, 404) } }));
-  const writes = new Elysia()
+  const writes = (app: Elysia) => app
     .post(`${item}/cancel`, async ({ request, params }) => {
       const { user, state } = await visible(request, params.id);
       const result = await queue.cancel(state.id);

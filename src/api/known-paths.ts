@@ -8,9 +8,14 @@
 
 /** A matcher from Elysia-form patterns (/api/books/:id) to the pattern a pathname is on, or null. */
 export function knownPaths(patterns: Iterable<string>): (pathname: string) => string | null {
+  // Each pattern's parameters are counted once, not at each comparison of the sort (this runs
+  // at every start: counting at each comparison cost ~0.2 ms of one in the compiled binary).
   const table = [...new Set(patterns)]
-    .map((pattern) => ({ pattern, segments: pattern.split("/") }))
-    .sort((a, b) => params(a.segments) - params(b.segments));
+    .map((pattern) => {
+      const segments = pattern.split("/");
+      return { pattern, segments, params: segments.filter((s) => s.startsWith(":")).length };
+    })
+    .sort((a, b) => a.params - b.params);
   return (pathname) => {
     const path = pathname.length > 1 && pathname.endsWith("/") ? pathname.slice(0, -1) : pathname;
     const segments = path.split("/");
@@ -18,5 +23,3 @@ export function knownPaths(patterns: Iterable<string>): (pathname: string) => st
     return found?.pattern ?? null;
   };
 }
-
-const params = (segments: string[]) => segments.filter((s) => s.startsWith(":")).length;

@@ -3,7 +3,7 @@
 // GET /metrics (Prometheus text). Unauthenticated, as probes and scrapers expect; bind the
 // server to a local address (the default) to keep them off the shop floor's network.
 import { Type as t } from "@sinclair/typebox";
-import { Elysia } from "elysia";
+import type { Elysia } from "elysia";
 import { errors, type RouteDocs } from "./route-docs.ts";
 import { Health, One, Ready } from "./schemas.ts";
 import type { BackroomMetrics } from "../ops/backroom-metrics.ts";
@@ -16,7 +16,7 @@ export interface OperationsOptions {
 
 export function opsRoutes(docs: RouteDocs, options: OperationsOptions) {
   const tags = ["operations"];
-  const probes = new Elysia()
+  const probes = (app: Elysia) => app
     .get("/healthz", () => ({ data: { status: "ok" as const } }), docs.route({ method: "GET", path: "/healthz", operationId: "getHealth", summary: "Liveness: the process answers", tags, auth: "none", response: { 200: One(Health), ...errors() } }))
     .get("/readyz", ({ set }) => {
       const results = (options.checks ?? []).map(({ name, check }) => {
@@ -35,7 +35,6 @@ export function opsRoutes(docs: RouteDocs, options: OperationsOptions) {
         : ({ error: { code: "NOT_READY", message: "not ready", details: results.filter((r) => !r.ok).map((r) => ({ field: r.name, message: String(r.error) })) } } as never);
     }, docs.route({ method: "GET", path: "/readyz", operationId: "getReadiness", summary: "Readiness: the database is writable, the worker runs, migrations are current (503 NOT_READY with the failing checks)", tags, auth: "none", response: { 200: One(Ready), ...errors(503) } }));
   const metrics = options.metrics;
-  if (!metrics) return probes;
   const text = t.String({ description: "Prometheus text exposition format 0.0.4 (docs/operations.md lists the metrics)" });
-  return probes.get("/metrics", async () => new Response(await metrics.render(), { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" } }), docs.route({ method: "GET", path: "/metrics", operationId: "getMetrics", summary: "Prometheus metrics: jobs by type and state, run and wait times, HTTP requests, database size", tags, auth: "none", contentType: "text/plain", response: { 200: text, ...errors() } }));
+  return (app: Elysia) => (metrics ? probes(app).get("/metrics", async () => new Response(await metrics.render(), { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" } }), docs.route({ method: "GET", path: "/metrics", operationId: "getMetrics", summary: "Prometheus metrics: jobs by type and state, run and wait times, HTTP requests, database size", tags, auth: "none", contentType: "text/plain", response: { 200: text, ...errors() } })) : probes(app));
 }

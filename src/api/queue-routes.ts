@@ -4,7 +4,7 @@
 // stop a queue before its first job arrives — so an unknown but well-formed name is not a 404;
 // a malformed one is a 422. Also DELETE /api/admin/jobs/:id: a finished job and its history.
 import { Type as t, type Static } from "@sinclair/typebox";
-import { Elysia } from "elysia";
+import type { Elysia } from "elysia";
 import { errors, NoContent } from "./route-docs.ts";
 import { NamedQueue, One } from "./schemas.ts";
 import { authorize } from "./auth.ts";
@@ -55,7 +55,7 @@ export function queueRoutes(ctx: AppContext, declared: QueueDefinitions) {
   const verb = (name: "pause" | "resume", summary: string) =>
     docs.route({ method: "POST", path: `${item}/${name}`, operationId: `${name}Queue`, summary, tags, response: { 200: One(NamedQueue), ...errors(401, 403, 422) } });
 
-  return new Elysia()
+  return (app: Elysia) => app
     .get("/api/queues", async ({ request }) => {
       admin(request);
       return { data: (await listQueues(queue, declared)).map((s) => queueToJson(s, declared)) };

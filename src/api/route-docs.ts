@@ -42,7 +42,11 @@ type ErrorResponses<S extends ErrorStatus> = { [K in S]: typeof ErrorEnvelope };
  * answer 413 (a declared length over the limit is refused before routing: http-guards.ts) and 500.
  */
 export function errors<const S extends ErrorStatus>(...statuses: S[]): ErrorResponses<S | 413 | 500> {
-  return Object.fromEntries([...statuses, 413, 500].sort().map((s) => [s, ErrorEnvelope])) as ErrorResponses<S | 413 | 500>;
+  // A plain loop (every route calls this at every start); an object lists integer keys in
+  // ascending order, whatever order they were set in.
+  const responses: Record<number, typeof ErrorEnvelope> = { 413: ErrorEnvelope, 500: ErrorEnvelope };
+  for (const status of statuses) responses[status] = ErrorEnvelope;
+  return responses as ErrorResponses<S | 413 | 500>;
 }
 
 /**
@@ -66,11 +70,27 @@ export type RouteTypes<D extends RouteDoc> = (D["body"] extends TSchema ? { body
   (D["query"] extends TObject ? { query: D["query"] } : {}) & { response: { 422: typeof ErrorEnvelope } & D["response"] };
 
 export class RouteDocs {
-  readonly routes: RouteDoc[] = [];
+  private readonly entries: (RouteDoc | RouteDocs)[] = [];
+
+  /** Every declaration, in order: a section's where the section was opened. */
+  get routes(): RouteDoc[] {
+    return this.entries.flatMap((entry) => (entry instanceof RouteDocs ? entry.routes : [entry]));
+  }
 
   /** Records the route for the OpenAPI document; its schemas type the Elysia route (types only). */
   route<const D extends RouteDoc>(doc: D): RouteTypes<D> {
-    this.routes.push(doc);
+    this.entries.push(doc);
     return {} as RouteTypes<D>;
+  }
+
+  /**
+   * A place in the order, taken now, for routes declared later: an app adds a plugin's reads
+   * and its writes apart (app.ts), and the document lists the plugin's routes together, where
+   * the plugin was made.
+   */
+  section(): RouteDocs {
+    const section = new RouteDocs();
+    this.entries.push(section);
+    return section;
   }
 }

@@ -2,7 +2,7 @@
 // GET /api/schedules, POST /api/schedules, GET|PATCH|DELETE /api/schedules/:name,
 // POST /api/schedules/:name/pause|resume|run. An invalid expression or timezone is a 400.
 import type { Static } from "@sinclair/typebox";
-import { Elysia } from "elysia";
+import type { Elysia } from "elysia";
 import { BODY_ERRORS, errors, NoContent } from "./route-docs.ts";
 import { JobAccepted, Many, One, Schedule, ScheduleCreate, ScheduleUpdate } from "./schemas.ts";
 import type { ScheduleState } from "../cron/store.ts";
@@ -35,7 +35,7 @@ export function scheduleRoutes(ctx: AppContext, scheduler: Scheduler) {
   const verb = (name: "pause" | "resume", summary: string) =>
     docs.route({ method: "POST", path: `${item}/${name}`, operationId: `${name}Schedule`, summary, tags, response: { 200: One(Schedule), ...errors(401, 403, 404) } });
 
-  return new Elysia()
+  return (app: Elysia) => app
     .get("/api/schedules", ({ request }) => {
       admin(request);
       const all = scheduler.list().map(scheduleToJson);
