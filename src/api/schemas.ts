@@ -4,6 +4,7 @@
 // (openapi.ts names the shared ones as components by identity), so the two cannot drift.
 import { Type as t, type Static, type TSchema } from "@sinclair/typebox";
 import type { JobStatus as JobStatusName } from "../jobs/types.ts";
+import { partialProperties } from "../models/object-types.ts";
 
 const nullable = <T extends TSchema>(schema: T) => t.Union([schema, t.Null()]);
 const time = () => t.String({ format: "date-time" });
@@ -88,7 +89,7 @@ const scheduleFields = {
   catch_up: t.Optional(CatchUp),
 };
 export const ScheduleCreate = t.Object({ name: t.String({ minLength: 1, maxLength: 100 }), ...scheduleFields }, { additionalProperties: false });
-export const ScheduleUpdate = t.Partial(t.Object(scheduleFields), { additionalProperties: false, minProperties: 1 });
+export const ScheduleUpdate = partialProperties(t.Object(scheduleFields), { additionalProperties: false, minProperties: 1 });
 export const Schedule = t.Object({
   name: t.String(),
   schedule: t.String(),

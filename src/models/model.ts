@@ -2,9 +2,10 @@
 // store and CRUD routes under /api/<table>. Field names are used as they are declared, on
 // the wire and in the database alike: declare them in snake_case. A field declared
 // `t.String({ format: "date-time" })` is a time (ISO-8601 on the wire, epoch ms stored).
-import { CreateType, Kind, OptionalKind, Type, type Static, type TObject, type TOptional, type TSchema } from "@sinclair/typebox";
+import { Kind, OptionalKind, Type, type Static, type TObject, type TOptional, type TSchema } from "@sinclair/typebox";
 import type { Migration } from "../db/migrations.ts";
 import type { Column, ColumnType } from "../db/list-query.ts";
+import { omitProperties, partialProperties } from "./object-types.ts";
 import { compileScheduled, type ScheduledDeclaration, type ScheduledTransition } from "./scheduled.ts";
 import { validationSchema } from "./time-field.ts";
 import { lazyCheck, type Checker } from "./validate.ts";
@@ -139,9 +140,10 @@ export function defineModel<
     if (!fieldNames.includes(name)) throw new Error(`model ${definition.name}: visible names "${name}", which is not a declared field`);
   }
   // The owner is set from the caller, never from the body.
-  const input = createSchema(Object.fromEntries(fieldNames.filter((name) => name !== ownerField).map((name) => [name, validationSchema(properties[name]!)])));
+  const checked = Type.Object(Object.fromEntries(fieldNames.map((name) => [name, validationSchema(properties[name]!)])));
+  const input = omitProperties(checked, ownerField ? [ownerField] : ([] as string[]), { additionalProperties: false });
   const columns = [SYSTEM_COLUMNS[0]!, ...fields, ...SYSTEM_COLUMNS.slice(1)];
-  const patch = updateSchema(input);
+  const patch = partialProperties(input, { additionalProperties: false, minProperties: 1 });
   const validateUpdate = lazyCheck(patch);
   const generic = definition as unknown as ModelDefinition;
   const addedIn = fieldsAddedLater(generic, fieldNames);
@@ -178,24 +180,6 @@ export function defineModel<
     migrations: modelMigrations(generic, properties, addedIn, scheduled),
     scheduled,
   };
-}
-
-// The create and update bodies are built as Type.Omit(Type.Object(fields), [owner],
-// { additionalProperties: false }) and Type.Partial(create, { additionalProperties: false,
-// minProperties: 1 }) build them — the same keys in the same order, the same property objects
-// (test/api/model-schemas.test.ts holds them equal) — without TypeBox's mapped-type machinery:
-// its first calls ran some forty cold type guards and were ~1 ms of every start (issue 20).
-
-/** The create (and PUT) body: the fields but the owner, and nothing else. */
-function createSchema(properties: Record<string, TSchema>): TObject {
-  return CreateType({ ...Type.Object(properties), additionalProperties: false }) as TObject;
-}
-
-/** The PATCH body: the create body's fields, each optional, at least one. */
-function updateSchema(input: TObject): TObject {
-  const properties: Record<string, TSchema> = {};
-  for (const name of Object.getOwnPropertyNames(input.properties)) properties[name] = Type.Optional(input.properties[name]!);
-  return CreateType({ [Kind]: "Object", type: "object", additionalProperties: false, properties, minProperties: 1 }) as TObject;
 }
 
 /** The answers' record as JSON Schema (titled: a component of that name in /openapi.json): every key present; optional fields nullable unless defaulted. */
