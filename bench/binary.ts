@@ -4,7 +4,9 @@
 // — starts interleaved (bare, app, before…), medians with the spread; peak RSS under the order
 // load (wrk, 64 connections); --version and --help (median of 5) against a compiled program
 // that only prints a version. Prints one JSON line; bars: ready on an existing database
-// ≤ 1.3× the bare binary, idle RSS ≤ 55 MB, --version and --help < 100 ms.
+// ≤ 1.3× the bare binary, idle RSS ≤ 55 MB, --version and --help < 100 ms. Also, as a reference
+// and not a bar, bare Elysia with as many routes as the app documents on a SQLite file
+// (bench/lib/bare-sized-server.ts): what an app of this size pays on the same libraries.
 //   npm run bench:binary        bun bench/binary.ts --duration 5 --starts 7
 //   bun bench/binary.ts --before /tmp/before      also the binary of another checkout, interleaved
 import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -54,17 +56,29 @@ for (const [name, program] of Object.entries(apps)) {
   await stopped(await serve(program, existing[name]!));
 }
 
-const ready: Record<string, number[]> = { bare: [], ...Object.fromEntries(Object.keys(apps).flatMap((n) => [[n, []], [`${n}_fresh`, []]])) };
-const idle: Record<string, number[]> = Object.fromEntries(Object.keys(ready).filter((n) => !n.endsWith("_fresh")).map((n) => [n, []]));
+// The reference (not the bar): bare Elysia with as many routes as the app documents, on a
+// SQLite file (bench/lib/bare-sized-server.ts).
+const routeCount = await (async () => {
+  const s = await serve(binary, existing.app!);
+  const doc = (await (await fetch(`${s.url}/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
+  await s.stop();
+  return Object.values(doc.paths).reduce((n, ops) => n + Object.keys(ops).length, 0);
+})();
+const sizedDb = join(dir, "bare-sized.db");
+const sizedArgv = (port: number) => [String(port), String(routeCount), sizedDb];
+const bareSized = await compileBare(join(dir, "bare-sized"), "bench/lib/bare-sized-server.ts", sizedArgv);
+
+const ready: Record<string, number[]> = { bare: [], bare_sized: [], ...Object.fromEntries(Object.keys(apps).flatMap((n) => [[n, []], [`${n}_fresh`, []]])) };
+const idle: Record<string, number[]> = Object.fromEntries(Object.keys(ready).filter((n) => !n.endsWith("_fresh") && n !== "bare_sized").map((n) => [n, []]));
 const idleRss = async (s: Started) => {
   await Bun.sleep(1_000);
   return rssMb(s.proc.pid);
 };
 for (let round = 0; round < STARTS; round++) {
-  const order = round % 2 ? ["bare", ...Object.keys(apps)].reverse() : ["bare", ...Object.keys(apps)];
+  const order = round % 2 ? ["bare", "bare_sized", ...Object.keys(apps)].reverse() : ["bare", "bare_sized", ...Object.keys(apps)];
   for (const name of order) {
-    const started = name === "bare" ? await start((port) => [bare, String(port)], "/readyz") : await serve(apps[name]!, existing[name]!);
-    const rss = round < 3 ? await idleRss(started) : null;
+    const started = name === "bare" ? await start((port) => [bare, String(port)], "/readyz") : name === "bare_sized" ? await start((port) => [bareSized, ...sizedArgv(port)], "/readyz") : await serve(apps[name]!, existing[name]!);
+    const rss = round < 3 && name !== "bare_sized" ? await idleRss(started) : null;
     ready[name]!.push(await stopped(started));
     if (rss !== null) idle[name]!.push(rss);
   }
@@ -98,6 +112,8 @@ console.log(JSON.stringify({
   ready_ms: readyMs,
   ready_ms_all: ready,
   ready_vs_bare_elysia: Object.fromEntries(Object.keys(apps).map((n) => [n, ratio(n)])),
+  // The reference: how much of the gap any app of this size pays on Elysia and bun:sqlite.
+  bare_sized_reference: { routes: routeCount, ready_vs_bare_elysia: ratio("bare_sized"), app_vs_bare_sized: +(readyMs.app!.median / readyMs.bare_sized!.median).toFixed(2) },
   idle_rss_mb: idleMb,
   load: { connections: 64, duration_s: DURATION, orders_per_s: load.requests_per_s, p99_ms: load.p99_ms, peak_rss_mb: peak },
   bars: {

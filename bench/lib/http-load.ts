@@ -18,14 +18,14 @@ export function compileApp(checkout: string, outfile: string): string {
  * The bare Elysia (+ bun:sqlite) baseline, built as scripts/compile.ts builds the app: the same
  * flags, the same reluctant JIT at start, and its bytecode laid out by a recorded start of its own.
  */
-export async function compileBare(outfile: string): Promise<string> {
+export async function compileBare(outfile: string, entry = "bench/lib/bare-server.ts", argv: (port: number) => string[] = (port) => [String(port)]): Promise<string> {
   const build = (extra: string[]) => {
-    const run = Bun.spawnSync([process.execPath, "build", "--compile", "--minify", "--bytecode", "--format", "esm", "--compile-jit-policy=16", join(ROOT, "bench/lib/bare-server.ts"), ...extra, "--outfile", outfile], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+    const run = Bun.spawnSync([process.execPath, "build", "--compile", "--minify", "--bytecode", "--format", "esm", "--compile-jit-policy=16", join(ROOT, entry), ...extra, "--outfile", outfile], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
     if (run.exitCode !== 0) throw new Error(`bare compile failed: ${run.stderr}`);
   };
   build([]);
   const order = `${outfile}.order`;
-  const recorded = await start((port) => [outfile, String(port)], "/readyz", undefined, { BUN_BYTECODE_ORDER_OUT: order });
+  const recorded = await start((port) => [outfile, ...argv(port)], "/readyz", undefined, { BUN_BYTECODE_ORDER_OUT: order });
   await recorded.stop();
   build(["--bytecode-order", order]);
   return outfile;
