@@ -8,12 +8,23 @@ import type { Job, Result } from "./types.ts";
 export interface JobContext {
   /** Aborted when the attempt times out or shutdown's grace period ends. */
   readonly signal: AbortSignal;
+  /** The attempt's time budget: its job's timeout, or the worker's default. */
+  readonly timeoutMs: number;
   readonly attempt: number;
   readonly traceId: string | null;
   readonly logger: Logger;
 }
 
-export type Handler = (job: Job, context: JobContext) => Result | void | Promise<Result | void>;
+export interface Handler {
+  (job: Job, context: JobContext): Result | void | Promise<Result | void>;
+  /**
+   * The handler keeps `context.timeoutMs` itself, counted from when its work starts rather than
+   * from the claim: a sandboxed handler first waits for a free thread (sandbox-pool.ts), and that
+   * wait is not the job's time. The attempt then sets no deadline of its own; shutdown still
+   * aborts it through the signal.
+   */
+  readonly timesItself?: boolean;
+}
 
 export type AttemptResult = { ok: true; result: Result } | { ok: false; error: string; permanent: boolean; stack: string | null };
 
@@ -39,13 +50,14 @@ export class Attempt {
     readonly timeoutMs: number,
     logger: Logger,
   ) {
-    this.deadline = this.started + timeoutMs;
+    this.deadline = handler.timesItself ? Infinity : this.started + timeoutMs;
     this.done = new Promise((resolve) => (this.finish = resolve));
     const attempt = this;
     const context: JobContext = {
       get signal() {
         return attempt.signal();
       },
+      timeoutMs,
       attempt: job.attempt,
       traceId: job.traceId,
       logger,

@@ -3,7 +3,9 @@
 // retries and group commit stay on the main thread, which keeps the one SQLite writer.
 //
 // Invariants:
-// - A thread runs one job at a time; jobs beyond the free threads wait here in order.
+// - A thread runs one job at a time; jobs beyond the free threads wait here in order. A job's
+//   timeout counts from when a thread takes it, not from its claim (the handlers time
+//   themselves: Handler.timesItself), so a wait behind a long job never eats its time.
 // - An attempt aborted (timeout, shutdown) fails at once; its thread is told, and terminated
 //   if it has not answered within `abortGraceMs` (a handler in an endless loop cannot stop
 //   itself), then replaced. A thread that crashes (uncaught error, process.exit) fails its job
@@ -12,7 +14,7 @@
 //   wrong path or export stops the start, not the first job.
 import type { Worker } from "node:worker_threads";
 import { errorMessage, type Logger } from "../log.ts";
-import { PermanentJobError, type Handler } from "./attempt.ts";
+import { PermanentJobError, type Handler, type JobContext } from "./attempt.ts";
 import { compiledSandboxes, moduleHref, threadEntry } from "./sandbox-modules.ts";
 import type { SandboxModule, ThreadInit, ThreadReply } from "./sandbox-protocol.ts";
 import type { Job, Result } from "./types.ts";
@@ -35,6 +37,8 @@ interface Task {
   id: number;
   type: string;
   job: Job;
+  timeoutMs: number | null;
+  timer: Timer | null;
   resolve(result: Result): void;
   reject(error: Error): void;
   settled: boolean;
@@ -93,15 +97,20 @@ export class SandboxPool {
   /** A worker Handler for each sandboxed type: each call runs the job in a thread. A thrown
    * error comes back with the thread's stack, so the attempt's history keeps it. */
   handlers(): Record<string, Handler> {
-    return Object.fromEntries(Object.keys(this.init.types).map((type) => [type, (job, context) => this.run(type, job, context.signal)]));
+    const handler = (type: string): Handler => Object.assign((job: Job, context: JobContext) => this.run(type, job, context.signal, context.timeoutMs), { timesItself: true });
+    return Object.fromEntries(Object.keys(this.init.types).map((type) => [type, handler(type)]));
   }
 
-  /** Runs one job of `type` in a thread; rejects with the handler's error (its name, message and stack). */
-  run(type: string, job: Job, signal?: AbortSignal): Promise<Result> {
+  /**
+   * Runs one job of `type` in a thread; rejects with the handler's error (its name, message and
+   * stack), or when `timeoutMs` has passed since a thread took it (the thread is then told to
+   * stop, and terminated if it does not).
+   */
+  run(type: string, job: Job, signal?: AbortSignal, timeoutMs: number | null = null): Promise<Result> {
     if (this.closed) return Promise.reject(new Error("sandbox pool is closed"));
     if (!this.init.types[type]) return Promise.reject(new Error(`job type "${type}" is not sandboxed`));
     return new Promise<Result>((resolve, reject) => {
-      const task: Task = { id: this.nextId++, type, job, resolve, reject, settled: false };
+      const task: Task = { id: this.nextId++, type, job, timeoutMs, timer: null, resolve, reject, settled: false };
       if (signal?.aborted) return this.settle(task, null, abortError(signal));
       signal?.addEventListener("abort", () => this.abort(task, abortError(signal)), { once: true });
       this.waiting.push(task);
@@ -198,6 +207,7 @@ export class SandboxPool {
       if (!thread.ready || thread.task || thread.ending) continue;
       const task = this.waiting.shift()!;
       thread.task = task;
+      if (task.timeoutMs !== null) task.timer = setTimeout(() => this.abort(task, new Error(`timed out after ${task.timeoutMs} ms`)), task.timeoutMs);
       thread.worker.postMessage({ kind: "run", id: task.id, type: task.type, job: task.job });
     }
   }
@@ -235,6 +245,7 @@ export class SandboxPool {
     if (thread) thread.task = null;
     if (task.settled) return;
     task.settled = true;
+    if (task.timer) clearTimeout(task.timer);
     if (error) task.reject(error);
     else task.resolve(result!);
   }

@@ -17,7 +17,7 @@ import { waitFor } from "../support/wait.ts";
 import type { Job } from "../../src/jobs/types.ts";
 
 const MODULE = new URL("./fixtures/sandboxed-handlers.ts", import.meta.url);
-const EXPORTS = ["echo", "fail", "failPermanently", "returnFunction", "hang", "spin", "exitThread", "throwLater", "readJobs", "timestamps", "schedulingOfThread"] as const;
+const EXPORTS = ["echo", "fail", "failPermanently", "returnFunction", "hang", "spin", "nap", "exitThread", "throwLater", "readJobs", "timestamps", "schedulingOfThread"] as const;
 const types = (size = {}) => Object.fromEntries(EXPORTS.map((name) => [name, { module: MODULE, export: name, data: { shop: "books" }, ...size }]));
 
 const job = (payload: unknown = null, attempt = 1): Job => ({
@@ -170,7 +170,7 @@ describe("sandboxed job types under a worker", () => {
   });
 
   test("an endless loop is terminated at its timeout, the attempt fails, and the retry runs", async () => {
-    // The timeout also covers the retry's wait for a thread: ample, for a loaded machine.
+    // Ample, for a loaded machine (the timeout counts from when a thread takes the job).
     const id = db.transaction(() => queue.enqueue({ type: "spin", payload: { foreverOnAttempt: 1, ms: 1 }, timeoutMs: 1_000, maxRetry: 2 }));
     const w = start();
     await waitFor(async () => (await queue.getStatus(id))?.status === "failed", 10_000, "the first attempt to time out");
@@ -179,6 +179,26 @@ describe("sandboxed job types under a worker", () => {
     clock.advance(5_000);
     await w.whenIdle();
     expect(await queue.getStatus(id)).toMatchObject({ status: "succeeded", attempts: 2, output: { spun: 1 } });
+  });
+
+  test("a job's timeout counts from when a thread takes it: one that waited for the only thread still has its whole time", async () => {
+    const single = await SandboxPool.open({ types: types(), size: 1, logger: silentLogger });
+    try {
+      // Two naps of 1 s with 1.6 s each, one thread: the second waits ~1 s before it starts,
+      // which would put it past 1.6 s if the wait counted.
+      const ids = db.transaction(() => queue.enqueueMany([0, 1].map(() => ({ type: "nap", payload: { ms: 1_000 }, timeoutMs: 1_600, maxRetry: 1 }))));
+      const w = (worker = new Worker({ source: queue, handlers: single.handlers(), clock, logger: silentLogger, concurrency: 2 }).start());
+      await w.whenIdle();
+      for (const id of ids) expect(await queue.getStatus(id)).toMatchObject({ status: "succeeded", attempts: 1, output: { napped: 1_000 } });
+      // Counted from the start, the time is still kept: a nap past it is stopped.
+      const late = db.transaction(() => queue.enqueue({ type: "nap", payload: { ms: 10_000 }, timeoutMs: 300, maxRetry: 1 }));
+      await w.whenIdle();
+      expect(await queue.getStatus(late)).toMatchObject({ attempts: 1, error: "timed out after 300 ms" });
+    } finally {
+      await worker?.shutdown(100);
+      worker = null;
+      await single.close();
+    }
   });
 
   test("a crashed thread fails its attempt, which is retried on the thread that replaced it", async () => {
