@@ -36,5 +36,10 @@ export function opsRoutes(docs: RouteDocs, options: OperationsOptions) {
     }, docs.route({ method: "GET", path: "/readyz", operationId: "getReadiness", summary: "Readiness: the database is writable, the worker runs, migrations are current (503 NOT_READY with the failing checks)", tags, auth: "none", response: { 200: One(Ready), ...errors(503) } }));
   const metrics = options.metrics;
   const text = t.String({ description: "Prometheus text exposition format 0.0.4 (docs/operations.md lists the metrics)" });
-  return (app: Elysia) => (metrics ? probes(app).get("/metrics", async () => new Response(await metrics.render(), { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" } }), docs.route({ method: "GET", path: "/metrics", operationId: "getMetrics", summary: "Prometheus metrics: jobs by type and state, run and wait times, HTTP requests, database size", tags, auth: "none", contentType: "text/plain", response: { 200: text, ...errors() } })) : probes(app));
+  // One plugin whose type is either app (with or without /metrics), so Eden sees the probes in both.
+  return (app: Elysia) => {
+    const withProbes = probes(app);
+    if (!metrics) return withProbes;
+    return withProbes.get("/metrics", async () => new Response(await metrics.render(), { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" } }), docs.route({ method: "GET", path: "/metrics", operationId: "getMetrics", summary: "Prometheus metrics: jobs by type and state, run and wait times, HTTP requests, database size", tags, auth: "none", contentType: "text/plain", response: { 200: text, ...errors() } }));
+  };
 }
